@@ -1,0 +1,34 @@
+# Robotrace: `make run` for the demo, `make test` for the suite. Only Python 3.11 is needed.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint e2e clean bench-all
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/robotrace run
+
+test: install
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check robotrace
+
+e2e: install
+	$(BIN)/pytest -q -m e2e robotrace/tests/e2e
+
+clean:
+	rm -rf var $(VENV)

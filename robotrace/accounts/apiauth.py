@@ -1,0 +1,77 @@
+"""API authentication for Ninja routers: `Authorization: Bearer rt_<hint>_<random>`.
+
+A missing, unknown or revoked key answers 401; a valid key without the route's scope 403.
+A signed-in browser session is accepted too, so every API call can be tried from the pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from robotrace.accounts.models import ApiKey, Organisation, User
+from robotrace.accounts.services import authenticate_api_key
+from robotrace.core.problems import ApiProblem
+
+
+@dataclass
+class Principal:
+    """Who is calling: an organisation, through a person or a key."""
+
+    organisation: Organisation
+    user: User | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        if self.api_key is not None:
+            return f"api-key:{self.api_key.prefix}"
+        return "unknown"
+
+    def has_scope(self, scope: str) -> bool:
+        if self.api_key is not None:
+            return scope in self.api_key.scopes
+        return self.user is not None
+
+
+class ApiKeyAuth(HttpBearer):
+    def __init__(self, scope: str | None = None, *, allow_session: bool = True, kinds: tuple[str, ...] = ()):
+        super().__init__()
+        self.scope = scope
+        self.allow_session = allow_session
+        self.kinds = kinds
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        if not header and self.allow_session:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.organisation is not None:
+                from allauth.mfa.utils import is_mfa_enabled
+
+                if user.needs_mfa and not is_mfa_enabled(user):
+                    raise ApiProblem(403, "Second factor required", "enrol an authenticator before using the API")
+                return self._check(request, Principal(organisation=user.organisation, user=user))
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        key = authenticate_api_key(token)
+        if key is None:
+            return None
+        return self._check(request, Principal(organisation=key.organisation, api_key=key))
+
+    def _check(self, request: HttpRequest, principal: Principal) -> Principal:
+        if self.scope and not principal.has_scope(self.scope):
+            raise ApiProblem(403, "Insufficient scope", f"this call needs the API key scope {self.scope!r}")
+        if self.kinds and principal.organisation.kind not in self.kinds:
+            raise ApiProblem(403, "Forbidden", f"this call is for {' or '.join(self.kinds)} organisations")
+        request.principal = principal  # type: ignore[attr-defined]
+        return principal
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    return request.auth  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,73 @@
+"""Session policy (idle 30 min, absolute 12 h, server-side revocation) and MFA enforcement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+SESSION_AUTH_AT = "rt_auth_at"
+SESSION_LAST_SEEN = "rt_last_seen"
+SESSION_EPOCH = "rt_epoch"
+
+# Paths a signed-in person may reach before enrolling a second factor or being approved.
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/healthz", "/api/")
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now().timestamp()
+            session = request.session
+            auth_at = session.get(SESSION_AUTH_AT)
+            last_seen = session.get(SESSION_LAST_SEEN)
+            reason = ""
+            if auth_at is None or last_seen is None:
+                reason = "Your session could not be verified. Please sign in again."
+            elif now - last_seen > settings.SESSION_IDLE_SECONDS:
+                reason = "You were signed out after 30 minutes without activity."
+            elif now - auth_at > settings.SESSION_ABSOLUTE_SECONDS:
+                reason = "Sessions last at most 12 hours. Please sign in again."
+            elif session.get(SESSION_EPOCH) != user.session_epoch or not user.is_active or user.is_locked:
+                reason = "Your session was ended by an administrator."
+            if reason:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                messages.warning(request, reason)
+                return HttpResponseRedirect(f"{reverse('account_login')}?next={request.path}")
+            # Only write the session when the minute changes, so every request is not a write.
+            if now - last_seen > 60:
+                session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class MfaRequiredMiddleware:
+    """Consortium and agency users reach nothing beyond enrolment without a second factor."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "needs_mfa", False)
+            and not request.path.startswith(_OPEN_PREFIXES)
+        ):
+            from allauth.mfa.utils import is_mfa_enabled
+
+            if not is_mfa_enabled(user):
+                messages.info(request, "Set up an authenticator app before you continue: it is required for your organisation.")
+                return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)

@@ -1,0 +1,3 @@
+"""Reads for the accounts app."""
+
+from __future__ import annotations

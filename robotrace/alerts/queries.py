@@ -1,0 +1,3 @@
+"""Reads for the alerts app."""
+
+from __future__ import annotations

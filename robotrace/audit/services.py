@@ -1,0 +1,99 @@
+"""Write audit events. Call `record` inside the transaction of the change it describes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from robotrace.audit.models import AuditChainHead, AuditEvent
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation, User
+
+GENESIS = "0" * 64
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    body = {
+        "at": event.at.isoformat(timespec="microseconds"),
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor_user": event.actor_user_id,
+        "actor_label": event.actor_label,
+        "actor_org": event.actor_org_id,
+        "subject_org": event.subject_org_id,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "source_ip": event.source_ip,
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: str,
+    actor: User | None = None,
+    actor_org: Organisation | None = None,
+    actor_label: str = "",
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    subject_org: Organisation | None = None,
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    `obj` fills `object_type`/`object_id` from a model instance. With an actor user and no
+    explicit `actor_org`, the user's organisation is used.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_org = actor_org or getattr(actor, "organisation", None)
+        actor_label = actor_label or actor.email
+    else:
+        actor = None
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_hash": GENESIS}
+        )
+        event = AuditEvent(
+            at=timezone.now(),
+            action=action,
+            outcome=outcome,
+            actor_user=actor,
+            actor_label=actor_label[:200] if actor_label else "system",
+            actor_org=actor_org,
+            subject_org=subject_org,
+            object_type=object_type,
+            object_id=str(object_id),
+            source_ip=client_ip(request),
+            data=json.loads(json.dumps(data or {}, default=str)),
+            prev_hash=head.last_hash,
+        )
+        event.hash = compute_hash(event)
+        event.save()
+        head.last_hash = event.hash
+        head.count += 1
+        head.save(update_fields=["last_hash", "count"])
+    return event

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+
+from robotrace.core.scoping import OrgScoped
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+
+
+class Category(models.TextChoices):
+    """Trend families. Keep in step with campaigns/categories.py (rules and prototypes)."""
+
+    AMAZON_IMPERSONATION = "amazon_impersonation", "Amazon impersonation"
+    APPLE_IMPERSONATION = "apple_impersonation", "Apple impersonation"
+    SSA_IMPERSONATION = "ssa_impersonation", "SSA impersonation"
+    GOVERNMENT_IMPERSONATION = "government_impersonation", "Other government / law-enforcement impersonation"
+    UTILITY_DISCONNECT = "utility_disconnect", "Utility disconnection"
+    AUTO_WARRANTY = "auto_warranty", "Auto warranty"
+    CREDIT_CARD_INTEREST = "credit_card_interest", "Credit-card interest reduction"
+    STUDENT_LOAN_DEBT = "student_loan_debt", "Student loan and debt relief"
+    HEALTH_INSURANCE = "health_insurance", "Health insurance and Medicare"
+    TV_INTERNET_DISCOUNT = "tv_internet_discount", "TV and internet discounts"
+    PACKAGE_DELIVERY = "package_delivery", "Package delivery"
+    TECH_SUPPORT = "tech_support", "Tech support"
+    POLITICAL = "political", "Political"
+    FINANCIAL_IMPERSONATION = "financial_impersonation", "Bank and payment impersonation"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not yet categorised"
+
+
+class LegalBasis(models.TextChoices):
+    TSR = "tsr_310_4_b_1_v", "Telemarketing Sales Rule, 16 CFR 310.4(b)(1)(v)"
+    TCPA = "tcpa_227_b", "TCPA, 47 USC 227(b)"
+    TRUTH_IN_CALLER_ID = "truth_in_caller_id_227_e", "Truth in Caller ID Act, 47 USC 227(e)"
+    IMPERSONATION_RULE = "impersonation_16_cfr_461", "Impersonation rule, 16 CFR 461"
+
+
+class Campaign(OrgScoped):
+    """One calling operation: one script or recording, many caller IDs, days and providers.
+
+    Consortium staff see every campaign; agencies see those their alerts and productions
+    entitle them to (campaigns/entitlements.py); providers and reporters see none here.
+    """
+
+    class Status(models.TextChoices):
+        SUSPECTED = "suspected", "Suspected"
+        CONFIRMED = "confirmed", "Confirmed illegal"
+        CLOSED = "closed", "Closed"
+        MERGED = "merged", "Merged"
+
+    class CategorySource(models.TextChoices):
+        RULES = "rules", "Rules"
+        PROTOTYPE = "prototype", "Similarity to prototypes"
+        ANALYST = "analyst", "Analyst"
+        REPORTER = "reporter", "Reporter labels"
+
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=40, choices=Category.choices, default=Category.UNKNOWN, db_index=True)
+    category_source = models.CharField(max_length=12, choices=CategorySource.choices, default=CategorySource.RULES)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUSPECTED, db_index=True)
+    legal_basis = models.JSONField(default=list, blank=True, help_text="LegalBasis values")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from")
+
+    representative_transcript = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    report_count = models.PositiveIntegerField(default=0)
+    caller_id_count = models.PositiveIntegerField(default=0)
+    state_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"C-{self.pk} {self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"C-{self.pk}"
+
+    @classmethod
+    def scope_q(cls, org: Organisation) -> Q:
+        if org.is_agency:
+            from robotrace.campaigns.entitlements import campaign_ids_for_agency
+
+            return Q(pk__in=campaign_ids_for_agency(org))
+        return Q(pk__in=[])
+
+
+class CampaignEvent(models.Model):
+    """A campaign crossed a threshold. Durable, so subscribers (alerts, automatic
+    tracebacks) can catch up after a crash; each subscriber records what it handled."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Campaign opened"
+        VOLUME = "volume", "Volume threshold crossed"
+        STATES = "states", "Spread across states"
+        SURGE = "surge", "Surging"
+        CONFIRMED = "confirmed", "Confirmed illegal"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+    handled_by = models.JSONField(default=list, blank=True, help_text="Subscriber names that processed it")
+
+    class Meta:
+        ordering = ["-at"]

@@ -1,0 +1,3 @@
+"""Reads for the campaigns app."""
+
+from __future__ import annotations

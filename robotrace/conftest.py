@@ -1,0 +1,111 @@
+"""Shared personas across two organisations of every kind (healthchecks' Alice/Bob/Charlie).
+
+- consortium: `alice` (admin), `carol` (analyst, member)
+- providers: `pat` at provider A, `quinn` at provider B
+- reporters: `rita` at reporter A, `sam` at reporter B
+- agencies: `dana` at agency A (NC), `omar` at agency B (OH)
+
+`login(client, user)` signs a person in as the real login would leave them (session stamps,
+a TOTP authenticator for kinds that need one). `api_key(org, scopes)` issues a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from robotrace.accounts import services as accounts
+from robotrace.accounts.models import Organisation, User
+
+PASSWORD = "long-passphrase-Heron-seventy7"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@dataclass
+class World:
+    consortium: Organisation
+    provider_a: Organisation
+    provider_b: Organisation
+    reporter_a: Organisation
+    reporter_b: Organisation
+    agency_a: Organisation
+    agency_b: Organisation
+    alice: User
+    carol: User
+    pat: User
+    quinn: User
+    rita: User
+    sam: User
+    dana: User
+    omar: User
+
+    def orgs(self) -> list[Organisation]:
+        return [self.consortium, self.provider_a, self.provider_b, self.reporter_a, self.reporter_b, self.agency_a, self.agency_b]
+
+
+def make_user(org: Organisation, email: str, role: str = "admin", **kw: Any) -> User:
+    user = accounts.create_user(actor=None, organisation=org, email=email, password=PASSWORD, role=role, **kw)
+    if user.needs_mfa:
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    org = accounts.create_organisation
+    consortium = org(actor=None, name="Test Consortium", kind="consortium", slug="consortium")
+    provider_a = org(actor=None, name="Provider Alpha", kind="provider", slug="provider-a", frn="0000000001", ocn="PA01")
+    provider_b = org(actor=None, name="Provider Bravo", kind="provider", slug="provider-b", frn="0000000002", ocn="PB02")
+    reporter_a = org(actor=None, name="Reporter Alpha", kind="reporter", slug="reporter-a", reporter_type="carrier_analytics")
+    reporter_b = org(actor=None, name="Reporter Bravo", kind="reporter", slug="reporter-b", reporter_type="blocking_app")
+    agency_a = org(actor=None, name="Agency Alpha", kind="agency", slug="agency-a", agency_level="state", jurisdiction=["NC"])
+    agency_b = org(actor=None, name="Agency Bravo", kind="agency", slug="agency-b", agency_level="state", jurisdiction=["OH"])
+    return World(
+        consortium=consortium,
+        provider_a=provider_a,
+        provider_b=provider_b,
+        reporter_a=reporter_a,
+        reporter_b=reporter_b,
+        agency_a=agency_a,
+        agency_b=agency_b,
+        alice=make_user(consortium, "alice@consortium.test", "admin"),
+        carol=make_user(consortium, "carol@consortium.test", "member"),
+        pat=make_user(provider_a, "pat@provider-a.test"),
+        quinn=make_user(provider_b, "quinn@provider-b.test"),
+        rita=make_user(reporter_a, "rita@reporter-a.test"),
+        sam=make_user(reporter_b, "sam@reporter-b.test"),
+        dana=make_user(agency_a, "dana@agency-a.test"),
+        omar=make_user(agency_b, "omar@agency-b.test"),
+    )
+
+
+def login(client: Client, user: User) -> Client:
+    """Sign in as the full login flow would (session stamps set by the user_logged_in signal)."""
+    client.force_login(user, backend="robotrace.accounts.backends.PolicyModelBackend")
+    return client
+
+
+@pytest.fixture
+def as_user(client: Client):  # type: ignore[no-untyped-def]
+    def _as(user: User) -> Client:
+        c = Client()
+        return login(c, user)
+
+    return _as
+
+
+@pytest.fixture
+def api_key():  # type: ignore[no-untyped-def]
+    def _issue(org: Organisation, scopes: list[str]) -> str:
+        return accounts.issue_api_key(actor=None, organisation=org, name="test", scopes=scopes).secret
+
+    return _issue
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from robotrace.core.navigation import panels_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    org = request.user.organisation  # type: ignore[union-attr]
+    if org is None:
+        return render(request, "core/no_organisation.html", status=403)
+    return render(request, "core/home.html", {"org": org, "panels": panels_for(request)})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})

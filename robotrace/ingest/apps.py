@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IngestConfig(AppConfig):
+    name = "robotrace.ingest"
+    label = "ingest"
+    verbose_name = "Call-report intake"

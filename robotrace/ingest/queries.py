@@ -1,0 +1,3 @@
+"""Reads for the ingest app."""
+
+from __future__ import annotations

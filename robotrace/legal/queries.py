@@ -1,0 +1,3 @@
+"""Reads for the legal app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Reads for the providers app."""
+
+from __future__ import annotations

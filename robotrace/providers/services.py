@@ -1,0 +1,3 @@
+"""Writes (one transaction each, with audit events) for the providers app."""
+
+from __future__ import annotations

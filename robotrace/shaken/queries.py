@@ -1,0 +1,3 @@
+"""Reads for the shaken app."""
+
+from __future__ import annotations

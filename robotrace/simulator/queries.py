@@ -1,0 +1,3 @@
+"""Reads for the simulator app."""
+
+from __future__ import annotations

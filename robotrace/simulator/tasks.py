@@ -1,0 +1,3 @@
+"""Thin Huey entry points that take ids and call services for the simulator app."""
+
+from __future__ import annotations

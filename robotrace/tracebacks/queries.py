@@ -1,0 +1,3 @@
+"""Reads for the tracebacks app."""
+
+from __future__ import annotations
