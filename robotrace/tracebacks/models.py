@@ -55,6 +55,20 @@ class Traceback(OrgScoped):
     legal_basis = models.JSONField(default=list, blank=True)
     identity_header = models.TextField(blank=True)
 
+    class Kind(models.TextChoices):
+        TRACEBACK = "traceback", "Traceback (hop by hop)"
+        TRACE_FORWARD = "trace_forward", "Trace forward (callback number)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TRACEBACK)
+    callback_number = models.CharField(max_length=16, blank=True, help_text="E.164; trace-forward asks its holder")
+    # STIR/SHAKEN: the verified signer of the sample call is a strong hint of the origin.
+    shaken_signer = models.ForeignKey("providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    shaken_attest = models.CharField(max_length=1, blank=True)
+    shaken_origid = models.CharField(max_length=100, blank=True)
+    shaken_mismatch = models.BooleanField(default=False, help_text="The chain's origin and the SHAKEN signer disagree")
+    shaken_mismatch_detail = models.CharField(max_length=300, blank=True)
+    hop_count = models.PositiveSmallIntegerField(default=0)
+
     originating_provider = models.ForeignKey("providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     originating_customer = models.JSONField(default=dict, blank=True)
     point_of_entry_provider = models.ForeignKey("providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -136,10 +150,132 @@ class Hop(OrgScoped):
     attestation_seen = models.CharField(max_length=1, blank=True)
     notes = models.TextField(blank=True)
     answered_by_label = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    # Set when this provider attested A/B on a call the chain shows it did not originate.
+    attestation_flagged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["traceback", "sequence"]
-        indexes = [models.Index(fields=["provider", "status"], name="hop_provider_status_idx")]
+        indexes = [
+            models.Index(fields=["provider", "status"], name="hop_provider_status_idx"),
+            models.Index(fields=["status", "due_at"], name="hop_status_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.traceback.ref} hop {self.sequence}"
+
+
+class NumberBlock(models.Model):
+    """Which provider holds a block of numbers (NPA-NXX, thousands block or any prefix of the
+    10-digit NANP number). Reference data, readable by every signed-in organisation."""
+
+    prefix = models.CharField(max_length=10, unique=True, help_text="Leading digits of the 10-digit NANP number")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="number_blocks")
+    source = models.CharField(max_length=100, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["prefix"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} → {self.provider_id}"
+
+
+class HopEvidence(OrgScoped):
+    """A file a provider attached to its answer: CDR lines, SIP headers, a screenshot."""
+
+    class Kind(models.TextChoices):
+        CDR = "cdr", "CDR lines"
+        SIP = "sip", "SIP headers / trace"
+        OTHER = "other", "Other"
+
+    scope_field = "hop__provider__organisation"
+
+    hop = models.ForeignKey(Hop, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OTHER)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to="tracebacks/evidence/%Y/%m/")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+
+class TracebackEvent(OrgScoped):
+    """The timeline of a traceback: requests, answers, reminders, escalations. Consortium
+    eyes only (it shows the whole chain)."""
+
+    traceback = models.ForeignKey(Traceback, on_delete=models.CASCADE, related_name="events")
+    hop = models.ForeignKey(Hop, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=400)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    @classmethod
+    def scope_q(cls, org: Organisation) -> Q:
+        return Q(pk__in=[])
+
+
+class WebhookDelivery(OrgScoped):
+    """One signed POST of a hop request to a provider's webhook, retried with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    scope_field = "provider__organisation"
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
+    hop = models.ForeignKey(Hop, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=40, default="hop.requested")
+    msg_id = models.CharField(max_length=64, unique=True)
+    url = models.URLField()
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(db_index=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class TracebackRequest(OrgScoped):
+    """An agency asks the consortium to trace a call; staff accept (opening a traceback the
+    agency is then entitled to read) or decline."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    scope_field = "agency"
+
+    agency = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    call_started_at = models.DateTimeField()
+    call_timezone = models.CharField(max_length=64, default="UTC")
+    calling_number = models.CharField(max_length=40)
+    called_number = models.CharField(max_length=16)
+    transcript = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    traceback = models.ForeignKey(Traceback, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,3 +1,982 @@
-"""Writes (one transaction each, with audit events) for the tracebacks app."""
+"""Writes (one transaction each, with audit events) for the tracebacks app.
+
+Every function takes keyword arguments only, the acting person (`actor`, None for system or
+API-key work with `actor_label` saying who) and the organisation acting. Refusals raise
+`TracebackError` before anything is written, so a refused answer changes nothing.
+"""
 
 from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from robotrace.audit import services as audit
+from robotrace.providers.models import Provider
+from robotrace.tracebacks import clock, conf
+from robotrace.tracebacks.models import (
+    Hop,
+    HopEvidence,
+    NumberBlock,
+    Traceback,
+    TracebackEvent,
+    TracebackRequest,
+    WebhookDelivery,
+)
+from robotrace.tracebacks.numbers import digits, e164, national
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation, User
+
+OPEN_HOP_STATES = (Hop.Status.REQUESTED, Hop.Status.OVERDUE, Hop.Status.NON_RESPONSIVE)
+CUSTOMER_FIELDS = {"name": 200, "address": 300, "phone": 20, "email": 200, "account_id": 100, "contact_name": 120, "website": 200, "notes": 500}
+
+
+class TracebackError(Exception):
+    """A refusal: `status` is the HTTP status an API answers with, `field` what was wrong."""
+
+    def __init__(self, message: str, *, status: int = 422, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass
+class SampleCall:
+    call_started_at: datetime
+    calling_number: str
+    called_number: str
+    call_timezone: str = "UTC"
+    transcript: str = ""
+    recording_sha256: str = ""
+    identity_header: str = ""
+    report_id: int | None = None
+    reporter_id: int | None = None
+    callback_numbers: list[str] | None = None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _label(actor: User | None, actor_label: str) -> str:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return actor.email
+    return actor_label or "system"
+
+
+def consortium_org() -> Organisation | None:
+    from robotrace.accounts.models import Organisation
+
+    return Organisation.objects.filter(kind=Organisation.Kind.CONSORTIUM).order_by("id").first()
+
+
+def _require_consortium(organisation: Organisation | None) -> None:
+    if organisation is None or not organisation.is_consortium:
+        raise TracebackError("only consortium staff may open tracebacks", status=403)
+
+
+def _event(tb: Traceback, kind: str, message: str, *, hop: Hop | None = None, at: datetime | None = None) -> None:
+    TracebackEvent.objects.create(traceback=tb, hop=hop, kind=kind, message=message[:400], at=_now(at))
+
+
+# --- number blocks -----------------------------------------------------------------------
+
+
+def provider_for_number(number: str) -> Provider | None:
+    """The provider holding `number` by the longest matching number-block prefix."""
+    nat = national(number)
+    if len(nat) < 3:
+        return None
+    prefixes = [nat[:n] for n in range(min(len(nat), 10), 2, -1)]
+    blocks = {b.prefix: b for b in NumberBlock.objects.filter(prefix__in=prefixes).select_related("provider")}
+    for prefix in prefixes:
+        if prefix in blocks:
+            provider = blocks[prefix].provider
+            if provider.status == Provider.Status.MERGED and provider.merged_into_id:
+                return provider.merged_into
+            return provider
+    return None
+
+
+def import_number_blocks(*, actor: User | None, text: str, source: str = "") -> dict[str, int]:
+    """Import `prefix,provider` rows (provider by id, SPC, OCN, FRN or name). All or nothing:
+    any bad line refuses the whole file, naming the line and field."""
+    from robotrace.providers.services import find_provider
+
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().lower() for f in (reader.fieldnames or [])}
+    prefix_col = next((c for c in ("prefix", "npa_nxx", "npanxx", "block") if c in fields), None)
+    provider_col = next((c for c in ("provider", "provider_id", "spc", "ocn", "frn", "provider_name") if c in fields), None)
+    if prefix_col is None or provider_col is None:
+        raise TracebackError("the header needs a prefix column (prefix or npa_nxx) and a provider column (provider, spc, ocn...)", field="header")
+    rows: list[tuple[str, Provider]] = []
+    cache: dict[str, Provider | None] = {}
+    for lineno, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        prefix = digits(row.get(prefix_col, ""))
+        if len(prefix) == 11 and prefix.startswith("1"):
+            prefix = prefix[1:]
+        if not 3 <= len(prefix) <= 10:
+            raise TracebackError(f"line {lineno}: {prefix_col} {row.get(prefix_col)!r} is not 3 to 10 digits of a NANP number", field=prefix_col)
+        ref = row.get(provider_col, "")
+        if ref not in cache:
+            found = Provider.objects.filter(id=int(ref)).first() if ref.isdigit() and provider_col in ("provider", "provider_id") else None
+            cache[ref] = found or find_provider(text=ref)
+        provider = cache[ref]
+        if provider is None:
+            raise TracebackError(f"line {lineno}: {provider_col} {ref!r} is not a provider in the registry", field=provider_col)
+        rows.append((prefix, provider))
+    created = updated = 0
+    with transaction.atomic():
+        existing = {b.prefix: b for b in NumberBlock.objects.filter(prefix__in=[p for p, _ in rows])}
+        new = []
+        for prefix, provider in rows:
+            block = existing.get(prefix)
+            if block is None:
+                new.append(NumberBlock(prefix=prefix, provider=provider, source=source[:100]))
+                existing[prefix] = new[-1]
+                created += 1
+            elif block.provider_id != provider.id:
+                block.provider = provider
+                block.source = source[:100]
+                if block.pk:
+                    block.save(update_fields=["provider", "source", "imported_at"])
+                updated += 1
+        NumberBlock.objects.bulk_create(new, batch_size=1000)
+        audit.record(action="tracebacks.number_blocks_imported", actor=actor, object_type="tracebacks.numberblock", data={"created": created, "updated": updated, "source": source})
+    return {"rows": len(rows), "created": created, "updated": updated}
+
+
+# --- opening -----------------------------------------------------------------------------
+
+
+def _sample_from_report(report_id: int) -> tuple[SampleCall, Any]:
+    from robotrace.ingest.models import CallReport
+
+    report = CallReport.objects.unscoped(reason="traceback sample lookup").filter(id=report_id).first()
+    if report is None:
+        raise TracebackError(f"call report {report_id} does not exist", status=404, field="report_id")
+    sample = SampleCall(
+        call_started_at=report.call_started_at,
+        calling_number=report.calling_number_e164 or report.calling_number,
+        called_number=report.called_number,
+        transcript=report.transcript,
+        recording_sha256=report.recording_sha256,
+        identity_header=report.identity_header,
+        report_id=report.id,
+        reporter_id=report.reporter_id,
+        callback_numbers=list(report.callback_numbers or []),
+    )
+    return sample, report
+
+
+def terminating_provider_for(sample: SampleCall) -> Provider | None:
+    """The reporting carrier's registry record, or the holder of the called number."""
+    if sample.reporter_id:
+        provider = Provider.objects.filter(organisation_id=sample.reporter_id).exclude(status=Provider.Status.MERGED).first()
+        if provider is not None:
+            return provider
+    return provider_for_number(sample.called_number)
+
+
+def _verified_signer(report_id: int | None) -> Any:
+    if not report_id:
+        return None
+    try:
+        from robotrace.shaken.facade import verified_signer_for_report  # type: ignore[import-not-found]
+
+        return verified_signer_for_report(report_id)
+    except (ImportError, AttributeError):
+        return None
+    except Exception:  # the verifier must never stop a traceback from opening
+        return None
+
+
+def _open_hop(
+    tb: Traceback,
+    provider: Provider,
+    *,
+    sequence: int,
+    named_by: Provider | None,
+    now: datetime,
+    direct: bool = False,
+) -> Hop:
+    start, due = clock.due_at(provider, now)
+    hop = Hop.objects.create(
+        traceback=tb,
+        sequence=sequence,
+        provider=provider,
+        named_by=named_by,
+        is_direct_signer_request=direct,
+        received_at=now,
+        clock_starts_at=start,
+        due_at=due,
+    )
+    what = "direct request to the STIR/SHAKEN signer" if direct else f"hop {sequence} requested"
+    _event(tb, "hop.requested", f"{what}: {provider.name} (due {due:%Y-%m-%d %H:%M} UTC)", hop=hop, at=now)
+    transaction.on_commit(lambda: notify_hop(hop_id=hop.id, kind="requested"))
+    return hop
+
+
+def open_traceback(
+    *,
+    actor: User | None,
+    organisation: Organisation | None,
+    report_id: int | None = None,
+    sample: SampleCall | None = None,
+    campaign_id: int | None = None,
+    source: str = "",
+    priority: str = Traceback.Priority.NORMAL,
+    legal_basis: list[str] | None = None,
+    first_provider: Provider | None = None,
+    requested_by_agency: Organisation | None = None,
+    now: datetime | None = None,
+    actor_label: str = "",
+) -> Traceback:
+    """Open a traceback on one sample call and send the first hop to the terminating provider."""
+    _require_consortium(organisation)
+    now = _now(now)
+    report = None
+    if report_id is not None:
+        sample, report = _sample_from_report(report_id)
+        if campaign_id is None and report.campaign_id:
+            campaign_id = report.campaign_id
+    if sample is None:
+        raise TracebackError("give a report or a sample call", field="report_id")
+    called = e164(sample.called_number)
+    if not called:
+        raise TracebackError(f"called number {sample.called_number!r} is not a valid number", field="called_number")
+    if priority not in Traceback.Priority.values:
+        raise TracebackError(f"priority must be one of {', '.join(Traceback.Priority.values)}", field="priority")
+    provider = first_provider or terminating_provider_for(sample)
+    if provider is None:
+        raise TracebackError(
+            f"no terminating provider is known for {called}: import its number block or open from a carrier's report",
+            field="called_number",
+        )
+    legal = list(legal_basis or [])
+    campaign = None
+    if campaign_id is not None:
+        from robotrace.campaigns.models import Campaign
+
+        campaign = Campaign.objects.unscoped(reason="traceback opening").filter(id=campaign_id).first()
+        if campaign is not None and not legal:
+            legal = list(campaign.legal_basis or [])
+    signer = _verified_signer(sample.report_id)
+    with transaction.atomic():
+        tb = Traceback.objects.create(
+            source=source or (Traceback.Source.REPORT if report_id else Traceback.Source.MANUAL),
+            priority=priority,
+            campaign=campaign,
+            sample_report_id=sample.report_id,
+            call_started_at=sample.call_started_at,
+            call_timezone=sample.call_timezone or "UTC",
+            calling_number=sample.calling_number[:40],
+            called_number=called,
+            transcript=sample.transcript,
+            recording_sha256=sample.recording_sha256,
+            identity_header=sample.identity_header,
+            legal_basis=legal,
+            opened_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+            requested_by_agency=requested_by_agency,
+            created_at=now,
+            hop_count=1,
+        )
+        _event(tb, "traceback.opened", f"opened by {_label(actor, actor_label)} ({tb.get_source_display().lower()})", at=now)
+        _open_hop(tb, provider, sequence=1, named_by=None, now=now)
+        if signer is not None and getattr(signer, "provider_id", None):
+            signer_provider = Provider.objects.filter(id=signer.provider_id).first()
+            if signer_provider is not None:
+                tb.shaken_signer = signer_provider
+                tb.shaken_attest = str(getattr(signer, "attest", "") or "")[:1]
+                tb.shaken_origid = str(getattr(signer, "origid", "") or "")[:100]
+                tb.save(update_fields=["shaken_signer", "shaken_attest", "shaken_origid"])
+                if signer_provider.id != provider.id:
+                    _open_hop(tb, signer_provider, sequence=0, named_by=None, now=now, direct=True)
+        audit.record(
+            action="traceback.opened",
+            actor=actor,
+            actor_org=organisation,
+            actor_label=actor_label,
+            obj=tb,
+            data={"source": tb.source, "report_id": sample.report_id, "campaign_id": campaign_id, "first_provider": provider.id},
+        )
+    return tb
+
+
+def open_from_campaign(
+    *,
+    actor: User | None,
+    organisation: Organisation | None,
+    campaign_id: int,
+    samples: int = 1,
+    now: datetime | None = None,
+    actor_label: str = "",
+    exclude_traced: bool = True,
+) -> list[Traceback]:
+    """Open up to `samples` tracebacks on a campaign's calls, the freshest (under 10 days) first."""
+    from robotrace.campaigns.models import Campaign
+    from robotrace.ingest.models import CallReport
+
+    _require_consortium(organisation)
+    now = _now(now)
+    campaign = Campaign.objects.unscoped(reason="traceback opening").filter(id=campaign_id).first()
+    if campaign is None:
+        raise TracebackError(f"campaign {campaign_id} does not exist", status=404, field="campaign_id")
+    if samples < 1 or samples > 50:
+        raise TracebackError("samples must be between 1 and 50", field="samples")
+    traced = set(
+        Traceback.objects.unscoped(reason="avoid tracing the same call twice").filter(campaign_id=campaign_id).values_list("sample_report_id", flat=True)
+    ) if exclude_traced else set()
+    qs = CallReport.objects.unscoped(reason="traceback samples").filter(campaign_id=campaign_id).exclude(called_number="")
+    fresh = qs.filter(call_started_at__gte=now - timedelta(days=conf.FRESH_SAMPLE_DAYS)).order_by("-call_started_at")
+    stale = qs.filter(call_started_at__lt=now - timedelta(days=conf.FRESH_SAMPLE_DAYS)).order_by("-call_started_at")
+    opened: list[Traceback] = []
+    reasons: list[str] = []
+    for pool in (fresh, stale):
+        for report in pool.only("id")[: samples * 20]:
+            if len(opened) >= samples:
+                break
+            if report.id in traced:
+                continue
+            try:
+                opened.append(
+                    open_traceback(actor=actor, organisation=organisation, report_id=report.id, campaign_id=campaign_id,
+                                   source=Traceback.Source.CAMPAIGN, now=now, actor_label=actor_label)
+                )
+                traced.add(report.id)
+            except TracebackError as exc:
+                reasons.append(exc.message)
+    if not opened and reasons:
+        raise TracebackError(f"no sample of campaign {campaign.ref} could be traced: {reasons[0]}", field="campaign_id")
+    if not opened:
+        raise TracebackError(f"campaign {campaign.ref} has no untraced call reports with a called number", field="campaign_id")
+    return opened
+
+
+def open_trace_forward(
+    *,
+    actor: User | None,
+    organisation: Organisation | None,
+    callback_number: str,
+    report_id: int | None = None,
+    campaign_id: int | None = None,
+    now: datetime | None = None,
+    actor_label: str = "",
+) -> Traceback:
+    """Callback scams: ask the provider holding the callback number who its customer is."""
+    _require_consortium(organisation)
+    number = e164(callback_number)
+    if not number:
+        raise TracebackError(f"callback number {callback_number!r} is not a valid number", field="callback_number")
+    holder = provider_for_number(number)
+    if holder is None:
+        raise TracebackError(f"no provider is known to hold {number}: import its number block", field="callback_number")
+    now = _now(now)
+    if report_id is not None:
+        sample, _ = _sample_from_report(report_id)
+    else:
+        sample = SampleCall(call_started_at=now, calling_number=number, called_number=number)
+    with transaction.atomic():
+        tb = open_traceback(
+            actor=actor, organisation=organisation, sample=sample, campaign_id=campaign_id, first_provider=holder,
+            source=Traceback.Source.REPORT if report_id else Traceback.Source.MANUAL, now=now, actor_label=actor_label,
+        )
+        tb.kind = Traceback.Kind.TRACE_FORWARD
+        tb.callback_number = number
+        tb.save(update_fields=["kind", "callback_number"])
+        _event(tb, "trace_forward", f"trace-forward: asking {holder.name} who holds {number}", at=now)
+    return tb
+
+
+# --- agency requests ---------------------------------------------------------------------
+
+
+def submit_request(
+    *, actor: User, organisation: Organisation, call_started_at: datetime, calling_number: str, called_number: str,
+    transcript: str = "", reason: str = "", call_timezone: str = "UTC",
+) -> TracebackRequest:
+    if not organisation.is_agency:
+        raise TracebackError("only agencies file traceback requests", status=403)
+    if not e164(called_number):
+        raise TracebackError(f"called number {called_number!r} is not a valid number", field="called_number")
+    if not digits(calling_number):
+        raise TracebackError("calling number is required", field="calling_number")
+    if call_started_at > timezone.now() + timedelta(minutes=5):
+        raise TracebackError("the call time is in the future", field="call_started_at")
+    with transaction.atomic():
+        req = TracebackRequest.objects.create(
+            agency=organisation, submitted_by=actor, call_started_at=call_started_at, call_timezone=call_timezone,
+            calling_number=calling_number[:40], called_number=e164(called_number), transcript=transcript, reason=reason,
+        )
+        audit.record(action="traceback_request.submitted", actor=actor, obj=req, subject_org=organisation)
+    return req
+
+
+def decide_request(
+    *, actor: User, organisation: Organisation, request_id: int, accept: bool, note: str = "", now: datetime | None = None,
+) -> TracebackRequest:
+    _require_consortium(organisation)
+    with transaction.atomic():
+        req = TracebackRequest.objects.for_org(organisation).select_for_update().filter(id=request_id).first()
+        if req is None:
+            raise TracebackError("no such request", status=404)
+        if req.status != TracebackRequest.Status.SUBMITTED:
+            raise TracebackError(f"this request was already {req.get_status_display().lower()}", status=409)
+        req.status = TracebackRequest.Status.ACCEPTED if accept else TracebackRequest.Status.DECLINED
+        req.decided_at = _now(now)
+        req.decision_note = note[:300]
+        if accept:
+            sample = SampleCall(
+                call_started_at=req.call_started_at, call_timezone=req.call_timezone, calling_number=req.calling_number,
+                called_number=req.called_number, transcript=req.transcript,
+            )
+            req.traceback = open_traceback(
+                actor=actor, organisation=organisation, sample=sample, source=Traceback.Source.AGENCY_REQUEST,
+                requested_by_agency=req.agency, now=now,
+            )
+        req.save()
+        audit.record(action=f"traceback_request.{req.status}", actor=actor, obj=req, subject_org=req.agency, data={"note": note})
+    return req
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+def _clean_customer(customer: Any) -> dict[str, str]:
+    if customer in (None, "", {}):
+        return {}
+    if not isinstance(customer, dict):
+        raise TracebackError("customer must be an object with name, address, phone, email, account_id", field="customer")
+    unknown = sorted(set(customer) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise TracebackError(f"customer has unknown fields: {', '.join(unknown)}", field=f"customer.{unknown[0]}")
+    clean: dict[str, str] = {}
+    for key, value in customer.items():
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise TracebackError(f"customer.{key} must be text", field=f"customer.{key}")
+        value = value.strip()
+        if len(value) > CUSTOMER_FIELDS[key]:
+            raise TracebackError(f"customer.{key} is longer than {CUSTOMER_FIELDS[key]} characters", field=f"customer.{key}")
+        clean[key] = value
+    if clean and not clean.get("name"):
+        raise TracebackError("customer.name is required when a customer is given", field="customer.name")
+    if clean.get("email") and ("@" not in clean["email"] or " " in clean["email"]):
+        raise TracebackError(f"customer.email {clean['email']!r} is not an e-mail address", field="customer.email")
+    if clean.get("phone") and not e164(clean["phone"]):
+        raise TracebackError(f"customer.phone {clean['phone']!r} is not a telephone number", field="customer.phone")
+    return clean
+
+
+def _resolve_upstream(*, actor: User | None, hop: Hop, upstream_provider_id: int | None, upstream: str) -> Provider:
+    from robotrace.providers.services import find_or_create_pending
+
+    if upstream_provider_id is not None:
+        provider = Provider.objects.filter(id=upstream_provider_id).first()
+        if provider is None:
+            raise TracebackError(f"upstream provider {upstream_provider_id} is not in the registry", field="upstream_provider_id")
+        if provider.status == Provider.Status.MERGED and provider.merged_into_id:
+            provider = provider.merged_into  # type: ignore[assignment]
+        return provider  # type: ignore[return-value]
+    if not (upstream or "").strip():
+        raise TracebackError("name the upstream provider (upstream_provider_id or upstream)", field="upstream")
+    return find_or_create_pending(actor=actor, text=upstream.strip()[:200], named_by=hop.provider)
+
+
+def answer_hop(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    hop_id: int,
+    response: str,
+    upstream_provider_id: int | None = None,
+    upstream: str = "",
+    customer: Any = None,
+    customer_action: str = "",
+    no_record_reason: str = "",
+    attestation_seen: str = "",
+    notes: str = "",
+    idempotency_key: str = "",
+    now: datetime | None = None,
+    actor_label: str = "",
+) -> Hop:
+    """Record a provider's answer to its own hop and move the traceback on."""
+    now = _now(now)
+    if response not in Hop.Response.values:
+        raise TracebackError(f"response must be one of {', '.join(Hop.Response.values)}", field="response")
+    if attestation_seen and attestation_seen.upper() not in ("A", "B", "C"):
+        raise TracebackError("attestation_seen must be A, B or C", field="attestation_seen")
+    if customer_action and customer_action not in ("warned", "suspended", "terminated"):
+        raise TracebackError("customer_action must be warned, suspended or terminated", field="customer_action")
+    clean_customer = _clean_customer(customer)
+    if response == Hop.Response.NO_RECORD and not no_record_reason.strip():
+        raise TracebackError("say why there is no record (no_record_reason)", field="no_record_reason")
+    if len(idempotency_key) > 128:
+        raise TracebackError("Idempotency-Key is longer than 128 characters", field="idempotency_key")
+    with transaction.atomic():
+        hop = Hop.objects.unscoped(reason="answer lookup, ownership checked below").select_for_update().filter(id=hop_id).first()
+        if hop is None or not (organisation.is_consortium or hop.provider.organisation_id == organisation.id):
+            raise TracebackError("no such hop request", status=404)
+        if idempotency_key and hop.idempotency_key == idempotency_key:
+            return hop  # a retry of an answer we already recorded
+        if hop.status not in OPEN_HOP_STATES:
+            raise TracebackError(f"this hop is closed ({hop.get_status_display().lower()}); it cannot be answered again", status=409)
+        tb = Traceback.objects.unscoped(reason="answer").select_for_update().get(id=hop.traceback_id)
+        if tb.status == Traceback.Status.CANCELLED:
+            raise TracebackError("this traceback was cancelled", status=409)
+        upstream_provider: Provider | None = None
+        if response in (Hop.Response.UPSTREAM, Hop.Response.FOREIGN_UPSTREAM) and (upstream_provider_id is not None or upstream.strip()):
+            upstream_provider = _resolve_upstream(actor=actor, hop=hop, upstream_provider_id=upstream_provider_id, upstream=upstream)
+            if upstream_provider.id == hop.provider_id:
+                raise TracebackError("a provider cannot name itself as its upstream", field="upstream")
+            chain = set(tb.hops.filter(Q(is_direct_signer_request=False) | Q(named_by__isnull=False)).values_list("provider_id", flat=True))
+            if upstream_provider.id in chain and response == Hop.Response.UPSTREAM:
+                raise TracebackError(f"{upstream_provider.name} is already in this call's path: naming it would make a loop", field="upstream")
+            if response == Hop.Response.UPSTREAM and upstream_provider.is_foreign:
+                response = Hop.Response.FOREIGN_UPSTREAM  # this provider is the US point of entry
+        elif response == Hop.Response.UPSTREAM:
+            raise TracebackError("name the upstream provider (upstream_provider_id or upstream)", field="upstream")
+        was_late = hop.status in (Hop.Status.OVERDUE, Hop.Status.NON_RESPONSIVE)
+        hop.status = Hop.Status.ANSWERED
+        hop.response = response
+        hop.answered_at = now
+        hop.upstream_provider = upstream_provider
+        hop.upstream_detail = (upstream or (upstream_provider.name if upstream_provider else ""))[:200]
+        hop.customer = clean_customer if response == Hop.Response.ORIGINATED else {}
+        hop.customer_action = customer_action if response == Hop.Response.ORIGINATED else ""
+        hop.no_record_reason = no_record_reason.strip()[:200] if response == Hop.Response.NO_RECORD else ""
+        hop.attestation_seen = attestation_seen.upper()[:1]
+        hop.notes = notes[:5000]
+        hop.answered_by_label = _label(actor, actor_label)[:200]
+        hop.idempotency_key = idempotency_key
+        hop.save()
+        _event(tb, "hop.answered", f"{hop.provider.name} answered: {hop.get_response_display()}"
+               + (f" → {upstream_provider.name}" if upstream_provider else "") + (" (late)" if was_late else ""), hop=hop, at=now)
+        audit.record(
+            action="hop.answered", actor=actor, actor_org=organisation, actor_label=actor_label, obj=hop,
+            subject_org=hop.provider.organisation,
+            data={"traceback": tb.id, "response": response, "upstream": upstream_provider.id if upstream_provider else None, "late": was_late},
+        )
+        if hop.is_direct_signer_request and hop.named_by_id is None:
+            _event(tb, "signer.answered", f"STIR/SHAKEN signer {hop.provider.name} answered the direct request: {hop.get_response_display()}", hop=hop, at=now)
+        else:
+            _advance(tb, hop, now=now, actor=actor)
+    return hop
+
+
+def _advance(tb: Traceback, hop: Hop, *, now: datetime, actor: User | None) -> None:
+    """After a chain hop's answer: open the next hop or settle the outcome."""
+    if tb.status == Traceback.Status.COMPLETED and tb.outcome == Traceback.Outcome.NON_RESPONSIVE:
+        # A late answer from the provider that stopped the chain resumes it.
+        tb.status = Traceback.Status.IN_PROGRESS
+        tb.outcome = Traceback.Outcome.IN_PROGRESS
+        tb.non_responsive_provider = None
+        tb.completed_at = None
+        _event(tb, "traceback.resumed", f"resumed by {hop.provider.name}'s late answer", hop=hop, at=now)
+    elif tb.status != Traceback.Status.IN_PROGRESS:
+        tb.save()
+        return
+    if hop.response == Hop.Response.UPSTREAM and hop.upstream_provider is not None:
+        upstream = hop.upstream_provider
+        # The STIR/SHAKEN signer may already hold a direct request: it joins the chain.
+        direct = tb.hops.filter(provider=upstream, is_direct_signer_request=True, named_by__isnull=True).first()
+        next_seq = hop.sequence + 1
+        tb.hop_count = next_seq
+        if direct is not None:
+            Hop.objects.unscoped(reason="signer joins chain").filter(id=direct.id).update(named_by=hop.provider, sequence=next_seq)
+            direct.refresh_from_db()
+            _event(tb, "signer.joined", f"the chain reached the STIR/SHAKEN signer {upstream.name}", hop=direct, at=now)
+            tb.save()
+            if direct.status == Hop.Status.ANSWERED:
+                _advance(tb, direct, now=now, actor=actor)
+            return
+        tb.save()
+        _open_hop(tb, upstream, sequence=next_seq, named_by=hop.provider, now=now)
+        return
+    if hop.response == Hop.Response.ORIGINATED:
+        tb.originating_provider = hop.provider
+        tb.originating_customer = hop.customer
+        tb.outcome = Traceback.Outcome.ORIGIN_AND_CUSTOMER if hop.customer.get("name") else Traceback.Outcome.ORIGIN_ONLY
+    elif hop.response == Hop.Response.FOREIGN_UPSTREAM:
+        tb.point_of_entry_provider = hop.provider
+        tb.outcome = Traceback.Outcome.FOREIGN_ORIGIN
+    elif hop.response == Hop.Response.NO_RECORD:
+        tb.outcome = Traceback.Outcome.NO_RECORD
+    elif hop.response == Hop.Response.REFUSED:
+        tb.outcome = Traceback.Outcome.REFUSED
+        tb.non_responsive_provider = hop.provider
+    _complete(tb, now=now)
+
+
+def _complete(tb: Traceback, *, now: datetime) -> None:
+    tb.status = Traceback.Status.COMPLETED
+    tb.completed_at = now
+    _check_signer(tb)
+    tb.save()
+    # Open parallel requests (the signer's, if unanswered) are no longer needed.
+    Hop.objects.unscoped(reason="close parallel requests").filter(traceback=tb, status__in=OPEN_HOP_STATES).exclude(
+        outcome_stop_guard(tb)
+    ).update(status=Hop.Status.CANCELLED)
+    _event(tb, "traceback.completed", f"completed: {tb.get_outcome_display()}", at=now)
+    audit.record(action="traceback.completed", obj=tb, data={"outcome": tb.outcome, "origin": tb.originating_provider_id})
+
+
+def outcome_stop_guard(tb: Traceback) -> Q:
+    # The hop that stopped a chain as non-responsive stays open so a late answer can resume it.
+    if tb.outcome == Traceback.Outcome.NON_RESPONSIVE and tb.non_responsive_provider_id:
+        return Q(provider_id=tb.non_responsive_provider_id, is_direct_signer_request=False)
+    return Q(pk__in=[])
+
+
+def _check_signer(tb: Traceback) -> None:
+    """Compare the chain's origin with the STIR/SHAKEN signer; flag a downstream signer that
+    attested A/B on a call it did not originate."""
+    if tb.shaken_signer_id is None:
+        return
+    origin = tb.originating_provider_id or tb.point_of_entry_provider_id
+    if origin is None or origin == tb.shaken_signer_id:
+        tb.shaken_mismatch = False
+        return
+    tb.shaken_mismatch = True
+    signer_name = tb.shaken_signer.name if tb.shaken_signer else str(tb.shaken_signer_id)
+    origin_name = (tb.originating_provider or tb.point_of_entry_provider).name  # type: ignore[union-attr]
+    tb.shaken_mismatch_detail = f"signed by {signer_name} (attestation {tb.shaken_attest or '?'}) but the chain ends at {origin_name}"[:300]
+    if tb.shaken_attest in ("A", "B"):
+        Hop.objects.unscoped(reason="flag downstream attestation").filter(traceback=tb, provider_id=tb.shaken_signer_id).update(attestation_flagged=True)
+        _event(tb, "shaken.flag", f"{signer_name} attested {tb.shaken_attest} on a call it did not originate")
+
+
+def cancel_traceback(*, actor: User, organisation: Organisation, traceback_id: int, reason: str, now: datetime | None = None) -> Traceback:
+    _require_consortium(organisation)
+    if not reason.strip():
+        raise TracebackError("give a reason", field="reason")
+    now = _now(now)
+    with transaction.atomic():
+        tb = Traceback.objects.for_org(organisation).select_for_update().filter(id=traceback_id).first()
+        if tb is None:
+            raise TracebackError("no such traceback", status=404)
+        if tb.status != Traceback.Status.IN_PROGRESS:
+            raise TracebackError("only a traceback in progress can be cancelled", status=409)
+        tb.status = Traceback.Status.CANCELLED
+        tb.completed_at = now
+        tb.save()
+        tb.hops.filter(status__in=OPEN_HOP_STATES).update(status=Hop.Status.CANCELLED)
+        _event(tb, "traceback.cancelled", f"cancelled by {actor.email}: {reason}", at=now)
+        audit.record(action="traceback.cancelled", actor=actor, obj=tb, data={"reason": reason})
+    return tb
+
+
+# --- evidence ----------------------------------------------------------------------------
+
+
+def attach_evidence(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    hop_id: int,
+    filename: str,
+    content: bytes,
+    content_type: str = "",
+    kind: str = HopEvidence.Kind.OTHER,
+    actor_label: str = "",
+) -> HopEvidence:
+    name = Path(filename or "").name
+    ext = Path(name).suffix.lower()
+    if ext not in conf.EVIDENCE_TYPES:
+        raise TracebackError(f"evidence file {name!r}: type {ext or '(none)'} is not accepted; use {', '.join(conf.EVIDENCE_TYPES)}", field="file")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype and ctype not in conf.EVIDENCE_TYPES[ext] and ctype != "application/octet-stream":
+        raise TracebackError(f"evidence file {name!r}: content type {ctype} does not match {ext}", field="file")
+    if not content:
+        raise TracebackError(f"evidence file {name!r} is empty", field="file")
+    if len(content) > conf.EVIDENCE_MAX_BYTES:
+        raise TracebackError(f"evidence file {name!r} is {len(content)} bytes; the limit is {conf.EVIDENCE_MAX_BYTES}", status=413, field="file")
+    if ext in (".txt", ".csv", ".log", ".json"):
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TracebackError(f"evidence file {name!r} is not UTF-8 text", field="file") from exc
+    if kind not in HopEvidence.Kind.values:
+        raise TracebackError(f"kind must be one of {', '.join(HopEvidence.Kind.values)}", field="kind")
+    with transaction.atomic():
+        hop = Hop.objects.for_org(organisation).filter(id=hop_id).first()
+        if hop is None:
+            raise TracebackError("no such hop request", status=404)
+        if hop.status == Hop.Status.CANCELLED:
+            raise TracebackError("this hop was cancelled", status=409)
+        digest = hashlib.sha256(content).hexdigest()
+        ev = HopEvidence(hop=hop, kind=kind, filename=name[:200], content_type=ctype or "application/octet-stream",
+                         size=len(content), sha256=digest, uploaded_by_label=_label(actor, actor_label)[:200])
+        ev.file.save(f"{uuid.uuid4().hex}{ext}", ContentFile(content), save=False)
+        ev.save()
+        _event(hop.traceback, "hop.evidence", f"{hop.provider.name} attached {kind} evidence ({len(content)} bytes)", hop=hop)
+        audit.record(action="hop.evidence_attached", actor=actor, actor_org=organisation, actor_label=actor_label, obj=ev,
+                     subject_org=hop.provider.organisation, data={"hop": hop.id, "sha256": digest, "size": len(content)})
+    return ev
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+def hop_payload(hop: Hop, *, event: str = "hop.requested") -> dict[str, Any]:
+    """What a provider is told about its own hop: the call and who named it, nothing else."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    tb = hop.traceback
+    return {
+        "type": event,
+        "timestamp": timezone.now().isoformat(),
+        "data": {
+            "hop_id": hop.id,
+            "traceback": tb.ref,
+            "kind": tb.kind,
+            "status": hop.status,
+            "call": {
+                "started_at": tb.call_started_at.isoformat(),
+                "timezone": tb.call_timezone,
+                "calling_number": tb.calling_number,
+                "called_number": tb.called_number,
+                "callback_number": tb.callback_number,
+            },
+            "named_by": hop.named_by.name if hop.named_by else None,
+            "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
+            "received_at": hop.received_at.isoformat(),
+            "due_at": hop.due_at.isoformat(),
+            "respond_url": f"{settings.SITE_URL}/api/v1/hops/{hop.id}/response",
+            "portal_url": f"{settings.SITE_URL}{reverse('tracebacks:respond', args=[hop.id])}",
+        },
+    }
+
+
+def notify_hop(*, hop_id: int, kind: str = "requested") -> None:
+    """Queue the e-mail and the webhook for a hop (after the hop's transaction committed)."""
+    from robotrace.tracebacks import tasks
+
+    hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id).first()
+    if hop is None:
+        return
+    provider = hop.provider
+    if provider.webhook_url and provider.webhook_secret:
+        delivery = WebhookDelivery.objects.create(
+            provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
+            url=provider.webhook_url, payload=hop_payload(hop, event=f"hop.{kind}"), due_at=timezone.now(),
+        )
+        tasks.deliver_webhook(delivery.id)
+    if provider_contacts(provider):
+        tasks.send_hop_email(hop.id, kind)
+
+
+def provider_contacts(provider: Provider) -> list[str]:
+    emails = [e for e in (provider.contact_email, provider.fallback_contact_email) if e]
+    if provider.organisation_id:
+        from robotrace.accounts.models import User
+
+        emails += list(User.objects.filter(organisation_id=provider.organisation_id, is_active=True).values_list("email", flat=True))
+    return sorted(set(emails))
+
+
+def send_hop_email(*, hop_id: int, kind: str) -> int:
+    """E-mail the provider's contacts a link only: no call data leaves the platform by mail."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback").filter(id=hop_id).first()
+    if hop is None:
+        return 0
+    to = provider_contacts(hop.provider)
+    if not to:
+        return 0
+    link = f"{settings.SITE_URL}{reverse('tracebacks:respond', args=[hop.id])}"
+    subjects = {
+        "requested": "New traceback request",
+        "reminder": "Reminder: traceback request due soon",
+        "overdue": "Overdue: traceback request",
+    }
+    subject = f"{subjects.get(kind, 'Traceback request')} {hop.traceback.ref}"
+    body = (
+        f"{hop.provider.name},\n\nA traceback request needs your answer by {hop.due_at:%Y-%m-%d %H:%M} UTC "
+        f"(FCC 47 CFR 64.1200(n)(1): within 24 hours).\n\nSign in to answer: {link}\n\n"
+        "For your security this message carries no call data.\n"
+    )
+    return send_mail(subject, body, None, to, fail_silently=True)
+
+
+def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Send one webhook delivery, claiming it first so two workers never send it twice."""
+    import requests
+
+    from robotrace.core.webhooks import headers_for
+
+    now = _now(now)
+    claimed = WebhookDelivery.objects.unscoped(reason="webhook sender").filter(
+        id=delivery_id, status=WebhookDelivery.Status.PENDING, due_at__lte=now
+    ).update(status=WebhookDelivery.Status.SENDING, attempts=F("attempts") + 1, due_at=now + timedelta(minutes=5))
+    if claimed != 1:
+        return "skipped"
+    d = WebhookDelivery.objects.unscoped(reason="webhook sender").select_related("provider").get(id=delivery_id)
+    body = json.dumps(d.payload, separators=(",", ":")).encode()
+    code: int | None = None
+    error = ""
+    try:
+        headers = headers_for(d.provider.webhook_secret, body, msg_id=d.msg_id)
+        resp = requests.post(d.url, data=body, headers=headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
+        code = resp.status_code
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except Exception as exc:  # network errors, bad secret: retried with backoff
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    fields: dict[str, Any] = {"last_status_code": code, "last_error": error}
+    if not error:
+        fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
+    elif d.attempts >= conf.WEBHOOK_MAX_ATTEMPTS:
+        fields.update(status=WebhookDelivery.Status.FAILED)
+    else:
+        backoff = conf.WEBHOOK_BACKOFF_SECONDS[min(d.attempts - 1, len(conf.WEBHOOK_BACKOFF_SECONDS) - 1)]
+        fields.update(status=WebhookDelivery.Status.PENDING, due_at=timezone.now() + timedelta(seconds=backoff))
+    WebhookDelivery.objects.unscoped(reason="webhook sender").filter(id=d.id, status=WebhookDelivery.Status.SENDING).update(**fields)
+    return str(fields["status"])
+
+
+def retry_webhooks(*, now: datetime | None = None) -> int:
+    """Deliveries due again (backoff elapsed, or a sender died mid-send)."""
+    now = _now(now)
+    qs = WebhookDelivery.objects.unscoped(reason="webhook retry sweep")
+    WebhookDelivery.objects.unscoped(reason="recover stuck sends").filter(status=WebhookDelivery.Status.SENDING, due_at__lte=now).update(
+        status=WebhookDelivery.Status.PENDING
+    )
+    sent = 0
+    for delivery_id in qs.filter(status=WebhookDelivery.Status.PENDING, due_at__lte=now).values_list("id", flat=True)[:500]:
+        deliver_webhook(delivery_id=delivery_id, now=now)
+        sent += 1
+    return sent
+
+
+# --- the sweeper -------------------------------------------------------------------------
+
+
+def _staff_emails() -> list[str]:
+    from robotrace.accounts.models import User
+
+    return list(User.objects.filter(organisation__kind="consortium", is_active=True).values_list("email", flat=True))
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Drive every hop's 24-hour clock: reminders, overdue + escalation, non-responsive.
+
+    Each step claims its row with a conditional UPDATE and acts only if it changed exactly
+    one row, so two sweepers running at once never remind or escalate twice.
+    """
+    from django.core.mail import send_mail
+
+    now = _now(now)
+    counts = {"reminded": 0, "overdue": 0, "non_responsive": 0}
+    hops = Hop.objects.unscoped(reason="24-hour clock sweeper")
+    remind_from = now + timedelta(hours=conf.REMINDER_HOURS_BEFORE)
+    for hop_id in list(hops.filter(status=Hop.Status.REQUESTED, reminded_at__isnull=True, due_at__lte=remind_from, due_at__gt=now).values_list("id", flat=True)[:1000]):
+        with transaction.atomic():
+            if hops.filter(id=hop_id, status=Hop.Status.REQUESTED, reminded_at=None).update(reminded_at=now) != 1:
+                continue
+            hop = hops.select_related("traceback", "provider").get(id=hop_id)
+            _event(hop.traceback, "hop.reminder", f"reminder sent to {hop.provider.name}", hop=hop, at=now)
+            audit.record(action="hop.reminded", obj=hop, subject_org=hop.provider.organisation)
+            transaction.on_commit(lambda h=hop_id: notify_hop(hop_id=h, kind="reminder"))
+            counts["reminded"] += 1
+    for hop_id in list(hops.filter(status=Hop.Status.REQUESTED, due_at__lte=now).values_list("id", flat=True)[:1000]):
+        with transaction.atomic():
+            if hops.filter(id=hop_id, status=Hop.Status.REQUESTED).update(status=Hop.Status.OVERDUE, escalated_at=now) != 1:
+                continue
+            hop = hops.select_related("traceback", "provider").get(id=hop_id)
+            _event(hop.traceback, "hop.overdue", f"{hop.provider.name} missed the 24-hour deadline; escalated to consortium staff", hop=hop, at=now)
+            audit.record(action="hop.overdue", obj=hop, subject_org=hop.provider.organisation)
+            staff = _staff_emails()
+            ref = hop.traceback.ref
+            transaction.on_commit(lambda h=hop_id: notify_hop(hop_id=h, kind="overdue"))
+            if staff:
+                from django.conf import settings
+                from django.urls import reverse
+
+                link = f"{settings.SITE_URL}{reverse('tracebacks:detail', args=[hop.traceback_id])}"
+                transaction.on_commit(lambda s=staff, r=ref, lk=link, name=hop.provider.name: send_mail(
+                    f"Escalation: {name} is overdue on {r}", f"{name} has not answered hop request {r} in time.\n\n{lk}\n", None, s, fail_silently=True))
+            counts["overdue"] += 1
+    limit = now - timedelta(hours=conf.NON_RESPONSIVE_GRACE_HOURS)
+    for hop_id in list(hops.filter(status=Hop.Status.OVERDUE, due_at__lte=limit).values_list("id", flat=True)[:1000]):
+        with transaction.atomic():
+            if hops.filter(id=hop_id, status=Hop.Status.OVERDUE).update(status=Hop.Status.NON_RESPONSIVE) != 1:
+                continue
+            hop = hops.select_related("traceback", "provider").get(id=hop_id)
+            tb = Traceback.objects.unscoped(reason="sweeper").select_for_update().get(id=hop.traceback_id)
+            _event(tb, "hop.non_responsive", f"{hop.provider.name} is non-responsive", hop=hop, at=now)
+            audit.record(action="hop.non_responsive", obj=hop, subject_org=hop.provider.organisation, data={"traceback": tb.id})
+            if tb.status == Traceback.Status.IN_PROGRESS and not (hop.is_direct_signer_request and hop.named_by_id is None):
+                tb.outcome = Traceback.Outcome.NON_RESPONSIVE
+                tb.non_responsive_provider = hop.provider
+                _complete(tb, now=now)
+            counts["non_responsive"] += 1
+    return counts
+
+
+# --- automation ----------------------------------------------------------------------------
+
+SUBSCRIBER = "tracebacks"
+
+
+def handle_campaign_event(*, event_id: int, now: datetime | None = None) -> list[int]:
+    """Open automatic tracebacks for a campaign event, once (claimed by marking it handled)."""
+    from robotrace.campaigns.models import CampaignEvent
+
+    with transaction.atomic():
+        event = CampaignEvent.objects.select_for_update().filter(id=event_id).first()
+        if event is None or SUBSCRIBER in (event.handled_by or []):
+            return []
+        event.handled_by = [*(event.handled_by or []), SUBSCRIBER]
+        event.save(update_fields=["handled_by"])
+        if event.kind not in conf.AUTO_EVENT_KINDS or conf.AUTO_SAMPLES_PER_CAMPAIGN < 1:
+            return []
+        org = consortium_org()
+        if org is None:
+            return []
+        open_now = Traceback.objects.unscoped(reason="auto traceback cap").filter(campaign_id=event.campaign_id, status=Traceback.Status.IN_PROGRESS).count()
+        wanted = min(conf.AUTO_SAMPLES_PER_CAMPAIGN, conf.AUTO_MAX_OPEN_PER_CAMPAIGN - open_now)
+        if wanted < 1:
+            return []
+        try:
+            with transaction.atomic():
+                opened = open_from_campaign(actor=None, organisation=org, campaign_id=event.campaign_id, samples=wanted, now=now,
+                                            actor_label=f"automatic ({event.kind} event)")
+        except (TracebackError, IntegrityError):
+            return []
+        return [tb.id for tb in opened]
+
+
+def catch_up_campaign_events(*, limit: int = 200) -> int:
+    """Events the signal missed (a crash between commit and enqueue)."""
+    from robotrace.campaigns.models import CampaignEvent
+
+    handled = 0
+    recent = CampaignEvent.objects.order_by("-id").values_list("id", "handled_by")[:5000]
+    for event_id, handled_by in recent:
+        if SUBSCRIBER in (handled_by or []):
+            continue
+        handle_campaign_event(event_id=event_id)
+        handled += 1
+        if handled >= limit:
+            break
+    return handled
