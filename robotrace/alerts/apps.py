@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,16 @@ class AlertsConfig(AppConfig):
     name = "robotrace.alerts"
     label = "alerts"
     verbose_name = "Alerts"
+
+    def ready(self) -> None:
+        from robotrace.alerts import demo, signals, views  # noqa: F401  (connect receivers)
+        from robotrace.alerts.queries import alerted_campaign_ids
+        from robotrace.campaigns import entitlements
+        from robotrace.core.demo import register_seeder
+        from robotrace.core.navigation import register_home_panel
+
+        # Agencies may open the campaigns they were alerted to.
+        entitlements.register(alerted_campaign_ids)
+        register_home_panel(kinds=("agency",), template="alerts/_home_panel.html", context=views.home_panel, order=10)
+        register_home_panel(kinds=("consortium",), template="alerts/_home_panel_consortium.html", context=views.home_panel_consortium, order=60)
+        register_seeder(70, "alerts", demo.seed)

@@ -1,3 +1,180 @@
 from __future__ import annotations
 
-from django.db import models  # noqa: F401
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+
+from robotrace.core.scoping import OrgScoped
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+
+
+class AlertSubscription(OrgScoped):
+    """What an agency wants to hear about: a jurisdiction (states and/or area codes),
+    campaign categories and thresholds measured inside that jurisdiction."""
+
+    scope_field = "agency"
+
+    agency = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="alert_subscriptions")
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=120)
+    all_states = models.BooleanField(default=False, help_text="Every state and territory (federal agencies only)")
+    states = models.JSONField(default=list, blank=True, help_text="Two-letter codes of called states")
+    area_codes = models.JSONField(default=list, blank=True, help_text="NPAs of called numbers")
+    categories = models.JSONField(default=list, blank=True, help_text="campaigns.Category values; empty = every category")
+    event_kinds = models.JSONField(default=list, blank=True, help_text="CampaignEvent kinds; empty = every kind")
+    min_reports = models.PositiveIntegerField(default=5, help_text="Reports of the campaign inside the jurisdiction")
+    min_states = models.PositiveIntegerField(default=1, help_text="Distinct called states inside the jurisdiction")
+    send_email = models.BooleanField(default=True, help_text="E-mail the agency's people a link (never the data)")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["agency", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def jurisdiction_label(self) -> str:
+        parts = []
+        if self.all_states:
+            parts.append("All states")
+        elif self.states:
+            parts.append(", ".join(self.states))
+        if self.area_codes:
+            parts.append("area codes " + ", ".join(self.area_codes))
+        return " · ".join(parts) or "(none)"
+
+
+class WebhookEndpoint(OrgScoped):
+    """An agency system that receives alerts, signed per Standard Webhooks.
+
+    The secret is kept because every delivery is signed with it; it is shown to the agency
+    only once, when the endpoint is created or the secret rotated."""
+
+    scope_field = "agency"
+
+    agency = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agency", "url"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def secret_hint(self) -> str:
+        return self.secret[:10] + "…"
+
+
+class Alert(OrgScoped):
+    """One campaign crossing one subscription's thresholds, with the evidence as it stood."""
+
+    scope_field = "agency"
+
+    agency = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="alerts")
+    subscription = models.ForeignKey(AlertSubscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    subscription_name = models.CharField(max_length=120, blank=True, help_text="Kept when the subscription is deleted")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey("campaigns.CampaignEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    event_kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One alert per crossing: a later event of the same kind for the same campaign
+            # does not alert the same subscription again.
+            models.UniqueConstraint(fields=["subscription", "campaign", "event_kind"], name="alert_one_per_crossing"),
+        ]
+        indexes = [models.Index(fields=["agency", "read_at"], name="alert_agency_read_idx")]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def ref(self) -> str:
+        return f"AL-{self.pk:06d}" if self.pk else "AL-new"
+
+    @property
+    def event_label(self) -> str:
+        from robotrace.campaigns.models import CampaignEvent
+
+        return str(dict(CampaignEvent.Kind.choices).get(self.event_kind, self.event_kind))
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class AlertDelivery(OrgScoped):
+    """One channel of one alert (an e-mail, or one webhook endpoint). Retries are durable:
+    the sweeper claims rows whose `next_attempt_at` has come; each attempt is logged."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Failed, will retry"
+        DELIVERED = "delivered", "Delivered"
+        GAVE_UP = "gave_up", "Gave up"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    recipients = models.JSONField(default=list, blank=True, help_text="E-mail addresses (e-mail channel)")
+    msg_id = models.CharField(max_length=60, help_text="webhook-id: the same on every retry so receivers can dedupe")
+    attempt = models.PositiveSmallIntegerField(default=0, help_text="Attempts made so far")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert} {self.channel} #{self.attempt}"
+
+    @classmethod
+    def scope_q(cls, org: Organisation) -> Q:
+        return Q(alert__agency=org)
+
+
+class AlertDeliveryAttempt(OrgScoped):
+    """The log of every attempt, successful or not."""
+
+    delivery = models.ForeignKey(AlertDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    at = models.DateTimeField()
+    ok = models.BooleanField(default=False)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    @classmethod
+    def scope_q(cls, org: Organisation) -> Q:
+        return Q(delivery__alert__agency=org)

@@ -1,3 +1,282 @@
-"""Reads for the alerts app."""
+"""Reads for the alerts app: jurisdictions, campaign evidence inside a jurisdiction, and
+what an agency may see of an alerted campaign."""
 
 from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import Substr, TruncDate
+
+from robotrace.alerts.models import Alert, AlertDelivery, AlertSubscription, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+    from robotrace.campaigns.models import Campaign
+
+NPA_RE = re.compile(r"^[2-9][0-9]{2}$")
+# How many caller IDs and callback numbers an alert or campaign view lists.
+TOP_NUMBERS = 50
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """Where an agency looks: called states, area codes (NPAs of called numbers), or all."""
+
+    all_states: bool = False
+    states: tuple[str, ...] = ()
+    area_codes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, sub: AlertSubscription) -> Jurisdiction:
+        return cls(bool(sub.all_states), tuple(sorted(sub.states)), tuple(sorted(sub.area_codes)))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Jurisdiction:
+        return cls(bool(data.get("all_states")), tuple(data.get("states") or ()), tuple(data.get("area_codes") or ()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"all_states": self.all_states, "states": list(self.states), "area_codes": list(self.area_codes)}
+
+    def union(self, other: Jurisdiction) -> Jurisdiction:
+        return Jurisdiction(
+            self.all_states or other.all_states,
+            tuple(sorted(set(self.states) | set(other.states))),
+            tuple(sorted(set(self.area_codes) | set(other.area_codes))),
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.all_states or self.states or self.area_codes)
+
+    def q(self) -> Q:
+        """CallReport filter for this jurisdiction (never matches everything by accident)."""
+        if self.all_states:
+            return Q()
+        q = Q(pk__in=[])
+        if self.states:
+            q |= Q(called_state__in=list(self.states))
+        for npa in self.area_codes:
+            q |= Q(called_number__startswith=f"+1{npa}")
+        return q
+
+    def matches(self, state: str, npa: str) -> bool:
+        return self.all_states or (bool(state) and state in self.states) or (bool(npa) and npa in self.area_codes)
+
+    @property
+    def label(self) -> str:
+        parts = []
+        if self.all_states:
+            parts.append("All states")
+        elif self.states:
+            parts.append(", ".join(self.states))
+        if self.area_codes:
+            parts.append("area codes " + ", ".join(self.area_codes))
+        return " · ".join(parts) or "(none)"
+
+
+_STATE_NAMES = {
+    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA", "Colorado": "CO",
+    "Connecticut": "CT", "Delaware": "DE", "Washington D.C.": "DC", "District of Columbia": "DC", "Florida": "FL",
+    "Georgia": "GA", "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA", "Kansas": "KS",
+    "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD", "Massachusetts": "MA", "Michigan": "MI",
+    "Minnesota": "MN", "Mississippi": "MS", "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV",
+    "New Hampshire": "NH", "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
+    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI",
+    "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
+    "Virginia": "VA", "Washington": "WA", "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
+    "Puerto Rico": "PR", "Guam": "GU",
+}
+
+
+@lru_cache(maxsize=1024)
+def npa_state(npa: str) -> str:
+    """The US state an area code serves ('' when unknown or non-geographic), from the
+    offline geocoding data that ships with `phonenumbers` (no network)."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    if not NPA_RE.match(npa):
+        return ""
+    try:
+        desc = geocoder.description_for_number(phonenumbers.parse(f"+1{npa}2345678"), "en")
+    except phonenumbers.NumberParseException:
+        return ""
+    if desc in _STATE_NAMES:
+        return _STATE_NAMES[desc]
+    # "New York, NY" style: the part after the last comma is the state code.
+    tail = desc.rsplit(",", 1)[-1].strip()
+    return tail if len(tail) == 2 and tail.isupper() else ""
+
+
+def _reports(campaign_id: int) -> QuerySet[Any]:
+    from robotrace.ingest.models import CallReport
+
+    return CallReport.objects.unscoped(reason="alerts: a campaign's reports inside a jurisdiction").filter(campaign_id=campaign_id)
+
+
+def jurisdiction_cells(campaign_id: int) -> list[tuple[str, str, int]]:
+    """(called state, NPA, reports) cells of one campaign: one grouped query, then every
+    subscription is evaluated in Python against the same cells."""
+    rows = (
+        _reports(campaign_id)
+        .annotate(cc=Substr("called_number", 1, 2), npa=Substr("called_number", 3, 3))
+        .values("called_state", "cc", "npa")
+        .annotate(n=Count("id"))
+    )
+    return [(r["called_state"] or "", r["npa"] if r["cc"] == "+1" else "", r["n"]) for r in rows]
+
+
+def measure(cells: list[tuple[str, str, int]], j: Jurisdiction) -> tuple[int, int]:
+    """Reports and distinct called states of the campaign inside `j`."""
+    total = 0
+    states: set[str] = set()
+    for state, npa, n in cells:
+        if j.matches(state, npa):
+            total += n
+            if state:
+                states.add(state)
+    return total, len(states)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
+    """What the agency is entitled to see of `campaign` inside `j`, as plain JSON."""
+    from robotrace.tracebacks.models import Traceback
+
+    reports = _reports(campaign.pk).filter(j.q())
+    agg = reports.aggregate(n=Count("id"), first=Min("call_started_at"), last=Max("call_started_at"))
+    by_state = {
+        r["called_state"] or "??": r["n"]
+        for r in reports.values("called_state").annotate(n=Count("id")).order_by("-n", "called_state")
+    }
+    daily = [
+        {"day": r["day"].isoformat(), "n": r["n"]}
+        for r in reports.annotate(day=TruncDate("call_started_at")).values("day").annotate(n=Count("id")).order_by("day")
+        if r["day"] is not None
+    ]
+    caller_ids = [
+        {"number": r["calling_number_e164"], "reports": r["n"]}
+        for r in reports.exclude(calling_number_e164="")
+        .values("calling_number_e164")
+        .annotate(n=Count("id"))
+        .order_by("-n", "calling_number_e164")[:TOP_NUMBERS]
+    ]
+    callbacks: Counter[str] = Counter()
+    # callback_numbers is a JSON list per report: counted here rather than in SQL so the same
+    # code runs on SQLite and PostgreSQL.
+    for numbers in reports.exclude(callback_numbers=[]).values_list("callback_numbers", flat=True).iterator(chunk_size=2000):
+        for number in numbers or []:
+            if isinstance(number, str) and number:
+                callbacks[number] += 1
+    reporter_labels = [
+        r["category"]
+        for r in reports.exclude(category="").values("category").annotate(n=Count("id")).order_by("-n")[:10]
+    ]
+    tracebacks = [
+        {
+            "ref": t.ref,
+            "id": t.pk,
+            "outcome": t.outcome,
+            "outcome_label": t.get_outcome_display(),
+            "originating_provider": t.originating_provider.name if t.originating_provider else "",
+            "point_of_entry_provider": t.point_of_entry_provider.name if t.point_of_entry_provider else "",
+            "completed_at": _iso(t.completed_at),
+        }
+        for t in Traceback.objects.unscoped(reason="alerts: completed tracebacks of an alerted campaign")
+        .filter(campaign_id=campaign.pk, status=Traceback.Status.COMPLETED)
+        .select_related("originating_provider", "point_of_entry_provider")
+        .order_by("-completed_at")[:100]
+    ]
+    return {
+        "campaign": {
+            "id": campaign.pk,
+            "ref": campaign.ref,
+            "name": campaign.name,
+            "status": campaign.status,
+            "category": campaign.category,
+            "category_label": campaign.get_category_display(),
+        },
+        "jurisdiction": j.to_json(),
+        "reports_in_jurisdiction": agg["n"] or 0,
+        "states": by_state,
+        "daily": daily,
+        "first_seen": _iso(agg["first"]),
+        "last_seen": _iso(agg["last"]),
+        "caller_ids": caller_ids,
+        "callback_numbers": [{"number": k, "reports": v} for k, v in sorted(callbacks.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_NUMBERS]],
+        "categories": [campaign.category, *[c for c in reporter_labels if c != campaign.category]],
+        "tracebacks": tracebacks,
+    }
+
+
+# --- What an organisation may see ---------------------------------------------------------
+
+
+def alerts_for(org: Organisation) -> QuerySet[Alert]:
+    return Alert.objects.for_org(org).select_related("agency", "campaign", "subscription")
+
+
+def alert_for(org: Organisation, alert_id: int) -> Alert:
+    """Raises Alert.DoesNotExist for alerts of another agency (answered as 404)."""
+    return alerts_for(org).get(pk=alert_id)
+
+
+def subscriptions_for(org: Organisation) -> QuerySet[AlertSubscription]:
+    return AlertSubscription.objects.for_org(org).filter(agency=org)
+
+
+def endpoints_for(org: Organisation) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.for_org(org).filter(agency=org)
+
+
+def deliveries_for(org: Organisation) -> QuerySet[AlertDelivery]:
+    return AlertDelivery.objects.for_org(org)
+
+
+def alerted_campaign_ids(org: Organisation) -> list[int]:
+    """The entitlement source registered with campaigns.entitlements: campaigns alerted to
+    this agency may be opened by it."""
+    if not org.is_agency:
+        return []
+    return list(Alert.objects.for_org(org).filter(agency=org).values_list("campaign_id", flat=True).distinct())
+
+
+def entitled_jurisdiction(org: Organisation, campaign_id: int) -> Jurisdiction | None:
+    """The union of the jurisdictions under which `campaign_id` was alerted to `org`, or None
+    when it never was (the campaign view then answers 404)."""
+    snapshots = list(Alert.objects.for_org(org).filter(agency=org, campaign_id=campaign_id).values_list("evidence", flat=True))
+    if not snapshots:
+        return None
+    j = Jurisdiction()
+    for ev in snapshots:
+        j = j.union(Jurisdiction.from_json((ev or {}).get("jurisdiction") or {}))
+    return j
+
+
+@dataclass
+class DeliverySummary:
+    delivered: int = 0
+    pending: int = 0
+    failed: int = 0
+    labels: list[str] = field(default_factory=list)
+
+
+def delivery_summaries(alert_ids: list[int], org: Organisation) -> dict[int, DeliverySummary]:
+    out: dict[int, DeliverySummary] = {i: DeliverySummary() for i in alert_ids}
+    for d in deliveries_for(org).filter(alert_id__in=alert_ids):
+        s = out[d.alert_id]
+        if d.status == AlertDelivery.Status.DELIVERED:
+            s.delivered += 1
+        elif d.status == AlertDelivery.Status.GAVE_UP:
+            s.failed += 1
+        else:
+            s.pending += 1
+        s.labels.append(f"{d.get_channel_display()}: {d.get_status_display()}")
+    return out

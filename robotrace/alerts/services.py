@@ -1,3 +1,585 @@
-"""Writes (one transaction each, with audit events) for the alerts app."""
+"""Writes (one transaction each, with audit events) for the alerts app.
+
+Flow: a CampaignEvent commits → `process_event` evaluates every active subscription against
+the campaign's reports inside the subscription's jurisdiction → at most one Alert per
+(subscription, campaign, event kind), with an evidence snapshot → one AlertDelivery per
+channel (e-mail with a link only; each active webhook endpoint) → `attempt_delivery` sends,
+logs the attempt, and on failure schedules the next one with exponential backoff in
+`next_attempt_at`, which the periodic sweeper picks up (durable: no in-memory timers).
+"""
 
 from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from robotrace.alerts import conf
+from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.queries import NPA_RE, Jurisdiction, campaign_evidence, jurisdiction_cells, measure, npa_state
+from robotrace.audit import services as audit
+from robotrace.core import webhooks
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation, User
+
+HANDLER = "alerts"
+
+
+# --- Subscriptions --------------------------------------------------------------------------
+
+
+def _require_agency(organisation: Organisation) -> None:
+    if not organisation.is_agency:
+        raise ValidationError({"__all__": "only agencies subscribe to alerts"})
+
+
+def _clean_list(value: Any, field: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").replace(" ", ",").split(",")]
+    if not isinstance(value, list | tuple):
+        raise ValidationError({field: "must be a list"})
+    out: list[str] = []
+    for item in value:
+        item = str(item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def clean_subscription(organisation: Organisation, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate subscription fields for `organisation`; every error names its field."""
+    from robotrace.accounts.models import US_STATES
+    from robotrace.campaigns.models import CampaignEvent, Category
+
+    errors: dict[str, str] = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = "give the subscription a name"
+    elif len(name) > 120:
+        errors["name"] = "at most 120 characters"
+    federal = organisation.agency_level == "federal"
+    jurisdiction = [s.upper() for s in (organisation.jurisdiction or [])]
+    all_states = bool(data.get("all_states"))
+    if all_states and not federal:
+        errors["all_states"] = "only federal agencies may subscribe to every state"
+    states = [s.upper() for s in _clean_list(data.get("states"), "states")]
+    bad = [s for s in states if s not in US_STATES]
+    if bad:
+        errors["states"] = f"not US states or territories: {', '.join(bad)}"
+    elif not federal:
+        outside = [s for s in states if s not in jurisdiction]
+        if outside:
+            errors["states"] = f"outside your jurisdiction ({', '.join(jurisdiction) or 'none'}): {', '.join(outside)}"
+    area_codes = _clean_list(data.get("area_codes"), "area_codes")
+    bad = [a for a in area_codes if not NPA_RE.match(a)]
+    if bad:
+        errors["area_codes"] = f"area codes are three digits starting 2-9: {', '.join(bad)}"
+    elif not federal:
+        outside = [a for a in area_codes if npa_state(a) not in jurisdiction]
+        if outside:
+            errors["area_codes"] = f"not area codes of your jurisdiction ({', '.join(jurisdiction) or 'none'}): {', '.join(outside)}"
+    if not (all_states or states or area_codes) and "states" not in errors and "area_codes" not in errors:
+        errors["states"] = "choose at least one state or area code"
+    categories = _clean_list(data.get("categories"), "categories")
+    bad = [c for c in categories if c not in Category.values]
+    if bad:
+        errors["categories"] = f"unknown categories: {', '.join(bad)}"
+    kinds = _clean_list(data.get("event_kinds"), "event_kinds")
+    bad = [k for k in kinds if k not in CampaignEvent.Kind.values]
+    if bad:
+        errors["event_kinds"] = f"unknown event kinds: {', '.join(bad)}"
+    numbers: dict[str, int] = {}
+    for field, default, top in (("min_reports", conf.DEFAULT_MIN_REPORTS, 10_000_000), ("min_states", 1, 60)):
+        raw = data.get(field, default)
+        try:
+            numbers[field] = int(raw if raw not in (None, "") else default)
+        except (TypeError, ValueError):
+            errors[field] = "must be a whole number"
+            continue
+        if not 1 <= numbers[field] <= top:
+            errors[field] = f"must be between 1 and {top}"
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "name": name,
+        "all_states": all_states,
+        "states": [] if all_states else sorted(states),
+        "area_codes": sorted(area_codes),
+        "categories": sorted(categories),
+        "event_kinds": sorted(kinds),
+        "min_reports": numbers["min_reports"],
+        "min_states": numbers["min_states"],
+        "send_email": bool(data.get("send_email", True)),
+        "active": bool(data.get("active", True)),
+    }
+
+
+def create_subscription(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> AlertSubscription:
+    _require_agency(organisation)
+    fields = clean_subscription(organisation, data)
+    with transaction.atomic():
+        sub = AlertSubscription.objects.create(agency=organisation, created_by=actor, **fields)
+        audit.record(action="alerts.subscription_created", actor=actor, obj=sub, subject_org=organisation, data=fields)
+    return sub
+
+
+def update_subscription(*, actor: User | None, organisation: Organisation, subscription_id: int, data: dict[str, Any]) -> AlertSubscription:
+    _require_agency(organisation)
+    fields = clean_subscription(organisation, data)
+    with transaction.atomic():
+        sub = AlertSubscription.objects.for_org(organisation).select_for_update().get(pk=subscription_id, agency=organisation)
+        before = {k: getattr(sub, k) for k in fields}
+        for k, v in fields.items():
+            setattr(sub, k, v)
+        sub.save()
+        audit.record(action="alerts.subscription_updated", actor=actor, obj=sub, subject_org=organisation, data={"before": before, "after": fields})
+    return sub
+
+
+def delete_subscription(*, actor: User | None, organisation: Organisation, subscription_id: int) -> None:
+    with transaction.atomic():
+        sub = AlertSubscription.objects.for_org(organisation).select_for_update().get(pk=subscription_id, agency=organisation)
+        audit.record(action="alerts.subscription_deleted", actor=actor, obj=sub, subject_org=organisation, data={"name": sub.name})
+        # Past alerts stay (they are records of what was sent) and keep the name.
+        Alert.objects.for_org(organisation).filter(subscription=sub).update(subscription_name=sub.name)
+        sub.delete()
+
+
+# --- Webhook endpoints ----------------------------------------------------------------------
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError({"url": "give a full https:// address"})
+    if len(url) > 500:
+        raise ValidationError({"url": "at most 500 characters"})
+    if not conf.WEBHOOK_ALLOW_INSECURE:
+        if parts.scheme != "https":
+            raise ValidationError({"url": "webhooks must use https"})
+        if parts.username or parts.password:
+            raise ValidationError({"url": "no credentials in the address; verify our signature instead"})
+        host = parts.hostname
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if host == "localhost" or (ip is not None and not ip.is_global):
+            raise ValidationError({"url": "webhooks must point at a public address"})
+    return url
+
+
+@dataclass
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+def create_endpoint(*, actor: User | None, organisation: Organisation, url: str, description: str = "") -> CreatedEndpoint:
+    _require_agency(organisation)
+    url = _check_url(url)
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        ep = WebhookEndpoint.objects.create(agency=organisation, created_by=actor, url=url, secret=secret, description=(description or "").strip()[:200])
+        audit.record(action="alerts.webhook_created", actor=actor, obj=ep, subject_org=organisation, data={"url": url})
+    return CreatedEndpoint(ep, secret)
+
+
+def rotate_endpoint_secret(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> CreatedEndpoint:
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
+        ep.secret = secret
+        ep.secret_rotated_at = timezone.now()
+        ep.save(update_fields=["secret", "secret_rotated_at"])
+        audit.record(action="alerts.webhook_secret_rotated", actor=actor, obj=ep, subject_org=organisation, data={"url": ep.url})
+    return CreatedEndpoint(ep, secret)
+
+
+def set_endpoint_active(*, actor: User | None, organisation: Organisation, endpoint_id: int, active: bool) -> WebhookEndpoint:
+    with transaction.atomic():
+        ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
+        ep.active = active
+        ep.save(update_fields=["active"])
+        audit.record(action="alerts.webhook_" + ("enabled" if active else "disabled"), actor=actor, obj=ep, subject_org=organisation, data={"url": ep.url})
+    return ep
+
+
+def delete_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> None:
+    with transaction.atomic():
+        ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
+        audit.record(action="alerts.webhook_deleted", actor=actor, obj=ep, subject_org=organisation, data={"url": ep.url})
+        # Deliveries still waiting for this endpoint have nowhere to go.
+        AlertDelivery.objects.for_org(organisation).filter(endpoint=ep, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING]).update(
+            status=AlertDelivery.Status.GAVE_UP, error="endpoint deleted", next_attempt_at=None
+        )
+        ep.delete()
+
+
+# --- Reading alerts -------------------------------------------------------------------------
+
+
+def mark_read(*, actor: User | None, organisation: Organisation, alert_id: int) -> Alert:
+    with transaction.atomic():
+        alert = Alert.objects.for_org(organisation).select_for_update().get(pk=alert_id, agency=organisation)
+        if alert.read_at is None:
+            alert.read_at = timezone.now()
+            alert.read_by = actor if actor is not None and actor.is_authenticated else None
+            alert.save(update_fields=["read_at", "read_by"])
+            audit.record(action="alerts.read", actor=actor, actor_org=organisation, obj=alert, subject_org=organisation)
+    return alert
+
+
+def mark_all_read(*, actor: User | None, organisation: Organisation) -> int:
+    with transaction.atomic():
+        ids = list(Alert.objects.for_org(organisation).filter(agency=organisation, read_at__isnull=True).values_list("id", flat=True))
+        n = Alert.objects.for_org(organisation).filter(id__in=ids).update(read_at=timezone.now(), read_by=actor)
+        if n:
+            audit.record(action="alerts.read_all", actor=actor, actor_org=organisation, object_type="alerts.alert", subject_org=organisation, data={"alert_ids": ids})
+    return n
+
+
+# --- Matching -------------------------------------------------------------------------------
+
+
+def subscription_matches(sub: AlertSubscription, *, category: str, kind: str, cells: list[tuple[str, str, int]]) -> tuple[bool, int, int]:
+    """Whether the campaign (its category, the event kind, its jurisdiction cells) crosses
+    `sub`. Returns (matches, reports in jurisdiction, states in jurisdiction)."""
+    if sub.event_kinds and kind not in sub.event_kinds:
+        return False, 0, 0
+    if sub.categories and category not in sub.categories:
+        return False, 0, 0
+    reports, states = measure(cells, Jurisdiction.of(sub))
+    return reports >= sub.min_reports and states >= sub.min_states, reports, states
+
+
+def _recipients(agency: Organisation) -> list[str]:
+    from robotrace.accounts.models import User
+
+    return sorted(
+        User.objects.filter(organisation=agency, is_active=True, approval=User.Approval.APPROVED, locked_at__isnull=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: datetime) -> Alert | None:
+    """Create the alert and its deliveries; None when this crossing was already alerted."""
+    evidence = campaign_evidence(campaign, Jurisdiction.of(sub))
+    evidence["event"] = {"id": event.pk, "kind": event.kind, "at": event.at.isoformat(), "data": event.data}
+    evidence["thresholds"] = {"min_reports": sub.min_reports, "min_states": sub.min_states}
+    try:
+        with transaction.atomic():  # savepoint: a concurrent worker may have won the race
+            alert = Alert.objects.create(
+                agency=sub.agency,
+                subscription=sub,
+                subscription_name=sub.name,
+                campaign=campaign,
+                event=event,
+                event_kind=event.kind,
+                created_at=now,
+                evidence=evidence,
+            )
+    except IntegrityError:
+        return None
+    deliveries = []
+    if sub.send_email:
+        recipients = _recipients(sub.agency)
+        if recipients:
+            deliveries.append(AlertDelivery(alert=alert, channel=AlertDelivery.Channel.EMAIL, recipients=recipients, msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now))
+    for ep in WebhookEndpoint.objects.for_org(sub.agency).filter(agency=sub.agency, active=True):
+        deliveries.append(AlertDelivery(alert=alert, channel=AlertDelivery.Channel.WEBHOOK, endpoint=ep, msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now))
+    AlertDelivery.objects.bulk_create(deliveries)
+    audit.record(
+        action="alerts.alert_created",
+        actor_label="alerts engine",
+        obj=alert,
+        subject_org=sub.agency,
+        data={"campaign": campaign.pk, "event": event.pk, "kind": event.kind, "subscription": sub.pk,
+              "reports_in_jurisdiction": evidence["reports_in_jurisdiction"], "deliveries": len(deliveries)},
+    )
+    return alert
+
+
+def process_event(*, event_id: int, recheck: bool = False) -> list[Alert]:
+    """Evaluate one campaign event against every active subscription, in one transaction,
+    and mark it handled by "alerts". Safe to run twice (the unique constraint and the
+    handled_by marker make it idempotent). `recheck` re-evaluates an event already handled,
+    for campaigns that grew into a jurisdiction after their event."""
+    from robotrace.campaigns.models import Campaign, CampaignEvent
+
+    now = timezone.now()
+    created: list[Alert] = []
+    with transaction.atomic():
+        event = CampaignEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return []
+        handled = HANDLER in (event.handled_by or [])
+        if handled and not recheck:
+            return []
+        campaign = Campaign.objects.unscoped(reason="alerts: evaluate a campaign event").filter(pk=event.campaign_id).first()
+        if campaign is not None and campaign.status != Campaign.Status.MERGED:
+            subs = list(AlertSubscription.objects.unscoped(reason="alerts: every agency's active subscriptions").filter(active=True).select_related("agency"))
+            already = set(
+                Alert.objects.unscoped(reason="alerts: crossings already alerted")
+                .filter(campaign=campaign, event_kind=event.kind, subscription__in=subs)
+                .values_list("subscription_id", flat=True)
+            )
+            subs = [s for s in subs if s.pk not in already and s.agency.status == "active"]
+            cells = jurisdiction_cells(campaign.pk) if subs else []
+            for sub in subs:
+                ok, _, _ = subscription_matches(sub, category=campaign.category, kind=event.kind, cells=cells)
+                if ok:
+                    alert = _create_alert(sub=sub, campaign=campaign, event=event, now=now)
+                    if alert is not None:
+                        created.append(alert)
+        if not handled:
+            event.handled_by = [*(event.handled_by or []), HANDLER]
+            event.save(update_fields=["handled_by"])
+        if created:
+            ids = [a.pk for a in created]
+            transaction.on_commit(lambda: _enqueue_deliveries_of(ids))
+    return created
+
+
+def _enqueue_deliveries_of(alert_ids: list[int]) -> None:
+    from robotrace.alerts import tasks
+
+    ids = list(AlertDelivery.objects.unscoped(reason="alerts: deliveries of new alerts").filter(alert_id__in=alert_ids).values_list("id", flat=True))
+    for delivery_id in ids:
+        tasks.deliver(delivery_id)
+
+
+def unhandled_event_ids(*, limit: int = 500) -> list[int]:
+    """CampaignEvents whose handled_by lacks "alerts" (missed signals, crashes)."""
+    from robotrace.campaigns.models import CampaignEvent
+
+    qs = CampaignEvent.objects.order_by("id")
+    if connection.features.supports_json_field_contains:
+        return list(qs.exclude(handled_by__contains=[HANDLER]).values_list("id", flat=True)[:limit])
+    out: list[int] = []
+    # SQLite has no JSON containment: scan ids with their markers, newest window first.
+    for pk, handled_by in qs.values_list("id", "handled_by").iterator(chunk_size=2000):
+        if HANDLER not in (handled_by or []):
+            out.append(pk)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def catch_up(*, limit: int = 500) -> int:
+    """Process every event the signal missed. Returns how many alerts were created."""
+    return sum(len(process_event(event_id=pk)) for pk in unhandled_event_ids(limit=limit))
+
+
+def recheck_recent(*, days: int | None = None) -> int:
+    """Re-evaluate the latest event of each kind of recently active campaigns: a campaign that
+    reached a jurisdiction's threshold after its event still alerts (once)."""
+    from robotrace.campaigns.models import CampaignEvent
+
+    days = conf.RECHECK_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    since = timezone.now() - timedelta(days=days)
+    latest: dict[tuple[int, str], int] = {}
+    for pk, campaign_id, kind in CampaignEvent.objects.filter(at__gte=since).order_by("id").values_list("id", "campaign_id", "kind"):
+        latest[(campaign_id, kind)] = pk
+    return sum(len(process_event(event_id=pk, recheck=True)) for pk in latest.values())
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def backoff_seconds(attempt: int) -> int:
+    """Delay before the attempt after `attempt` failed ones: base × 2^(attempt-1), capped."""
+    return int(min(conf.RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0)), conf.RETRY_MAX_SECONDS))
+
+
+def claim(delivery_id: int, *, now: datetime | None = None) -> bool:
+    """Claim a due delivery with a conditional UPDATE; only one worker wins."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=conf.WEBHOOK_TIMEOUT_SECONDS * 6)
+    qs = AlertDelivery.objects.unscoped(reason="alerts: claim a due delivery").filter(pk=delivery_id)
+    due = qs.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING], next_attempt_at__lte=now)
+    # A row left "sending" by a crashed worker is claimable again once stale.
+    crashed = qs.filter(status=AlertDelivery.Status.SENDING, claimed_at__lt=stale)
+    return (due.update(status=AlertDelivery.Status.SENDING, claimed_at=now) or crashed.update(claimed_at=now)) == 1
+
+
+def due_delivery_ids(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=conf.WEBHOOK_TIMEOUT_SECONDS * 6)
+    from django.db.models import Q
+
+    return list(
+        AlertDelivery.objects.unscoped(reason="alerts: delivery sweeper")
+        .filter(
+            Q(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING], next_attempt_at__lte=now)
+            | Q(status=AlertDelivery.Status.SENDING, claimed_at__lt=stale)
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def alert_url(alert: Alert) -> str:
+    return settings.SITE_URL + reverse("alerts:detail", args=[alert.pk])
+
+
+def webhook_payload(alert: Alert) -> dict[str, Any]:
+    """The JSON body POSTed to agency systems (Standard Webhooks `type`/`timestamp`/`data`)."""
+    return {
+        "type": "alert.created",
+        "timestamp": alert.created_at.isoformat(),
+        "data": {
+            "id": alert.pk,
+            "ref": alert.ref,
+            "url": alert_url(alert),
+            "event_kind": alert.event_kind,
+            "subscription": alert.subscription_name,
+            "campaign": alert.evidence.get("campaign", {}),
+            "evidence": {k: v for k, v in alert.evidence.items() if k != "campaign"},
+        },
+    }
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def _refuse_private_target(url: str) -> None:
+    """Resolve the host at send time and refuse internal addresses (DNS can change after
+    the URL was validated)."""
+    if conf.WEBHOOK_ALLOW_INSECURE:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise DeliveryError(f"cannot resolve {host}: {exc}") from exc
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            raise DeliveryError(f"{host} resolves to a non-public address")
+
+
+def _send_webhook(delivery: AlertDelivery) -> int:
+    import httpx
+
+    ep = delivery.endpoint
+    if ep is None or not ep.active:
+        raise DeliveryError("endpoint removed or disabled")
+    _refuse_private_target(ep.url)
+    body = json.dumps(webhook_payload(delivery.alert), separators=(",", ":"), default=str).encode()
+    # The same webhook-id on every retry lets receivers drop duplicates; the timestamp is
+    # fresh so the receiver's ±5-minute replay window accepts a late retry.
+    headers = webhooks.headers_for(ep.secret, body, msg_id=delivery.msg_id)
+    headers["user-agent"] = "Robotrace-Alerts/1"
+    try:
+        with httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+            resp = client.post(ep.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+    if not 200 <= resp.status_code < 300:
+        raise DeliveryError(f"endpoint answered {resp.status_code}", resp.status_code)
+    return resp.status_code
+
+
+def _send_email(delivery: AlertDelivery) -> None:
+    alert = delivery.alert
+    # Only a link: no campaign name, numbers, states or transcript leave the platform by mail.
+    body = (
+        "A new alert is waiting for your agency in Robotrace.\n\n"
+        f"Open it (sign-in required): {alert_url(alert)}\n\n"
+        "This message deliberately contains no case data.\n"
+    )
+    try:
+        send_mail(f"Robotrace alert {alert.ref}", body, settings.DEFAULT_FROM_EMAIL, list(delivery.recipients), fail_silently=False)
+    except Exception as exc:  # SMTP errors of every kind are retried
+        raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+
+
+def attempt_delivery(*, delivery_id: int, now: datetime | None = None) -> AlertDelivery | None:
+    """Claim, send, log. Returns the delivery after the attempt, or None if not claimable."""
+    if not claim(delivery_id, now=now):
+        return None
+    delivery = (
+        AlertDelivery.objects.unscoped(reason="alerts: send a claimed delivery")
+        .select_related("alert", "alert__agency", "endpoint")
+        .get(pk=delivery_id)
+    )
+    started = time.monotonic()
+    code: int | None = None
+    error = ""
+    try:
+        if delivery.channel == AlertDelivery.Channel.WEBHOOK:
+            code = _send_webhook(delivery)
+        else:
+            _send_email(delivery)
+        ok = True
+    except DeliveryError as exc:
+        ok, error, code = False, str(exc), exc.status
+    duration_ms = int((time.monotonic() - started) * 1000)
+    at = timezone.now()
+    with transaction.atomic():
+        delivery.attempt += 1
+        delivery.response_code = code
+        delivery.error = error[:500]
+        delivery.claimed_at = None
+        if ok:
+            delivery.status = AlertDelivery.Status.DELIVERED
+            delivery.delivered_at = at
+            delivery.next_attempt_at = None
+        elif delivery.attempt >= conf.MAX_ATTEMPTS or (delivery.channel == AlertDelivery.Channel.WEBHOOK and (delivery.endpoint is None or not delivery.endpoint.active)):
+            delivery.status = AlertDelivery.Status.GAVE_UP
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = AlertDelivery.Status.RETRYING
+            delivery.next_attempt_at = at + timedelta(seconds=backoff_seconds(delivery.attempt))
+        delivery.save()
+        AlertDeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempt, at=at, ok=ok, response_code=code, error=error[:500], duration_ms=duration_ms)
+        audit.record(
+            action="alerts.delivery_" + ("succeeded" if ok else "failed"),
+            outcome="success" if ok else "failure",
+            actor_label="alerts delivery",
+            obj=delivery,
+            subject_org=delivery.alert.agency,
+            data={"alert": delivery.alert_id, "channel": delivery.channel, "attempt": delivery.attempt, "status": delivery.status,
+                  "response_code": code, "error": error[:200], "next_attempt_at": delivery.next_attempt_at},
+        )
+    return delivery
+
+
+def sweep_deliveries(*, now: datetime | None = None) -> int:
+    """Attempt every due delivery (the periodic task). Returns attempts made."""
+    return sum(1 for pk in due_delivery_ids(now=now) if attempt_delivery(delivery_id=pk, now=now) is not None)
+
+
+def retry_now(*, actor: User | None, organisation: Organisation, delivery_id: int) -> AlertDelivery:
+    """Consortium action: bring a failed or given-up delivery forward."""
+    with transaction.atomic():
+        d = AlertDelivery.objects.for_org(organisation).select_for_update().get(pk=delivery_id)
+        if d.status in (AlertDelivery.Status.RETRYING, AlertDelivery.Status.GAVE_UP):
+            d.status = AlertDelivery.Status.RETRYING
+            d.next_attempt_at = timezone.now()
+            d.save(update_fields=["status", "next_attempt_at"])
+            audit.record(action="alerts.delivery_retry_requested", actor=actor, obj=d, subject_org=d.alert.agency, data={"alert": d.alert_id})
+    return d

@@ -1,0 +1,22 @@
+"""Alerts settings, read from the environment (robotrace.env) so settings.py stays shared."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from robotrace.env import env_bool, env_int
+
+# First retry after this many seconds, doubling each attempt (60 s, 2 min, 4 min, ... capped).
+RETRY_BASE_SECONDS = env_int("ALERTS_RETRY_BASE_SECONDS", 60, minimum=1)
+RETRY_MAX_SECONDS = env_int("ALERTS_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+# After this many failed attempts a delivery is given up (and shown as such to the consortium).
+MAX_ATTEMPTS = env_int("ALERTS_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
+WEBHOOK_TIMEOUT_SECONDS = env_int("ALERTS_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# Plain-HTTP and private-address webhook targets are for development and tests only:
+# production endpoints must be https on public addresses (no SSRF into our own network).
+WEBHOOK_ALLOW_INSECURE = env_bool("ALERTS_WEBHOOK_ALLOW_INSECURE", bool(settings.DEBUG or getattr(settings, "TESTING", False)))
+# Default jurisdiction threshold for new subscriptions.
+DEFAULT_MIN_REPORTS = env_int("ALERTS_DEFAULT_MIN_REPORTS", 5, minimum=1)
+# How far back the periodic re-check looks for campaign events whose campaigns may have grown
+# into a subscription's thresholds after the event was first processed.
+RECHECK_DAYS = env_int("ALERTS_RECHECK_DAYS", 7, minimum=0, maximum=90)
