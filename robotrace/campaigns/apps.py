@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,19 @@ class CampaignsConfig(AppConfig):
     name = "robotrace.campaigns"
     label = "campaigns"
     verbose_name = "Campaigns"
+
+    def ready(self) -> None:
+        from robotrace.campaigns import receivers
+        from robotrace.ingest.signals import reports_stored
+
+        reports_stored.connect(receivers.on_reports_stored, dispatch_uid="campaigns.on_reports_stored")
+        try:
+            from robotrace.campaigns import panels
+
+            panels.register()
+        except ImportError:  # pages not built yet
+            pass
+        from robotrace.campaigns import demo
+        from robotrace.core.demo import register_seeder
+
+        register_seeder(40, "campaigns", demo.seed)

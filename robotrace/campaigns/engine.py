@@ -1,0 +1,373 @@
+"""The campaign engine: assigns each call report to a campaign, or opens a new one.
+
+One code path, used by the platform (Huey tasks, through `campaigns.store.DbEngine`), the
+`robotrace campaigns cluster` evaluation command and the benchmarks. This module holds the
+in-memory index and the decision logic only; where campaign ids come from and where the
+index is persisted is the store's business (`MemoryStore` below, `store.DbStore`).
+
+Pipeline per report with content (see docs/bench-campaigns.md and
+../shared/design/campaigns.md for the reasoning and the scores):
+
+1. Normalise the transcript (case, punctuation, numbers -> '#') and look its hash up in the
+   exact-duplicate index: about half of all reports stop here.
+2. Strong links: an identical recording hash already tied to a campaign.
+3. Near-duplicates: MinHash of character 5-grams, LSH candidates among a few *exemplars*
+   per campaign (never all reports, which keeps the cost per report independent of the
+   campaign sizes), verified exactly by containment of the report's n-grams in the
+   campaign's exemplar vocabulary (fragments score 1.0), or of a substantial exemplar in
+   the report (the campaign was opened from a fragment and this is the full message).
+4. A spoken/reported callback number already tied to a campaign.
+5. Otherwise a new campaign, with this report as its first exemplar.
+
+Reports without content (most complaints) join through the recording hash, a callback
+number or a caller ID already tied to a campaign, or through a *burst*: one caller ID
+hitting many distinct called numbers within a short window opens a campaign of its own.
+
+Thresholds are fixed a priori, not fitted row by row: a report belongs to a campaign when at
+least 80% of its character 5-grams occur in the campaign's exemplars (or a substantial
+exemplar is 80% contained in the report). Two renditions of one recording differ by
+speech-recognition errors and slot values; at a ~5% word error rate a text keeps about 80%
+of its 5-grams. Sibling scripts that share one clause or boilerplate ("press 1 to speak
+to...") stay well below. 0.8 is the containment setting the design note measured with the
+best precision; on the public half the scores are flat between 0.75 and 0.85
+(docs/bench-campaigns.md), so the choice is not a knife-edge fit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from datasketch import MinHash, MinHashLSH
+
+from robotrace.campaigns.textsim import (
+    clean_numbers,
+    containment,
+    extract_phone_numbers,
+    normalise,
+    normalise_e164,
+    shingles,
+    text_hash,
+)
+
+# --- A-priori parameters (see the module docstring) --------------------------------------
+MATCH_THRESHOLD = 0.8  # containment needed to join a campaign
+NOVELTY = 0.85  # a member scoring below this adds a new exemplar (the campaign's variety)
+MAX_EXEMPLARS = 8  # per campaign; bounds the work per report
+MIN_SHINGLES = 12  # shorter texts ("hello?") only ever match exactly
+MIN_REVERSE = 60  # an exemplar must be this long to pull in a report that contains it
+NUM_PERM = 128
+LSH_BANDS = (64, 2)  # 64 bands of 2 rows: P(candidate) = 0.93 at Jaccard 0.2 (fragments)
+BURST_WINDOW = timedelta(minutes=10)
+BURST_MIN_CALLED = 20
+
+
+@dataclass
+class ReportIn:
+    """What the engine needs from a report (ingest's CallReport, a CSV row, a generated call)."""
+
+    id: Any
+    transcript: str = ""
+    language: str = ""
+    calling_number: str = ""
+    called_number: str = ""
+    called_state: str = ""
+    call_started_at: datetime | None = None
+    callback_numbers: Sequence[str] = ()
+    recording_sha256: str = ""
+
+
+@dataclass
+class Assignment:
+    report_id: Any
+    campaign_id: int | None
+    method: str  # exact | recording | text | callback | caller_id | burst | new | none
+    score: float = 0.0
+    created: bool = False
+
+
+@dataclass
+class Exemplar:
+    key: str
+    campaign_id: int
+    text: str
+    shingles: frozenset[int]
+
+
+@dataclass
+class Pending:
+    """Index rows created since the store last flushed (the DB store persists them)."""
+
+    texts: dict[str, int] = field(default_factory=dict)
+    exemplars: list[Exemplar] = field(default_factory=list)
+    links: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.texts.clear()
+        self.exemplars.clear()
+        self.links.clear()
+
+
+NewCampaign = Callable[[ReportIn, str], int]
+
+
+def _identity(x: int) -> int:
+    return x
+
+
+_PERMUTATIONS_CACHE: dict[int, tuple[Any, str]] = {}
+
+
+def _permutations(num_perm: int) -> tuple[Any, str]:
+    if num_perm not in _PERMUTATIONS_CACHE:
+        m = MinHash(num_perm=num_perm, seed=1)
+        _PERMUTATIONS_CACHE[num_perm] = (m.permutations, m.scheme)
+    return _PERMUTATIONS_CACHE[num_perm]
+
+
+class Engine:
+    """In-memory campaign index plus the assignment rules. Not thread-safe: callers hold a lock."""
+
+    def __init__(
+        self,
+        new_campaign: NewCampaign,
+        *,
+        threshold: float = MATCH_THRESHOLD,
+        max_exemplars: int = MAX_EXEMPLARS,
+        burst_window: timedelta = BURST_WINDOW,
+        burst_min_called: int = BURST_MIN_CALLED,
+    ) -> None:
+        self.new_campaign = new_campaign
+        self.threshold = threshold
+        self.max_exemplars = max_exemplars
+        self.burst_window = burst_window
+        self.burst_min_called = burst_min_called
+        self._perm, self._scheme = _permutations(NUM_PERM)
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+        self.texts: dict[str, int] = {}
+        self.exemplars: dict[str, Exemplar] = {}
+        self.campaign_exemplars: dict[int, list[str]] = {}
+        self.vocab: dict[int, set[int]] = {}
+        self.links: dict[tuple[str, str], int] = {}
+        self.redirect: dict[int, int] = {}
+        self.bursts: dict[str, deque[tuple[datetime, str, Any]]] = {}
+        self.pending = Pending()
+
+    # --- index maintenance (also used to rebuild from the database) ----------------------
+    def minhash(self, sh: Iterable[int]) -> MinHash:
+        m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_identity, permutations=self._perm, scheme=self._scheme)
+        m.update_batch(list(sh))
+        return m
+
+    def resolve(self, campaign_id: int | None) -> int | None:
+        seen = 0
+        while campaign_id in self.redirect and seen < 100:
+            campaign_id = self.redirect[campaign_id]
+            seen += 1
+        return campaign_id
+
+    def load_text(self, key: str, campaign_id: int) -> None:
+        self.texts[key] = campaign_id
+
+    def load_link(self, kind: str, value: str, campaign_id: int) -> None:
+        self.links[(kind, value)] = campaign_id
+
+    def load_exemplar(self, key: str, campaign_id: int, text: str) -> Exemplar | None:
+        if key in self.exemplars:
+            return None
+        sh = shingles(normalise(text))
+        ex = Exemplar(key=key, campaign_id=campaign_id, text=text, shingles=sh)
+        self.exemplars[key] = ex
+        self.campaign_exemplars.setdefault(campaign_id, []).append(key)
+        self.vocab.setdefault(campaign_id, set()).update(sh)
+        if len(sh) >= MIN_SHINGLES:
+            self.lsh.insert(key, self.minhash(sh))
+        return ex
+
+    def merge(self, from_id: int, to_id: int) -> None:
+        """Everything that pointed at `from_id` now resolves to `to_id`."""
+        self.redirect[from_id] = to_id
+        for key in self.campaign_exemplars.pop(from_id, []):
+            self.exemplars[key].campaign_id = to_id
+            self.campaign_exemplars.setdefault(to_id, []).append(key)
+        self.vocab.setdefault(to_id, set()).update(self.vocab.pop(from_id, set()))
+
+    # --- assignment ------------------------------------------------------------------------
+    def assign_batch(self, reports: Iterable[ReportIn]) -> list[Assignment]:
+        out: list[Assignment] = []
+        for report in reports:
+            self._assign(report, out)
+        return out
+
+    def assign(self, report: ReportIn) -> Assignment:
+        out: list[Assignment] = []
+        self._assign(report, out)
+        return out[-1]
+
+    def _link(self, kind: str, value: str) -> int | None:
+        cid = self.links.get((kind, value))
+        return self.resolve(cid) if cid is not None else None
+
+    def _tie(self, kind: str, value: str, campaign_id: int, *, overwrite: bool = False) -> None:
+        key = (kind, value)
+        if overwrite or key not in self.links:
+            if self.links.get(key) != campaign_id:
+                self.links[key] = campaign_id
+                self.pending.links[key] = campaign_id
+
+    def _add_exemplar(self, key: str, campaign_id: int, text: str, sh: frozenset[int]) -> None:
+        if key in self.exemplars:
+            return
+        ex = Exemplar(key=key, campaign_id=campaign_id, text=text, shingles=sh)
+        self.exemplars[key] = ex
+        self.campaign_exemplars.setdefault(campaign_id, []).append(key)
+        self.vocab.setdefault(campaign_id, set()).update(sh)
+        if len(sh) >= MIN_SHINGLES:
+            self.lsh.insert(key, self.minhash(sh))
+        self.pending.exemplars.append(ex)
+
+    def best_match(self, sh: frozenset[int]) -> tuple[int | None, float]:
+        """The campaign whose exemplars best contain this text, and the score."""
+        if len(sh) < MIN_SHINGLES or not self.exemplars:
+            return None, 0.0
+        scores: dict[int, float] = {}
+        for key in self.lsh.query(self.minhash(sh)):
+            ex = self.exemplars[key]
+            cid = self.resolve(ex.campaign_id)
+            assert cid is not None
+            if cid not in scores:
+                scores[cid] = containment(sh, self.vocab[cid])
+            if len(ex.shingles) >= MIN_REVERSE:
+                rev = containment(ex.shingles, sh)
+                if rev > scores[cid]:
+                    scores[cid] = rev
+        if not scores:
+            return None, 0.0
+        # Highest score; on a tie the older (lower id) campaign keeps the report.
+        cid, score = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
+        return (cid, score) if score >= self.threshold else (None, score)
+
+    def _assign(self, report: ReportIn, out: list[Assignment]) -> None:
+        text = report.transcript or ""
+        norm = normalise(text)
+        callbacks = clean_numbers(report.callback_numbers)
+        for n in extract_phone_numbers(text):
+            if n not in callbacks:
+                callbacks.append(n)
+        caller = normalise_e164(report.calling_number)
+        rec = (report.recording_sha256 or "").lower()
+        cid: int | None = None
+        method = "none"
+        score = 0.0
+        created = False
+
+        if norm:
+            key = text_hash(norm)
+            cid = self.resolve(self.texts.get(key))
+            if cid is not None:
+                method, score = "exact", 1.0
+            else:
+                sh = shingles(norm)
+                if rec:
+                    cid = self._link("recording", rec)
+                    method, score = ("recording", 1.0) if cid is not None else (method, score)
+                if cid is None:
+                    cid, score = self.best_match(sh)
+                    if cid is not None:
+                        method = "text"
+                if cid is None:
+                    for n in callbacks:
+                        cid = self._link("callback", n)
+                        if cid is not None:
+                            method, score = "callback", 1.0
+                            break
+                if cid is None:
+                    cid = self.new_campaign(report, "text")
+                    created, method = True, "new"
+                # Keep the campaign's variety: new members that differ enough become exemplars.
+                if created or (len(self.campaign_exemplars.get(cid, ())) < self.max_exemplars and score < NOVELTY):
+                    self._add_exemplar(key, cid, text, sh)
+                self.texts[key] = cid
+                self.pending.texts[key] = cid
+            if rec:
+                self._tie("recording", rec, cid)
+            for n in callbacks:
+                self._tie("callback", n, cid)
+            if caller:
+                # Caller IDs rotate and get spoofed: the latest campaign seen with one wins.
+                self._tie("caller_id", caller, cid, overwrite=True)
+            out.append(Assignment(report.id, cid, method, score, created))
+            return
+
+        # No content: only links and bursts can place the report.
+        if rec:
+            cid = self._link("recording", rec)
+            method = "recording" if cid is not None else method
+        if cid is None:
+            for n in callbacks:
+                cid = self._link("callback", n)
+                if cid is not None:
+                    method = "callback"
+                    break
+        if cid is None and caller:
+            cid = self._link("caller_id", caller)
+            method = "caller_id" if cid is not None else method
+        if cid is None and caller and report.call_started_at is not None:
+            burst = self._burst(report, caller, out)
+            if burst is not None:
+                return
+        if cid is not None:
+            if rec:
+                self._tie("recording", rec, cid)
+            for n in callbacks:
+                self._tie("callback", n, cid)
+        out.append(Assignment(report.id, cid, method, 1.0 if cid is not None else 0.0, False))
+
+    def _burst(self, report: ReportIn, caller: str, out: list[Assignment]) -> int | None:
+        """One caller ID calling many distinct numbers within the window opens a campaign.
+        The reports of the burst so far are assigned with it (they were left unassigned)."""
+        assert report.call_started_at is not None
+        window = self.bursts.setdefault(caller, deque())
+        window.append((report.call_started_at, report.called_number, report.id))
+        horizon = report.call_started_at - self.burst_window
+        while window and window[0][0] < horizon:
+            window.popleft()
+        called = {c for _, c, _ in window if c}
+        if len(called) < self.burst_min_called:
+            return None
+        cid = self.new_campaign(report, "burst")
+        self._tie("caller_id", caller, cid, overwrite=True)
+        earlier = {rid for _, _, rid in window if rid != report.id}
+        for a in out:
+            if a.report_id in earlier and a.campaign_id is None:
+                a.campaign_id, a.method, a.score = cid, "burst", 1.0
+                earlier.discard(a.report_id)
+        for rid in earlier:  # reports of earlier batches
+            out.append(Assignment(rid, cid, "burst", 1.0, False))
+        out.append(Assignment(report.id, cid, "burst", 1.0, True))
+        del self.bursts[caller]
+        return cid
+
+
+class MemoryStore:
+    """Campaign ids from a counter: the engine without a database (benchmarks, quick tests).
+    The DB-backed store shares the very same `Engine`; only id allocation and persistence differ."""
+
+    def __init__(self, **engine_kwargs: Any) -> None:
+        self.next_id = 1
+        self.created: dict[int, ReportIn] = {}
+        self.engine = Engine(self._new, **engine_kwargs)
+
+    def _new(self, report: ReportIn, method: str) -> int:
+        cid = self.next_id
+        self.next_id += 1
+        self.created[cid] = report
+        return cid
+
+    def assign_batch(self, reports: Iterable[ReportIn]) -> list[Assignment]:
+        result = self.engine.assign_batch(reports)
+        self.engine.pending.clear()
+        return result

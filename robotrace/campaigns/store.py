@@ -1,0 +1,257 @@
+"""The database side of the campaign engine: campaign ids are Campaign rows, the index is
+persisted in CampaignText / CampaignExemplar / CampaignLink, and a process-wide `Engine`
+(the same class the `cluster` command and the benchmarks use) is rebuilt from those tables
+on start and whenever another process changed them (EngineState.version).
+
+Every batch runs in one transaction holding the EngineState row lock, so two workers (or a
+worker and an analyst's merge) never interleave; if the transaction fails, the in-memory
+engine is thrown away, because it may hold state the database rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from robotrace.campaigns import conf, events
+from robotrace.campaigns.categories import categorise
+from robotrace.campaigns.engine import Assignment, Engine, ReportIn
+from robotrace.campaigns.models import (
+    Campaign,
+    CampaignChange,
+    CampaignExemplar,
+    CampaignLink,
+    CampaignText,
+    EngineState,
+)
+
+logger = logging.getLogger("robotrace.campaigns")
+
+_lock = threading.RLock()
+_engine: DbEngine | None = None
+
+
+def report_input(report: Any) -> ReportIn:
+    """A CallReport as the engine sees it."""
+    return ReportIn(
+        id=report.pk,
+        transcript=report.transcript or "",
+        calling_number=report.calling_number_e164 or report.calling_number or "",
+        called_number=report.called_number or "",
+        called_state=report.called_state or "",
+        call_started_at=report.call_started_at,
+        callback_numbers=list(report.callback_numbers or []),
+        recording_sha256=report.recording_sha256 or "",
+    )
+
+
+def auto_name(category: str, text: str, method: str = "text", caller: str = "") -> str:
+    from robotrace.campaigns.models import Category
+
+    label = Category(category).label if category in Category.values else "Campaign"
+    if method == "burst" and caller:
+        return f"Burst from {caller}"
+    words = " ".join(text.split()[:9])
+    return f"{label}: “{words}…”"[:200] if words else label
+
+
+class DbEngine:
+    def __init__(self) -> None:
+        self.engine = Engine(self._new_campaign)
+        self.version: int | None = None
+        self.created: list[int] = []
+
+    # --- loading -----------------------------------------------------------------------
+    def rebuild(self) -> None:
+        self.engine = Engine(self._new_campaign)
+        eng = self.engine
+        merged = Campaign.objects.unscoped(reason="campaign engine rebuild").filter(merged_into__isnull=False).values_list("pk", "merged_into_id")
+        for from_id, to_id in merged:
+            eng.redirect[from_id] = to_id
+        for key, cid, text in CampaignExemplar.objects.order_by("pk").values_list("key", "campaign_id", "text").iterator(chunk_size=2000):
+            eng.load_exemplar(key, cid, text)
+        for key, cid in CampaignText.objects.values_list("key", "campaign_id").iterator(chunk_size=20000):
+            eng.load_text(key, cid)
+        for kind, value, cid in CampaignLink.objects.values_list("kind", "value", "campaign_id").iterator(chunk_size=20000):
+            eng.load_link(kind, value, cid)
+
+    def sync(self, state: EngineState) -> None:
+        if self.version != state.version:
+            self.rebuild()
+            self.version = state.version
+
+    # --- writing -------------------------------------------------------------------------
+    def _new_campaign(self, report: ReportIn, method: str) -> int:
+        at = report.call_started_at or timezone.now()
+        campaign = Campaign.objects.create(
+            name=auto_name("unknown", report.transcript, method, report.calling_number),
+            representative_transcript=report.transcript or "",
+            first_seen_at=at,
+            last_seen_at=at,
+        )
+        CampaignChange.objects.create(
+            kind=CampaignChange.Kind.OPENED, to_campaign=campaign, at=timezone.now(), actor_label="engine",
+            reason="burst of one caller ID" if method == "burst" else "no existing campaign matched",
+            data={"method": method, "seed_report_id": report.id},
+        )
+        events.emit(campaign, "opened", "opened", {"method": method})
+        self.created.append(campaign.pk)
+        return campaign.pk
+
+    def flush(self) -> None:
+        """Persist the index rows the engine created in this batch."""
+        pending = self.engine.pending
+        if pending.texts:
+            CampaignText.objects.bulk_create(
+                [CampaignText(key=k, campaign_id=c) for k, c in pending.texts.items()],
+                update_conflicts=True, unique_fields=["key"], update_fields=["campaign"], batch_size=2000,
+            )
+        if pending.exemplars:
+            CampaignExemplar.objects.bulk_create(
+                [CampaignExemplar(key=e.key, campaign_id=e.campaign_id, text=e.text) for e in pending.exemplars],
+                ignore_conflicts=True, batch_size=500,
+            )
+        if pending.links:
+            CampaignLink.objects.bulk_create(
+                [CampaignLink(kind=k, value=v, campaign_id=c) for (k, v), c in pending.links.items()],
+                update_conflicts=True, unique_fields=["kind", "value"], update_fields=["campaign", "updated_at"], batch_size=2000,
+            )
+        pending.clear()
+
+
+def get_engine() -> DbEngine:
+    global _engine
+    if _engine is None:
+        _engine = DbEngine()
+    return _engine
+
+
+def reset_engine() -> None:
+    """Forget the in-memory index (after a failed batch, or in tests)."""
+    global _engine
+    _engine = None
+
+
+def lock_state() -> EngineState:
+    EngineState.objects.get_or_create(pk=1)
+    return EngineState.objects.select_for_update().get(pk=1)
+
+
+def bump_version(state: EngineState | None = None) -> EngineState:
+    """Tell every process's in-memory engine to rebuild (merges and splits call this)."""
+    state = state or lock_state()
+    state.version += 1
+    state.save(update_fields=["version", "updated_at"])
+    return state
+
+
+def _write_assignments(results: Sequence[Assignment]) -> set[int]:
+    from robotrace.ingest.models import CallReport
+
+    by_campaign: dict[int, list[Any]] = {}
+    for a in results:
+        if a.campaign_id is not None:
+            by_campaign.setdefault(a.campaign_id, []).append(a.report_id)
+    qs = CallReport.objects.unscoped(reason="campaign engine assignment")
+    for cid, ids in by_campaign.items():
+        for i in range(0, len(ids), 900):
+            qs.filter(pk__in=ids[i : i + 900]).update(campaign_id=cid)
+    return set(by_campaign)
+
+
+def refresh_campaigns(campaign_ids: Iterable[int], *, check_events: bool = True) -> None:
+    """Recompute counters, representative text, category and name; then threshold events."""
+    from robotrace.ingest.models import CallReport
+
+    reports = CallReport.objects.unscoped(reason="campaign counters")
+    for campaign in Campaign.objects.unscoped(reason="campaign counters").filter(pk__in=list(campaign_ids)):
+        agg = reports.filter(campaign_id=campaign.pk).aggregate(
+            n=Count("id"),
+            callers=Count("calling_number_e164", distinct=True, filter=~Q(calling_number_e164="")),
+            states=Count("called_state", distinct=True, filter=~Q(called_state="")),
+            first=Min("call_started_at"),
+            last=Max("call_started_at"),
+        )
+        campaign.report_count = agg["n"] or 0
+        campaign.caller_id_count = agg["callers"] or 0
+        campaign.state_count = agg["states"] or 0
+        campaign.first_seen_at = agg["first"] or campaign.first_seen_at
+        campaign.last_seen_at = agg["last"] or campaign.last_seen_at
+        texts = list(CampaignExemplar.objects.filter(campaign=campaign).order_by("pk").values_list("text", flat=True)[:20])
+        if texts:
+            # The longest rendition: fragments are common, the full message tells most.
+            campaign.representative_transcript = max(texts, key=len)
+        if campaign.category_source != Campaign.CategorySource.ANALYST and texts:
+            category, source, _ = categorise(texts)
+            campaign.category, campaign.category_source = category, source
+        if campaign.name_is_auto and texts:
+            campaign.name = auto_name(campaign.category, campaign.representative_transcript)
+        campaign.save()
+        if check_events:
+            events.check_thresholds(campaign)
+
+
+def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: bool = False, limit: int | None = None) -> dict[str, Any]:
+    """Assign reports to campaigns in one transaction.
+
+    With `report_ids`, those reports (if still unassigned). Otherwise the next `limit`
+    reports after the durable cursor, which then advances past them (the catch-up sweep).
+    """
+    from robotrace.ingest.models import CallReport
+
+    limit = limit or conf.BATCH_SIZE
+    with _lock:
+        try:
+            with transaction.atomic():
+                state = lock_state()
+                db = get_engine()
+                db.sync(state)
+                db.created = []
+                qs = CallReport.objects.unscoped(reason="campaign engine")
+                if report_ids is not None:
+                    batch = list(qs.filter(pk__in=list(report_ids), campaign__isnull=True).order_by("call_started_at", "pk"))
+                    scanned_max = 0
+                else:
+                    ids = list(qs.filter(pk__gt=state.last_report_id).order_by("pk").values_list("pk", "campaign_id")[:limit])
+                    scanned_max = ids[-1][0] if ids else 0
+                    todo = [pk for pk, cid in ids if cid is None]
+                    batch = list(qs.filter(pk__in=todo).order_by("call_started_at", "pk")) if todo else []
+                results = db.engine.assign_batch(report_input(r) for r in batch)
+                db.flush()
+                touched = _write_assignments(results)
+                if advance_cursor and scanned_max:
+                    state.last_report_id = scanned_max
+                state.version += 1
+                state.save(update_fields=["version", "last_report_id", "updated_at"])
+                db.version = state.version
+                if touched or db.created:
+                    refresh_campaigns(touched | set(db.created))
+                return {
+                    "scanned": len(ids) if report_ids is None else len(batch),
+                    "assigned": sum(1 for a in results if a.campaign_id is not None),
+                    "created": len(db.created),
+                    "cursor": state.last_report_id,
+                    "more": report_ids is None and len(ids) == limit,
+                }
+        except Exception:
+            reset_engine()
+            raise
+
+
+def catch_up(*, max_batches: int = 1000) -> dict[str, int]:
+    """Run the cursor sweep until it reaches the newest report."""
+    totals = {"scanned": 0, "assigned": 0, "created": 0, "batches": 0}
+    for _ in range(max_batches):
+        r = assign_reports(advance_cursor=True)
+        totals["batches"] += 1
+        for k in ("scanned", "assigned", "created"):
+            totals[k] += r[k]
+        if not r["more"]:
+            break
+    return totals
