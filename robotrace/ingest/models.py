@@ -49,8 +49,13 @@ class CallReport(OrgScoped):
     """One reported call. Unique per (reporter, source_report_id) so retries never duplicate.
 
     Other tables refer to a report by `report_id` without a database foreign key: on
-    PostgreSQL this table is range-partitioned by month, and a partitioned table's keys
-    must include the partition column.
+    PostgreSQL this table is range-partitioned by month on `call_started_at`, and a
+    partitioned table's keys must include the partition column. So the uniqueness of
+    (reporter, source_report_id) lives in the unpartitioned `ReportKey` table there; on
+    SQLite a unique index on this table carries it (migration 0002). Neither is in the
+    model's Meta, because the two databases enforce it differently.
+
+    Rows are written by `ingest.writer` (COPY / executemany), not by `save()`.
     """
 
     class ReportType(models.TextChoices):
@@ -61,7 +66,11 @@ class CallReport(OrgScoped):
 
     scope_field = "reporter"
 
-    reporter = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No database constraint: a per-row foreign-key check would cost the COPY hot path more
+    # than the whole insert; the writer only ever writes the authenticated reporter's id.
+    reporter = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     upload = models.ForeignKey(Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False)
     source_report_id = models.CharField(max_length=128)
     report_type = models.CharField(max_length=20, choices=ReportType.choices)
@@ -94,20 +103,53 @@ class CallReport(OrgScoped):
     is_calling_number_invalid = models.BooleanField(default=False)
     is_called_number_dnc = models.BooleanField(default=False)
 
-    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", db_constraint=False)
+    # Indexed by callreport_campaign_idx (campaign, call_started_at); no separate FK index.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", db_constraint=False, db_index=False
+    )
 
     class Meta:
         ordering = ["-call_started_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["reporter", "source_report_id"], name="callreport_reporter_source_unique"),
-        ]
         indexes = [
             models.Index(fields=["calling_number_e164", "call_started_at"], name="callreport_calling_idx"),
             models.Index(fields=["called_number", "call_started_at"], name="callreport_called_idx"),
             models.Index(fields=["call_started_at"], name="callreport_time_idx"),
             models.Index(fields=["campaign", "call_started_at"], name="callreport_campaign_idx"),
             models.Index(fields=["received_at"], name="callreport_received_idx"),
+            models.Index(fields=["called_state", "call_started_at"], name="callreport_state_idx"),
+            models.Index(fields=["upload"], name="callreport_upload_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.source_report_id} {self.calling_number} → {self.called_number}"
+
+
+class ReportKey(models.Model):
+    """PostgreSQL only: the (reporter, source_report_id) → report id index that makes intake
+    idempotent across monthly partitions. Created by migration 0002 with raw SQL (its
+    `report_id` defaults to the report table's sequence, so one INSERT … ON CONFLICT DO
+    NOTHING RETURNING both claims the key and allocates the id)."""
+
+    reporter_id = models.BigIntegerField(primary_key=True)  # composite key in SQL; see migration
+    source_report_id = models.CharField(max_length=128)
+    report_id = models.BigIntegerField()
+    call_started_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "ingest_reportkey"
+
+
+class DncNumber(models.Model):
+    """A called number on a do-not-call list. Intake flags `is_called_number_dnc` when the
+    table holds any numbers; `ingest.dnc` loads lists into it."""
+
+    e164 = models.CharField(max_length=16, primary_key=True)
+    source = models.CharField(max_length=50, default="national")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "do-not-call number"
+
+    def __str__(self) -> str:
+        return self.e164

@@ -1,3 +1,148 @@
-"""Reads for the ingest app."""
+"""Reads for the ingest app. Everything goes through `for_org`, so another organisation's
+uploads and reports are simply not there (pages answer 404, never 403-with-a-hint)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncHour
+from django.utils import timezone
+
+from robotrace.ingest import phone
+from robotrace.ingest.models import CallReport, Upload
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+
+
+def uploads_for(org: Organisation) -> QuerySet[Upload]:
+    return Upload.objects.for_org(org).select_related("reporter", "api_key")
+
+
+def upload_for(org: Organisation, upload_id: int) -> Upload | None:
+    return uploads_for(org).filter(id=upload_id).first()
+
+
+def upload_by_idempotency_key(org: Organisation, key: str) -> Upload | None:
+    return Upload.objects.for_org(org).filter(reporter=org, idempotency_key=key).first()
+
+
+def rejects_file(upload: Upload) -> Path | None:
+    if not upload.rejects_path:
+        return None
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / upload.rejects_path).resolve()
+    # rejects_path is ours, but never follow it outside MEDIA_ROOT.
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def reports_for(org: Organisation) -> QuerySet[CallReport]:
+    return CallReport.objects.for_org(org)
+
+
+def report_for(org: Organisation, report_id: int) -> CallReport | None:
+    return reports_for(org).select_related("reporter").filter(id=report_id).first()
+
+
+@dataclass
+class SearchFilters:
+    number: str = ""
+    since: date | None = None
+    until: date | None = None
+    state: str = ""
+    text: str = ""
+    reporter_id: int | None = None
+    report_type: str = ""
+
+    def as_query(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("number", "state", "text", "report_type"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.since:
+            out["since"] = self.since.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        if self.reporter_id:
+            out["reporter"] = self.reporter_id
+        return out
+
+
+def search(org: Organisation, f: SearchFilters) -> QuerySet[CallReport]:
+    """Reports matching every given filter, newest call first. A number matches the calling
+    number, the called number or a callback number, in any written form."""
+    qs = reports_for(org).select_related("reporter")
+    if f.number:
+        e164 = phone.normalise(f.number) or f.number.strip()
+        qs = qs.filter(Q(calling_number_e164=e164) | Q(called_number=e164) | Q(callback_numbers__icontains=e164))
+    tz = timezone.get_current_timezone()
+    if f.since:
+        qs = qs.filter(call_started_at__gte=datetime.combine(f.since, time.min, tzinfo=tz))
+    if f.until:
+        qs = qs.filter(call_started_at__lt=datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=tz))
+    if f.state:
+        qs = qs.filter(called_state=f.state.upper()[:2])
+    if f.text:
+        qs = qs.filter(Q(transcript__icontains=f.text) | Q(subject__icontains=f.text) | Q(caller_name__icontains=f.text) | Q(category__icontains=f.text))
+    if f.reporter_id:
+        qs = qs.filter(reporter_id=f.reporter_id)
+    if f.report_type:
+        qs = qs.filter(report_type=f.report_type)
+    return qs.order_by("-call_started_at", "-id")
+
+
+def intake_by_reporter(org: Organisation, *, days: int = 14, hourly: bool = False) -> dict[str, Any]:
+    """Accepted reports per reporter per day (or hour), from Upload counts (cheap: one row
+    per upload rather than per report), shaped for a Chart.js stacked bar chart."""
+    since = timezone.now() - timedelta(days=days)
+    trunc = TruncHour if hourly else TruncDay
+    rows = (
+        uploads_for(org)
+        .filter(received_at__gte=since)
+        .annotate(bucket=trunc("received_at"))
+        .values("bucket", "reporter__name")
+        .annotate(n=Sum("accepted"))
+        .order_by("bucket")
+    )
+    labels: list[str] = []
+    series: dict[str, dict[str, int]] = {}
+    fmt = "%m-%d %H:00" if hourly else "%Y-%m-%d"
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    start = timezone.localtime(since).replace(minute=0, second=0, microsecond=0)
+    if not hourly:
+        start = start.replace(hour=0)
+    cursor = start
+    end = timezone.localtime()
+    while cursor <= end:
+        labels.append(cursor.strftime(fmt))
+        cursor += step
+    for row in rows:
+        label = timezone.localtime(row["bucket"]).strftime(fmt)
+        series.setdefault(row["reporter__name"], {})[label] = (series.get(row["reporter__name"], {}).get(label, 0)) + (row["n"] or 0)
+    datasets = [{"label": name, "data": [points.get(label, 0) for label in labels]} for name, points in sorted(series.items())]
+    return {"labels": labels, "datasets": datasets}
+
+
+def intake_totals(org: Organisation, *, hours: int = 24) -> dict[str, int]:
+    since = timezone.now() - timedelta(hours=hours)
+    agg = uploads_for(org).filter(received_at__gte=since).aggregate(
+        uploads=Count("id"), accepted=Sum("accepted"), duplicates=Sum("duplicates"), rejected=Sum("rejected"), reporters=Count("reporter", distinct=True)
+    )
+    return {k: v or 0 for k, v in agg.items()}
+
+
+def flagged_share(org: Organisation, *, hours: int = 24) -> dict[str, int]:
+    since = timezone.now() - timedelta(hours=hours)
+    agg = reports_for(org).filter(received_at__gte=since).aggregate(
+        total=Count("id"),
+        invalid_caller=Count("id", filter=Q(is_calling_number_invalid=True)),
+        dnc=Count("id", filter=Q(is_called_number_dnc=True)),
+    )
+    return {k: v or 0 for k, v in agg.items()}
