@@ -1,6 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from robotrace.core.scoping import OrgScoped
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
 
 
 class Provider(models.Model):
@@ -28,7 +37,7 @@ class Provider(models.Model):
         NOT_LISTED = "not_listed", "Not listed"
         REMOVED = "removed", "Removed"
 
-    name = models.CharField(max_length=200, db_index=True)
+    name = models.CharField("Legal name", max_length=200, db_index=True)
     dba_names = models.JSONField(default=list, blank=True)
     frn = models.CharField("FCC Registration Number", max_length=10, blank=True, db_index=True)
     ocns = models.JSONField("Operating Company Numbers", default=list, blank=True)
@@ -45,6 +54,9 @@ class Provider(models.Model):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=20, blank=True)
     fallback_contact_email = models.EmailField(blank=True)
+    # Set when notices to every contact bounced or went unanswered by any channel; part of
+    # the "does not participate" rule for providers without a platform account.
+    contacts_unreachable_at = models.DateTimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
     business_hours_start = models.PositiveSmallIntegerField(default=8)
     business_hours_end = models.PositiveSmallIntegerField(default=17)
@@ -58,6 +70,8 @@ class Provider(models.Model):
     rmd_first_seen_at = models.DateField(null=True, blank=True)
     rmd_last_seen_at = models.DateField(null=True, blank=True)
     rmd_removed_at = models.DateField(null=True, blank=True)
+    rmd_implementation = models.CharField("STIR/SHAKEN implementation (RMD)", max_length=80, blank=True, default="")
+    rmd_provider_types = models.JSONField(default=list, blank=True, help_text="voice / gateway / intermediate, as certified")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -75,3 +89,224 @@ class Provider(models.Model):
     @property
     def is_foreign(self) -> bool:
         return self.country.upper() != "US"
+
+    @property
+    def contacts_reachable(self) -> bool:
+        return self.contacts_unreachable_at is None and bool(self.contact_email or self.fallback_contact_email)
+
+
+class RmdImport(models.Model):
+    """One FCC Robocall Mitigation Database export read by `robotrace providers import-rmd`."""
+
+    file_name = models.CharField(max_length=255)
+    seen_on = models.DateField(db_index=True)
+    rows = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    listed = models.PositiveIntegerField(default=0)
+    not_listed = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    unmatched_rows = models.PositiveIntegerField(default=0)
+    unknown_columns = models.JSONField(default=list, blank=True)
+    bad_lines = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-seen_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"RMD export {self.seen_on} ({self.rows} rows)"
+
+
+class RmdSnapshot(models.Model):
+    """What one RMD export said about one registry provider on the day it was seen."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rmd_snapshots")
+    rmd_import = models.ForeignKey(RmdImport, on_delete=models.CASCADE, related_name="snapshots")
+    seen_on = models.DateField(db_index=True)
+    status = models.CharField(max_length=12, choices=Provider.RmdStatus.choices)
+    matched_by = models.CharField(max_length=10, blank=True, help_text="frn or name")
+    frn = models.CharField(max_length=10, blank=True)
+    business_name = models.CharField(max_length=200, blank=True)
+    implementation = models.CharField(max_length=80, blank=True)
+    provider_types = models.JSONField(default=list, blank=True)
+    line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-seen_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "rmd_import"], name="rmd_snapshot_once_per_import")]
+
+
+class Period(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    ALL = "all", "All time"
+
+
+class ProviderScorecard(OrgScoped):
+    """Cooperation figures for one provider and period, recomputed in bulk (scorecards.py).
+
+    A provider sees only its own rows; the consortium sees all.
+    """
+
+    scope_field = "provider__organisation"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="scorecards")
+    period = models.CharField(max_length=8, choices=Period.choices)
+    # "2026-11" for a month, "2026-Q4" for a quarter, "all" for all time.
+    period_key = models.CharField(max_length=8)
+    period_start = models.DateField(null=True, blank=True)
+
+    notices = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    answered_on_time = models.PositiveIntegerField(default=0)
+    answered_late = models.PositiveIntegerField(default=0)
+    never_answered = models.PositiveIntegerField(default=0)
+    open_notices = models.PositiveIntegerField(default=0)
+    no_record = models.PositiveIntegerField(default=0)
+    median_answer_seconds = models.FloatField(null=True, blank=True)
+    originating_illegal = models.PositiveIntegerField(default=0)
+    originating_campaign_ids = models.JSONField(default=list, blank=True)
+    point_of_entry_illegal = models.PositiveIntegerField(default=0)
+    point_of_entry_campaign_ids = models.JSONField(default=list, blank=True)
+    chain_stopped = models.PositiveIntegerField(default=0, help_text="Tracebacks that stopped at this provider")
+    customers_warned = models.PositiveIntegerField(default=0)
+    customers_terminated = models.PositiveIntegerField(default=0)
+    attestation = models.JSONField(default=dict, blank=True, help_text="A/B/C counts on traced calls it signed")
+    rmd_status = models.CharField(max_length=12, choices=Provider.RmdStatus.choices, default=Provider.RmdStatus.UNKNOWN)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["provider", "period", "period_key"]
+        constraints = [models.UniqueConstraint(fields=["provider", "period", "period_key"], name="scorecard_once_per_period")]
+        indexes = [models.Index(fields=["period", "period_key"], name="scorecard_period_idx")]
+
+    def _share(self, n: int) -> float | None:
+        return round(100.0 * n / self.notices, 1) if self.notices else None
+
+    @property
+    def answered_share(self) -> float | None:
+        return self._share(self.answered)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self._share(self.answered_on_time)
+
+    @property
+    def late_share(self) -> float | None:
+        return self._share(self.answered_late)
+
+    @property
+    def never_share(self) -> float | None:
+        return self._share(self.never_answered)
+
+    @property
+    def no_record_share(self) -> float | None:
+        return round(100.0 * self.no_record / self.answered, 1) if self.answered else None
+
+    @property
+    def median_answer_hours(self) -> float | None:
+        return round(self.median_answer_seconds / 3600, 2) if self.median_answer_seconds is not None else None
+
+
+class ProviderFlag(OrgScoped):
+    """A provider meets a non-cooperation rule (criteria.py). One row per provider and rule,
+    kept when it stops being met (inactive) so the first-flagged date and trend survive."""
+
+    class Rule(models.TextChoices):
+        NON_PARTICIPATION = "non_participation", "Does not participate in traceback"
+        NON_RESPONSIVE = "non_responsive", "Non-responsive to traceback notices"
+        ORIGINATES_ILLEGAL = "originates_illegal", "Repeatedly originates illegal campaigns"
+        FOREIGN_GATEWAY = "foreign_gateway", "Repeatedly the US point of entry for foreign illegal traffic"
+        NO_RECORDS = "no_records", "Repeatedly fails to provide records"
+        RMD_ABSENT = "rmd_absent", "Not in the Robocall Mitigation Database, or removed"
+
+    scope_field = "provider__organisation"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="flags")
+    rule = models.CharField(max_length=24, choices=Rule.choices)
+    active = models.BooleanField(default=True, db_index=True)
+    first_flagged_at = models.DateTimeField()
+    flagged_at = models.DateTimeField(help_text="Start of the current (or last) flagged episode")
+    last_evaluated_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    evidence_ids = models.JSONField(default=list, blank=True, help_text="Traceback ids behind the flag")
+    evidence_count = models.PositiveIntegerField(default=0)
+    # Evidence a staff member accepted a dispute against; only new evidence re-flags.
+    dismissed_evidence_ids = models.JSONField(default=list, blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="[[date, evidence count], ...] per evaluation day")
+
+    class Meta:
+        ordering = ["-active", "-flagged_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "rule"], name="flag_once_per_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.get_rule_display()}"
+
+    @classmethod
+    def scope_q(cls, org: Organisation) -> Q:
+        if org.is_agency:
+            # Agencies see the published list and the evidence behind it.
+            return Q(active=True)
+        if org.is_provider:
+            return Q(provider__organisation=org)
+        return Q(pk__in=[])
+
+
+class FlagRun(models.Model):
+    """One evaluation of every rule over every provider: the list's trend over time."""
+
+    at = models.DateTimeField(db_index=True)
+    active_flags = models.PositiveIntegerField(default=0)
+    flagged_providers = models.PositiveIntegerField(default=0)
+    newly_flagged = models.PositiveIntegerField(default=0)
+    cleared = models.PositiveIntegerField(default=0)
+    per_rule = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class Dispute(OrgScoped):
+    """A provider contests a flag; consortium staff uphold (flag withdrawn) or reject it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld (flag withdrawn)"
+        REJECTED = "rejected", "Rejected (flag stands)"
+
+    scope_field = "provider__organisation"
+
+    flag = models.ForeignKey(ProviderFlag, on_delete=models.CASCADE, related_name="disputes")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="disputes")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    reason = models.TextField()
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    filed_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-filed_at"]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.pk} on {self.flag}"
+
+
+class ProviderNotice(OrgScoped):
+    """An in-app notice to a provider (flagged, dispute resolved). E-mails carry only a link."""
+
+    scope_field = "provider__organisation"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="notices")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

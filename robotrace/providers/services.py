@@ -1,18 +1,82 @@
-"""Writes for the provider registry. Other apps create providers through these functions."""
+"""Writes for the provider registry. Other apps create providers through these functions.
+
+Each function is keyword-only, takes the acting user (None for system work), runs in one
+transaction and records an audit event.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 from robotrace.accounts.models import User
 from robotrace.audit import services as audit
-from robotrace.providers.models import Provider
+from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+
+
+class PermissionDenied(Exception):
+    pass
+
+
+# Corporate suffixes and filler words that vary between the RMD, hop answers and our
+# registry ("Acme Telecom, LLC" vs "ACME TELECOM LLC" vs "Acme Telecom").
+_SUFFIXES = {
+    "llc", "l l c", "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited",
+    "lp", "llp", "plc", "pllc", "gmbh", "sa", "sas", "srl", "bv", "pty", "the", "dba",
+}
+
+
+def normalise_name(name: str) -> str:
+    """Compare provider names ignoring case, accents, punctuation and corporate suffixes."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    text = text.replace("&", " and ")
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    while words and words[-1] in _SUFFIXES:
+        words.pop()
+    while words and words[0] == "the":
+        words.pop(0)
+    return " ".join(words)
+
+
+def _require_consortium(actor: User | None) -> None:
+    if actor is None:
+        return  # system work: management commands, tasks, seeders
+    org = actor.organisation
+    if org is None or not org.is_consortium:
+        raise PermissionDenied("only consortium staff may change the provider registry")
+    if not actor.can_write:
+        raise PermissionDenied("read-only users cannot change anything")
+
+
+def _clean_lists(fields: dict[str, Any]) -> None:
+    for key in ("dba_names", "ocns", "roles"):
+        if key in fields and isinstance(fields[key], str):
+            fields[key] = [v.strip() for v in fields[key].split(",") if v.strip()]
+    if "ocns" in fields:
+        fields["ocns"] = [o.upper() for o in fields["ocns"]]
+    if "country" in fields and fields["country"]:
+        fields["country"] = str(fields["country"]).upper()
+    bad = [r for r in fields.get("roles", []) if r not in Provider.Role.values]
+    if bad:
+        raise ValidationError({"roles": f"unknown roles: {', '.join(bad)}; use {', '.join(Provider.Role.values)}"})
 
 
 def create_provider(*, actor: User | None, name: str, status: str = Provider.Status.ACTIVE, **fields: Any) -> Provider:
+    _require_consortium(actor)
+    _clean_lists(fields)
     with transaction.atomic():
         provider = Provider(name=name.strip(), status=status, **fields)
         provider.full_clean(exclude=["organisation", "merged_into"])
@@ -21,22 +85,75 @@ def create_provider(*, actor: User | None, name: str, status: str = Provider.Sta
     return provider
 
 
+EDITABLE = (
+    "name", "dba_names", "frn", "ocns", "spc", "country", "roles", "status", "contact_name", "contact_email",
+    "contact_phone", "fallback_contact_email", "timezone", "business_hours_start", "business_hours_end",
+    "business_days", "webhook_url", "contacts_unreachable_at",
+)
+
+
+def update_provider(*, actor: User | None, provider: Provider, **fields: Any) -> Provider:
+    """Edit registry fields; the audit event keeps the before and after of each change."""
+    _require_consortium(actor)
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise ValidationError({k: "not an editable registry field" for k in unknown})
+    if fields.get("status") == Provider.Status.MERGED:
+        raise ValidationError({"status": "use the merge action to merge a provider"})
+    _clean_lists(fields)
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=provider.pk)
+        changes: dict[str, list[Any]] = {}
+        for key, value in fields.items():
+            before = getattr(provider, key)
+            if before != value:
+                changes[key] = [before, value]
+                setattr(provider, key, value)
+        if not changes:
+            return provider
+        provider.full_clean(exclude=["organisation", "merged_into"])
+        provider.save()
+        audit.record(action="provider.updated", actor=actor, obj=provider, subject_org=provider.organisation, data={"changes": changes})
+    return provider
+
+
+def _lookup_variants(text: str) -> tuple[str, str, str]:
+    return text.strip(), text.strip().upper(), normalise_name(text)
+
+
 def find_provider(*, text: str) -> Provider | None:
-    """Find a non-merged provider by SPC, FRN, OCN, name or doing-business-as name."""
-    text = (text or "").strip()
-    if not text:
+    """Find a provider by SPC, FRN, OCN, legal name or doing-business-as name (exact, then
+    ignoring case, punctuation and corporate suffixes). A merged record answers with the
+    record it was merged into. Active records win over pending ones."""
+    raw, upper, norm = _lookup_variants(text or "")
+    if not raw:
         return None
-    qs = Provider.objects.exclude(status=Provider.Status.MERGED)
-    match = qs.filter(Q(spc__iexact=text) | Q(frn=text) | Q(name__iexact=text)).order_by("status", "id").first()
-    if match is not None:
-        return match
-    upper, lower = text.upper(), text.lower()
-    # OCNs and DBA names are short JSON lists; scanning them in Python keeps SQLite and
-    # PostgreSQL behaviour identical.
-    for p in qs.only("id", "ocns", "dba_names").iterator():
-        if upper in (o.upper() for o in p.ocns) or lower in (d.lower() for d in p.dba_names):
-            return Provider.objects.get(id=p.id)
-    return None
+    qs = Provider.objects.all()
+    match = (
+        qs.filter(Q(spc__iexact=raw) | Q(frn=raw) | Q(name__iexact=raw))
+        .order_by(models.Case(models.When(status=Provider.Status.ACTIVE, then=0), default=1), "id")
+        .first()
+    )
+    if match is None:
+        best: tuple[int, int] | None = None
+        # OCNs and DBA names are short JSON lists; scanning them in Python keeps SQLite and
+        # PostgreSQL behaviour identical. The registry is thousands of rows, not millions.
+        for p in qs.only("id", "name", "ocns", "dba_names", "status").iterator():
+            hit = upper in (o.upper() for o in p.ocns) or (
+                bool(norm) and (norm == normalise_name(p.name) or norm in (normalise_name(d) for d in p.dba_names))
+            )
+            if hit:
+                rank = (0 if p.status == Provider.Status.ACTIVE else 1 if p.status == Provider.Status.PENDING else 2, p.id)
+                if best is None or rank < best:
+                    best = rank
+        if best is None:
+            return None
+        match = Provider.objects.get(id=best[1])
+    seen = set()
+    while match.status == Provider.Status.MERGED and match.merged_into_id and match.id not in seen:
+        seen.add(match.id)
+        match = match.merged_into  # type: ignore[assignment]
+    return match
 
 
 def find_or_create_pending(*, actor: User | None, text: str, named_by: Provider | None = None) -> Provider:
@@ -44,7 +161,7 @@ def find_or_create_pending(*, actor: User | None, text: str, named_by: Provider 
     that staff can later merge into the right record."""
     found = find_provider(text=text)
     if found is not None:
-        return found.merged_into if found.status == Provider.Status.MERGED and found.merged_into else found
+        return found
     with transaction.atomic():
         provider = Provider.objects.create(name=text.strip()[:200], status=Provider.Status.PENDING)
         audit.record(
@@ -54,3 +171,234 @@ def find_or_create_pending(*, actor: User | None, text: str, named_by: Provider 
             data={"name": provider.name, "named_by": named_by.id if named_by else None},
         )
     return provider
+
+
+def _references_to(model_field_pairs: list[tuple[type[models.Model], str]], source: Provider, target: Provider) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    for model, field_name in model_field_pairs:
+        # Base manager: a merge is system-wide work that must reach every row, whatever
+        # organisation owns it; the audit event below says so.
+        n = model._base_manager.filter(**{field_name: source}).update(**{field_name: target})
+        if n:
+            moved[f"{model._meta.label_lower}.{field_name}"] = n
+    return moved
+
+
+def _foreign_keys_to_provider() -> list[tuple[type[models.Model], str]]:
+    """Every many-to-one reference to Provider in any app (hops, tracebacks, snapshots...)."""
+    pairs = []
+    for f in Provider._meta.get_fields(include_hidden=True):
+        if f.auto_created and f.one_to_many:
+            if f.related_model is Provider and f.field.name == "merged_into":
+                continue
+            pairs.append((f.related_model, f.field.name))
+    return pairs
+
+
+def merge_providers(*, actor: User | None, source: Provider, target: Provider, reason: str = "") -> Provider:
+    """Merge `source` (usually a pending record a hop created) into `target`: every hop,
+    traceback outcome and other reference moves to the survivor; `source` stays as a
+    MERGED tombstone pointing at it, so old links and lookups still resolve."""
+    _require_consortium(actor)
+    if source.pk == target.pk:
+        raise ValidationError({"target": "a provider cannot be merged into itself"})
+    with transaction.atomic():
+        source = Provider.objects.select_for_update().get(pk=source.pk)
+        target = Provider.objects.select_for_update().get(pk=target.pk)
+        if source.status == Provider.Status.MERGED:
+            raise ValidationError({"source": f"{source.name} is already merged"})
+        if target.status == Provider.Status.MERGED:
+            raise ValidationError({"target": f"{target.name} is merged; merge into the record it points to"})
+        if source.organisation_id and target.organisation_id:
+            raise ValidationError({"source": "both records have platform accounts; they are different providers"})
+        from robotrace.providers.models import ProviderFlag as Flag
+        from robotrace.providers.models import RmdSnapshot
+
+        # Per-provider derived rows are recomputed; snapshots that would collide are dropped.
+        RmdSnapshot.objects.filter(provider=source, rmd_import__in=RmdSnapshot.objects.filter(provider=target).values("rmd_import")).delete()
+        Flag.objects.unscoped(reason="merge: flags are re-evaluated").filter(provider=source).delete()
+        from robotrace.providers.models import ProviderScorecard
+
+        ProviderScorecard.objects.unscoped(reason="merge: scorecards are recomputed").filter(provider=source).delete()
+        moved = _references_to(_foreign_keys_to_provider(), source, target)
+        # Names and identifiers the source was known by keep resolving to the survivor.
+        for alias in [source.name, *source.dba_names]:
+            if alias and normalise_name(alias) not in {normalise_name(n) for n in [target.name, *target.dba_names]}:
+                target.dba_names = [*target.dba_names, alias]
+        target.ocns = sorted({*target.ocns, *source.ocns})
+        for key in ("frn", "spc", "contact_name", "contact_email", "contact_phone", "fallback_contact_email"):
+            if not getattr(target, key) and getattr(source, key):
+                setattr(target, key, getattr(source, key))
+        if source.organisation_id and not target.organisation_id:
+            org = source.organisation
+            source.organisation = None
+            source.save(update_fields=["organisation"])
+            target.organisation = org
+        target.save()
+        source.status = Provider.Status.MERGED
+        source.merged_into = target
+        source.save(update_fields=["status", "merged_into", "updated_at"])
+        audit.record(
+            action="provider.merged",
+            actor=actor,
+            obj=target,
+            data={"source": source.pk, "source_name": source.name, "target": target.pk, "moved": moved, "reason": reason},
+        )
+    return target
+
+
+def provider_for_organisation(org: Organisation) -> Provider | None:
+    try:
+        return Provider.objects.get(organisation=org)
+    except Provider.DoesNotExist:
+        return None
+
+
+def link_organisation(*, actor: User | None, organisation: Organisation) -> Provider:
+    """Give a provider organisation its registry record: the existing one matched by FRN,
+    SPC, OCN or name, or a new one. Called when a provider organisation is created."""
+    existing = provider_for_organisation(organisation)
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        match = None
+        for text in (organisation.frn, organisation.spc, organisation.ocn, organisation.name):
+            if text:
+                match = find_provider(text=text)
+                if match is not None and match.organisation_id is None:
+                    break
+                match = None
+        if match is None:
+            match = Provider(name=organisation.name, status=Provider.Status.ACTIVE)
+        match.organisation = organisation
+        if match.status == Provider.Status.PENDING:
+            match.status = Provider.Status.ACTIVE
+        for attr in ("frn", "spc"):
+            if not getattr(match, attr) and getattr(organisation, attr):
+                setattr(match, attr, getattr(organisation, attr))
+        if organisation.ocn and organisation.ocn.upper() not in match.ocns:
+            match.ocns = [*match.ocns, organisation.ocn.upper()]
+        if organisation.country:
+            match.country = organisation.country.upper()
+        match.timezone = organisation.timezone or match.timezone
+        match.save()
+        audit.record(
+            action="provider.account_linked",
+            actor=actor,
+            obj=match,
+            subject_org=organisation,
+            data={"organisation": organisation.pk},
+        )
+    return match
+
+
+def _recipients(provider: Provider) -> list[str]:
+    emails = [e for e in (provider.contact_email, provider.fallback_contact_email) if e]
+    if provider.organisation_id:
+        emails += list(
+            User.objects.filter(organisation_id=provider.organisation_id, role=User.Role.ADMIN, is_active=True).values_list("email", flat=True)
+        )
+    return sorted(set(emails))
+
+
+def _absolute(path: str) -> str:
+    base = getattr(settings, "SITE_URL", "") or ""
+    return f"{base.rstrip('/')}{path}"
+
+
+def notify_flagged(*, flagged: dict[int, list[str]], now: datetime | None = None) -> int:
+    """Tell each newly flagged provider: an in-app notice, and an e-mail that carries only
+    a link (the evidence stays behind the login)."""
+    now = now or timezone.now()
+    labels = dict(ProviderFlag.Rule.choices)
+    link = reverse("providers:my_scorecard")
+    notices = []
+    mails: list[tuple[str, list[str]]] = []
+    for provider in Provider.objects.filter(id__in=list(flagged)):
+        rules = ", ".join(labels.get(r, r) for r in flagged[provider.id])
+        notices.append(
+            ProviderNotice(
+                provider=provider,
+                title="Listed as a non-cooperative provider",
+                body=f"Rules met: {rules}. You can see the tracebacks behind each rule and file a dispute.",
+                link=link,
+                created_at=now,
+            )
+        )
+        to = _recipients(provider)
+        if to:
+            mails.append((provider.name, to))
+    ProviderNotice.objects.bulk_create(notices, batch_size=1000)
+
+    def _send() -> None:
+        for _name, to in mails:
+            send_mail(
+                subject="Robotrace: your organisation has been flagged",
+                message=(
+                    "Your organisation now meets one or more of the published non-cooperation criteria.\n"
+                    f"Sign in to see the details and file a dispute: {_absolute(link)}\n"
+                ),
+                from_email=None,
+                recipient_list=to,
+                fail_silently=True,
+            )
+
+    transaction.on_commit(_send)
+    return len(notices)
+
+
+def file_dispute(*, actor: User, flag: ProviderFlag, reason: str) -> Dispute:
+    org = actor.organisation
+    if org is None or not org.is_provider or flag.provider.organisation_id != org.id:
+        raise PermissionDenied("a provider may only dispute its own flags")
+    if not actor.can_write:
+        raise PermissionDenied("read-only users cannot file disputes")
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationError({"reason": "say why the flag is wrong (at least 10 characters)"})
+    with transaction.atomic():
+        if Dispute.objects.for_org(org).filter(flag=flag, status=Dispute.Status.OPEN).exists():
+            raise ValidationError({"flag": "there is already an open dispute on this flag"})
+        dispute = Dispute.objects.create(flag=flag, provider=flag.provider, reason=reason, filed_by=actor, filed_at=timezone.now())
+        audit.record(
+            action="provider.dispute_filed", actor=actor, obj=dispute, subject_org=org, data={"flag": flag.pk, "rule": flag.rule}
+        )
+    return dispute
+
+
+def resolve_dispute(*, actor: User | None, dispute: Dispute, decision: str, resolution: str) -> Dispute:
+    """Uphold (the flag is withdrawn; only new evidence re-flags) or reject (it stands)."""
+    _require_consortium(actor)
+    if decision not in (Dispute.Status.UPHELD, Dispute.Status.REJECTED):
+        raise ValidationError({"decision": "decide 'upheld' or 'rejected'"})
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": "explain the decision to the provider"})
+    with transaction.atomic():
+        dispute = Dispute.objects.unscoped(reason="dispute resolution").select_for_update().get(pk=dispute.pk)
+        if dispute.status != Dispute.Status.OPEN:
+            raise ValidationError({"dispute": "this dispute is already resolved"})
+        now = timezone.now()
+        dispute.status, dispute.resolution, dispute.resolved_by, dispute.resolved_at = decision, resolution, actor, now
+        dispute.save()
+        flag = dispute.flag
+        if decision == Dispute.Status.UPHELD:
+            flag.active = False
+            flag.cleared_at = now
+            flag.dismissed_evidence_ids = sorted({*flag.dismissed_evidence_ids, *flag.evidence_ids})
+            flag.save(update_fields=["active", "cleared_at", "dismissed_evidence_ids"])
+        ProviderNotice.objects.create(
+            provider=dispute.provider,
+            title=f"Dispute {dispute.get_status_display().lower()}",
+            body=resolution,
+            link=reverse("providers:my_scorecard"),
+            created_at=now,
+        )
+        audit.record(
+            action="provider.dispute_resolved",
+            actor=actor,
+            obj=dispute,
+            subject_org=dispute.provider.organisation,
+            data={"decision": decision, "flag": flag.pk, "rule": flag.rule},
+        )
+    return dispute

@@ -1,0 +1,307 @@
+"""Non-cooperative provider rules. Each rule is named, has thresholds (conf.Thresholds) and
+produces its evidence: the ids of the tracebacks behind it.
+
+`evaluate()` runs every rule over every provider in a few GROUP BY queries over the look-back
+window, then fetches evidence only for the providers that meet a rule. `apply()` turns the
+result into ProviderFlag rows (new, still met, cleared), tells newly flagged providers and
+records a FlagRun for the trend.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from robotrace.providers.conf import Thresholds, evidence_limit
+from robotrace.providers.models import FlagRun, Provider, ProviderFlag
+from robotrace.providers.scorecards import _tables, db_time, json_nonempty_expr
+
+Rule = ProviderFlag.Rule
+
+
+@dataclass
+class Finding:
+    provider_id: int
+    rule: str
+    detail: str
+    evidence_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class HopStats:
+    notices_due: int = 0
+    answered: int = 0
+    never: int = 0
+    no_record: int = 0
+
+
+def _hop_stats(cur: Any, since: datetime, now: datetime) -> dict[int, HopStats]:
+    t = _tables()
+    cur.execute(
+        f"""
+        SELECT h.provider_id,
+               SUM(CASE WHEN h.answered_at IS NOT NULL OR h.due_at < %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END)
+        FROM {t['hop']} h
+        WHERE h.status <> 'cancelled' AND h.received_at >= %s
+        GROUP BY h.provider_id
+        """,
+        [db_time(now), db_time(now), db_time(since)],
+    )
+    return {pid: HopStats(int(a or 0), int(b or 0), int(c or 0), int(d or 0)) for pid, a, b, c, d in cur.fetchall()}
+
+
+def _illegal_roles(cur: Any, column: str, since: datetime) -> dict[int, int]:
+    t = _tables()
+    cur.execute(
+        f"""
+        SELECT t.{column}, COUNT(*)
+        FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+        WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled' AND t.created_at >= %s
+          AND (c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})
+        GROUP BY t.{column}
+        """,
+        [db_time(since)],
+    )
+    return {pid: int(n) for pid, n in cur.fetchall()}
+
+
+def _in_clause(ids: list[int]) -> str:
+    # Ids are integers we computed; inlining them avoids the parameter limits of SQLite.
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _hop_evidence(cur: Any, provider_ids: list[int], condition: str, since: datetime, params: list[Any]) -> dict[int, list[int]]:
+    if not provider_ids:
+        return {}
+    t = _tables()
+    out: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(provider_ids), 500):
+        chunk = provider_ids[start : start + 500]
+        cur.execute(
+            f"""
+            SELECT DISTINCT h.provider_id, h.traceback_id FROM {t['hop']} h
+            WHERE h.provider_id IN ({_in_clause(chunk)}) AND h.status <> 'cancelled'
+              AND h.received_at >= %s AND {condition}
+            ORDER BY h.provider_id, h.traceback_id
+            """,
+            [db_time(since), *params],
+        )
+        for pid, tid in cur.fetchall():
+            out[pid].append(int(tid))
+    return out
+
+
+def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: datetime) -> dict[int, list[int]]:
+    if not provider_ids:
+        return {}
+    t = _tables()
+    out: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(provider_ids), 500):
+        chunk = provider_ids[start : start + 500]
+        cur.execute(
+            f"""
+            SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+            WHERE t.{column} IN ({_in_clause(chunk)}) AND t.status <> 'cancelled' AND t.created_at >= %s
+              AND (c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})
+            ORDER BY t.{column}, t.id
+            """,
+            [db_time(since)],
+        )
+        for pid, tid in cur.fetchall():
+            out[pid].append(int(tid))
+    return out
+
+
+def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = None) -> list[Finding]:
+    """Which providers meet which rules now, with evidence. Reads only."""
+    th = thresholds or Thresholds.from_env()
+    now = now or timezone.now()
+    since = now - timedelta(days=th.window_days)
+    window = f"in the last {th.window_days} days"
+    providers = {
+        p["id"]: p
+        for p in Provider.objects.exclude(status=Provider.Status.MERGED).values(
+            "id", "organisation_id", "contact_email", "fallback_contact_email", "contacts_unreachable_at", "rmd_status", "rmd_removed_at"
+        )
+    }
+    findings: list[Finding] = []
+    with connection.cursor() as cur:
+        stats = _hop_stats(cur, since, now)
+        originating = _illegal_roles(cur, "originating_provider_id", since)
+        gateway = _illegal_roles(cur, "point_of_entry_provider_id", since)
+
+        non_participation: dict[int, str] = {}
+        non_responsive: dict[int, str] = {}
+        no_records: dict[int, str] = {}
+        for pid, s in stats.items():
+            p = providers.get(pid)
+            if p is None:
+                continue
+            unreachable = p["organisation_id"] is None and (
+                p["contacts_unreachable_at"] is not None or not (p["contact_email"] or p["fallback_contact_email"])
+            )
+            if s.answered == 0 and s.notices_due >= th.non_participation_min_notices:
+                non_participation[pid] = f"{s.notices_due} notices {window}, none answered"
+            elif s.answered == 0 and unreachable and s.notices_due >= 1:
+                non_participation[pid] = f"{s.notices_due} notices {window}; no platform account and no reachable contact"
+            if s.never >= th.non_responsive_min:
+                non_responsive[pid] = f"{s.never} notices never answered {window}"
+            if s.no_record >= th.no_records_min and s.answered and s.no_record / s.answered >= th.no_records_share:
+                no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {window}"
+
+        never_cond = "h.answered_at IS NULL AND h.due_at < %s"
+        ev_np = _hop_evidence(cur, sorted(non_participation), never_cond, since, [db_time(now)])
+        ev_nr = _hop_evidence(cur, sorted(non_responsive), never_cond, since, [db_time(now)])
+        ev_rec = _hop_evidence(cur, sorted(no_records), "h.response = 'no_record'", since, [])
+        for src, rule, ev in (
+            (non_participation, Rule.NON_PARTICIPATION, ev_np),
+            (non_responsive, Rule.NON_RESPONSIVE, ev_nr),
+            (no_records, Rule.NO_RECORDS, ev_rec),
+        ):
+            findings.extend(Finding(pid, rule, detail, ev.get(pid, [])) for pid, detail in src.items())
+
+        for counts, column, rule, minimum, what in (
+            (originating, "originating_provider_id", Rule.ORIGINATES_ILLEGAL, th.originates_illegal_min, "originating provider"),
+            (gateway, "point_of_entry_provider_id", Rule.FOREIGN_GATEWAY, th.foreign_gateway_min, "US point of entry"),
+        ):
+            met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
+            ev = _traceback_evidence(cur, column, met, since)
+            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} illegal tracebacks {window}", ev.get(pid, [])) for pid in met)
+
+        absent = {
+            pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
+        }
+        ev_rmd = _hop_evidence(cur, sorted(absent), "1 = 1", since, [])
+        for pid, p in absent.items():
+            detail = (
+                f"removed from the RMD on {p['rmd_removed_at']:%Y-%m-%d}" if p["rmd_status"] == Provider.RmdStatus.REMOVED and p["rmd_removed_at"]
+                else "not listed in the latest RMD export"
+            )
+            findings.append(Finding(pid, Rule.RMD_ABSENT, detail, ev_rmd.get(pid, [])))
+    return findings
+
+
+@dataclass
+class ApplyResult:
+    active: int
+    newly_flagged: list[int]
+    cleared: int
+    seconds: float
+    per_rule: dict[str, int]
+
+
+def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool = True) -> ApplyResult:
+    """Bring ProviderFlag in line with `findings`; tell newly flagged providers."""
+    from robotrace.audit import services as audit
+    from robotrace.providers import services
+
+    started = time.perf_counter()
+    now = now or timezone.now()
+    today = now.date().isoformat()
+    limit = evidence_limit()
+    existing = {(f.provider_id, f.rule): f for f in ProviderFlag.objects.unscoped(reason="flag evaluation")}
+    met_keys = set()
+    to_create: list[ProviderFlag] = []
+    to_update: list[ProviderFlag] = []
+    newly: list[ProviderFlag] = []
+
+    def _history(flag: ProviderFlag, count: int) -> list[Any]:
+        hist = [h for h in (flag.history or []) if h[0] != today]
+        hist.append([today, count])
+        return hist[-180:]
+
+    for f in findings:
+        key = (f.provider_id, f.rule)
+        met_keys.add(key)
+        evidence = f.evidence_ids[:limit]
+        flag = existing.get(key)
+        if flag is None:
+            flag = ProviderFlag(
+                provider_id=f.provider_id, rule=f.rule, active=True, first_flagged_at=now, flagged_at=now,
+                last_evaluated_at=now, detail=f.detail[:300], evidence_ids=evidence, evidence_count=len(f.evidence_ids),
+                history=[[today, len(f.evidence_ids)]],
+            )
+            to_create.append(flag)
+            newly.append(flag)
+            continue
+        if not flag.active:
+            dismissed = set(flag.dismissed_evidence_ids or [])
+            if dismissed and set(f.evidence_ids) <= dismissed:
+                # A dispute was upheld against exactly this evidence; nothing new happened.
+                flag.last_evaluated_at = now
+                to_update.append(flag)
+                continue
+            flag.active, flag.flagged_at, flag.cleared_at = True, now, None
+            newly.append(flag)
+        flag.last_evaluated_at = now
+        flag.detail = f.detail[:300]
+        flag.evidence_ids = evidence
+        flag.evidence_count = len(f.evidence_ids)
+        flag.history = _history(flag, len(f.evidence_ids))
+        to_update.append(flag)
+
+    cleared: list[ProviderFlag] = []
+    for key, flag in existing.items():
+        if key in met_keys:
+            continue
+        if flag.active:
+            flag.active, flag.cleared_at = False, now
+            cleared.append(flag)
+        flag.last_evaluated_at = now
+        flag.history = _history(flag, 0)
+        to_update.append(flag)
+
+    with transaction.atomic():
+        ProviderFlag.objects.bulk_create(to_create, batch_size=1000)
+        ProviderFlag.objects.unscoped(reason="flag evaluation").bulk_update(
+            to_update,
+            ["active", "flagged_at", "cleared_at", "last_evaluated_at", "detail", "evidence_ids", "evidence_count", "history"],
+            batch_size=1000,
+        )
+        created_ids = {id(f) for f in to_create}
+        for flag in newly:
+            if id(flag) in created_ids and flag.pk is None:
+                flag = ProviderFlag.objects.unscoped(reason="flag evaluation").get(provider_id=flag.provider_id, rule=flag.rule)
+            audit.record(
+                action="provider.flagged",
+                object_type="providers.providerflag",
+                object_id=flag.pk,
+                data={"provider": flag.provider_id, "rule": flag.rule, "evidence": flag.evidence_ids[:50], "detail": flag.detail},
+            )
+        for flag in cleared:
+            audit.record(
+                action="provider.flag_cleared",
+                object_type="providers.providerflag",
+                object_id=flag.pk,
+                data={"provider": flag.provider_id, "rule": flag.rule},
+            )
+        newly_by_provider: dict[int, list[str]] = defaultdict(list)
+        for flag in newly:
+            newly_by_provider[flag.provider_id].append(flag.rule)
+        if notify and newly_by_provider:
+            services.notify_flagged(flagged=dict(newly_by_provider), now=now)
+        active = [f for f in (*to_create, *to_update) if f.active]
+        per_rule: dict[str, int] = defaultdict(int)
+        for f in active:
+            per_rule[f.rule] += 1
+        seconds = round(time.perf_counter() - started, 3)
+        FlagRun.objects.create(
+            at=now, active_flags=len(active), flagged_providers=len({f.provider_id for f in active}),
+            newly_flagged=len(newly), cleared=len(cleared), per_rule=dict(per_rule), seconds=seconds,
+        )
+    return ApplyResult(active=len(active), newly_flagged=sorted(newly_by_provider), cleared=len(cleared), seconds=seconds, per_rule=dict(per_rule))
+
+
+def run(*, thresholds: Thresholds | None = None, now: datetime | None = None, notify: bool = True) -> ApplyResult:
+    """Evaluate every rule and update the flags (the periodic task calls this)."""
+    now = now or timezone.now()
+    return apply(evaluate(thresholds=thresholds, now=now), now=now, notify=notify)

@@ -1,0 +1,33 @@
+"""Home-page panels of the providers app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from robotrace.providers.models import Period, ProviderFlag, ProviderNotice
+from robotrace.providers.queries import provider_for_org, scorecards_for
+
+
+def newly_flagged(request: HttpRequest) -> dict[str, Any] | None:
+    org = request.user.organisation  # type: ignore[union-attr]
+    since = timezone.now() - timedelta(days=30)
+    flags = list(
+        ProviderFlag.objects.for_org(org).filter(active=True, flagged_at__gte=since).select_related("provider").order_by("-flagged_at")[:8]
+    )
+    total = ProviderFlag.objects.for_org(org).filter(active=True).values("provider").distinct().count()
+    return {"flags": flags, "total": total}
+
+
+def my_scorecard(request: HttpRequest) -> dict[str, Any] | None:
+    org = request.user.organisation  # type: ignore[union-attr]
+    provider = provider_for_org(org)
+    if provider is None:
+        return None
+    overall = scorecards_for(org, provider).filter(period=Period.ALL).first()
+    flags = list(ProviderFlag.objects.for_org(org).filter(provider=provider, active=True))
+    notices = list(ProviderNotice.objects.for_org(org).filter(read_at__isnull=True)[:3])
+    return {"provider": provider, "overall": overall, "flags": flags, "notices": notices}

@@ -1,0 +1,281 @@
+"""Provider scorecards, computed in bulk from tracebacks and hops.
+
+One GROUP BY pass over hops by (provider, month) gives every count; tracebacks give the
+illegal-campaign roles; answer times are read once for the medians. Quarters and all time
+are rolled up from the months in Python (counts add up; medians are recomputed from the
+answer times, because medians do not add up). The result replaces the ProviderScorecard
+table in one transaction, so pages read precomputed rows.
+
+Definitions (the same everywhere, documented on the scorecard page):
+- a notice is a hop request addressed to the provider (cancelled hops are not notices);
+- answered on time: answered at or before the 24-hour clock's `due_at`; late: after it;
+- never answered: unanswered and past `due_at`; open: unanswered, not yet due;
+- no-record share: "no record" answers over all answers;
+- illegal campaign: the traceback's campaign is confirmed illegal, or the traceback itself
+  carries a legal basis;
+- customers warned / terminated: the provider's own answers that report the action
+  (suspended counts as terminated, as the ITG's "warned or terminated" metric does).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from robotrace.providers.models import Period, Provider, ProviderScorecard
+
+COUNT_FIELDS = (
+    "notices",
+    "answered",
+    "answered_on_time",
+    "answered_late",
+    "never_answered",
+    "open_notices",
+    "no_record",
+    "customers_warned",
+    "customers_terminated",
+    "originating_illegal",
+    "point_of_entry_illegal",
+    "chain_stopped",
+)
+
+
+def _tables() -> dict[str, str]:
+    from robotrace.campaigns.models import Campaign
+    from robotrace.tracebacks.models import Hop, Traceback
+
+    return {"hop": Hop._meta.db_table, "tb": Traceback._meta.db_table, "campaign": Campaign._meta.db_table}
+
+
+def month_expr(column: str) -> str:
+    """SQL for the 'YYYY-MM' key of a UTC timestamp column."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+    # Django stores SQLite datetimes as UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return f"substr({column}, 1, 7)"
+
+
+def seconds_expr(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def json_nonempty_expr(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(jsonb_typeof({column}) = 'array' AND jsonb_array_length({column}) > 0)"
+    return f"(json_valid({column}) AND json_type({column}) = 'array' AND json_array_length({column}) > 0)"
+
+
+def db_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def quarter_of(month_key: str) -> str:
+    year, month = month_key.split("-")
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+def period_start(period: str, key: str) -> date | None:
+    if period == Period.MONTH:
+        y, m = key.split("-")
+        return date(int(y), int(m), 1)
+    if period == Period.QUARTER:
+        y, q = key.split("-Q")
+        return date(int(y), (int(q) - 1) * 3 + 1, 1)
+    return None
+
+
+@dataclass
+class Figures:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
+    originating_campaigns: set[int] = field(default_factory=set)
+    poe_campaigns: set[int] = field(default_factory=set)
+    answer_seconds: list[float] = field(default_factory=list)
+
+    def add(self, other: Figures) -> None:
+        for k, v in other.counts.items():
+            self.counts[k] += v
+        self.originating_campaigns |= other.originating_campaigns
+        self.poe_campaigns |= other.poe_campaigns
+        self.answer_seconds.extend(other.answer_seconds)
+
+
+def _hop_counts(cur: Any, now: datetime, months: dict[tuple[int, str], Figures]) -> None:
+    t = _tables()
+    mk = month_expr("h.received_at")
+    cur.execute(
+        f"""
+        SELECT h.provider_id, {mk} AS mk,
+               COUNT(*),
+               SUM(CASE WHEN h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NOT NULL AND h.answered_at <= h.due_at THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NOT NULL AND h.answered_at > h.due_at THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at >= %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.customer_action = 'warned' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END)
+        FROM {t['hop']} h
+        WHERE h.status <> 'cancelled'
+        GROUP BY h.provider_id, {mk}
+        """,
+        [db_time(now), db_time(now)],
+    )
+    names = ("notices", "answered", "answered_on_time", "answered_late", "never_answered", "open_notices", "no_record", "customers_warned", "customers_terminated")
+    for row in cur.fetchall():
+        fig = months.setdefault((row[0], row[1]), Figures())
+        for name, value in zip(names, row[2:], strict=True):
+            fig.counts[name] += int(value or 0)
+
+
+def _answer_times(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
+    t = _tables()
+    cur.execute(
+        f"""
+        SELECT h.provider_id, {month_expr('h.received_at')}, {seconds_expr('h.answered_at', 'h.received_at')}
+        FROM {t['hop']} h
+        WHERE h.status <> 'cancelled' AND h.answered_at IS NOT NULL
+        """
+    )
+    while True:
+        rows = cur.fetchmany(50_000)
+        if not rows:
+            break
+        for pid, mk, secs in rows:
+            fig = months.get((pid, mk))
+            if fig is not None:
+                fig.answer_seconds.append(max(0.0, float(secs)))
+
+
+def _traceback_roles(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
+    t = _tables()
+    mk = month_expr("t.created_at")
+    illegal = f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+    for column, counter, campaigns_attr in (
+        ("originating_provider_id", "originating_illegal", "originating_campaigns"),
+        ("point_of_entry_provider_id", "point_of_entry_illegal", "poe_campaigns"),
+    ):
+        cur.execute(
+            f"""
+            SELECT t.{column}, {mk}, t.campaign_id, COUNT(*)
+            FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+            WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled' AND {illegal}
+            GROUP BY t.{column}, {mk}, t.campaign_id
+            """
+        )
+        for pid, key, campaign_id, n in cur.fetchall():
+            fig = months.setdefault((pid, key), Figures())
+            fig.counts[counter] += int(n)
+            if campaign_id is not None:
+                getattr(fig, campaigns_attr).add(int(campaign_id))
+    cur.execute(
+        f"""
+        SELECT t.non_responsive_provider_id, {mk}, COUNT(*)
+        FROM {t['tb']} t
+        WHERE t.non_responsive_provider_id IS NOT NULL AND t.status <> 'cancelled'
+        GROUP BY t.non_responsive_provider_id, {mk}
+        """
+    )
+    for pid, key, n in cur.fetchall():
+        months.setdefault((pid, key), Figures()).counts["chain_stopped"] += int(n)
+
+
+def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Attestation on traced calls each provider signed, from the STIR/SHAKEN app when it
+    offers it; scorecards work without it."""
+    try:
+        from robotrace.shaken.facade import provider_signing_stats  # type: ignore[import-not-found,attr-defined]
+    except (ImportError, AttributeError):
+        return {}
+    try:
+        stats = provider_signing_stats(provider_ids=provider_ids)
+    except TypeError:
+        try:
+            stats = provider_signing_stats()
+        except Exception:  # noqa: BLE001 - another app's code must not stop scorecards
+            return {}
+    except Exception:  # noqa: BLE001
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    for key, value in dict(stats or {}).items():
+        try:
+            out[int(key)] = dict(value) if not isinstance(value, dict) else value
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def collect(now: datetime | None = None) -> dict[tuple[int, str, str], Figures]:
+    """Every (provider id, period, period key) -> Figures, from the current tracebacks."""
+    now = now or timezone.now()
+    months: dict[tuple[int, str], Figures] = {}
+    with connection.cursor() as cur:
+        _hop_counts(cur, now, months)
+        _traceback_roles(cur, months)
+        _answer_times(cur, months)
+    out: dict[tuple[int, str, str], Figures] = {}
+    for (pid, mk), fig in months.items():
+        out[(pid, Period.MONTH, mk)] = fig
+        for period, key in ((Period.QUARTER, quarter_of(mk)), (Period.ALL, "all")):
+            agg = out.get((pid, period, key))
+            if agg is None:
+                agg = out[(pid, period, key)] = Figures()
+            agg.add(fig)
+    return out
+
+
+@dataclass
+class Result:
+    providers: int
+    rows: int
+    seconds: float
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def compute_all(*, now: datetime | None = None) -> Result:
+    """Recompute every scorecard. Safe to run concurrently with reads: the swap is one
+    transaction."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    figures = collect(now)
+    providers = dict(
+        Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
+    )
+    signing = _signing_stats(list(providers))
+    # Every registry provider gets an all-time row, even with no notices (RMD status alone
+    # is part of the scorecard).
+    for pid in providers:
+        figures.setdefault((pid, Period.ALL, "all"), Figures())
+    rows = []
+    for (pid, period, key), fig in figures.items():
+        if pid not in providers:
+            continue  # a merged provider's hops are moved by the merge; skip stragglers
+        rows.append(
+            ProviderScorecard(
+                provider_id=pid,
+                period=period,
+                period_key=key,
+                period_start=period_start(period, key),
+                median_answer_seconds=_median(fig.answer_seconds),
+                originating_campaign_ids=sorted(fig.originating_campaigns),
+                point_of_entry_campaign_ids=sorted(fig.poe_campaigns),
+                attestation=signing.get(pid, {}) if period == Period.ALL else {},
+                rmd_status=providers[pid],
+                computed_at=now,
+                **fig.counts,
+            )
+        )
+    with transaction.atomic():
+        ProviderScorecard.objects.unscoped(reason="bulk scorecard swap").delete()
+        ProviderScorecard.objects.bulk_create(rows, batch_size=2000)
+    return Result(providers=len(providers), rows=len(rows), seconds=round(time.perf_counter() - started, 3))
