@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 SESSION_AUTH_AT = "rt_auth_at"
 SESSION_LAST_SEEN = "rt_last_seen"
@@ -17,6 +18,16 @@ SESSION_EPOCH = "rt_epoch"
 
 # Paths a signed-in person may reach before enrolling a second factor or being approved.
 _OPEN_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/healthz", "/api/")
+
+# Why a session was ended, shown on the login page. The middleware runs before Django's
+# MessageMiddleware, so it cannot use `messages`; it passes one of these codes instead
+# (a code, never free text, so the login page cannot be made to display arbitrary words).
+END_REASONS = {
+    "unverified": "Your session could not be verified. Please sign in again.",
+    "idle": "You were signed out after 30 minutes without activity.",
+    "expired": "Sessions last at most 12 hours. Please sign in again.",
+    "revoked": "Your session was ended by an administrator.",
+}
 
 
 class SessionPolicyMiddleware:
@@ -32,19 +43,27 @@ class SessionPolicyMiddleware:
             last_seen = session.get(SESSION_LAST_SEEN)
             reason = ""
             if auth_at is None or last_seen is None:
-                reason = "Your session could not be verified. Please sign in again."
+                reason = "unverified"
             elif now - last_seen > settings.SESSION_IDLE_SECONDS:
-                reason = "You were signed out after 30 minutes without activity."
+                reason = "idle"
             elif now - auth_at > settings.SESSION_ABSOLUTE_SECONDS:
-                reason = "Sessions last at most 12 hours. Please sign in again."
-            elif session.get(SESSION_EPOCH) != user.session_epoch or not user.is_active or user.is_locked:
-                reason = "Your session was ended by an administrator."
+                reason = "expired"
+            elif (
+                session.get(SESSION_EPOCH) != user.session_epoch
+                or not user.is_active
+                or user.is_locked
+                or getattr(user, "approval", "approved") != "approved"
+            ):
+                reason = "revoked"
             if reason:
+                from robotrace.audit import services as audit
+
+                audit.record(action="auth.session_ended", actor=user, subject_org=user.organisation, data={"reason": reason}, request=request)
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                messages.warning(request, reason)
-                return HttpResponseRedirect(f"{reverse('account_login')}?next={request.path}")
+                query = urlencode({"next": request.get_full_path(), "ended": reason})
+                return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
             # Only write the session when the minute changes, so every request is not a write.
             if now - last_seen > 60:
                 session[SESSION_LAST_SEEN] = now

@@ -32,6 +32,77 @@ def _require_consortium_admin(actor: User | None) -> None:
         raise PermissionDenied("only consortium admins may do this")
 
 
+# Fields that only make sense for one kind of organisation.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    Organisation.Kind.CONSORTIUM: (),
+    Organisation.Kind.PROVIDER: ("frn", "ocn", "country", "rmd_number", "spc"),
+    Organisation.Kind.REPORTER: ("reporter_type",),
+    Organisation.Kind.AGENCY: ("agency_level", "jurisdiction", "main_phone"),
+}
+_COMMON_FIELDS = ("timezone",)
+
+
+def normalise_phone(raw: str, *, field: str) -> str:
+    """E.164 for a US (or international, with +) phone number; a clear error otherwise."""
+    import phonenumbers
+
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        parsed = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        raise ValidationError({field: f"{raw!r} is not a phone number"})
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValidationError({field: f"{raw!r} is not a possible phone number"})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean_kind_fields(kind: str, fields: dict[str, object]) -> dict[str, object]:
+    allowed = KIND_FIELDS[kind] + _COMMON_FIELDS
+    stray = sorted(k for k, v in fields.items() if k not in allowed and v not in ("", None, [], ()))
+    if stray:
+        unknown = [k for k in stray if not any(k in f for f in KIND_FIELDS.values()) and k not in _COMMON_FIELDS]
+        if unknown:
+            raise ValidationError({unknown[0]: f"unknown organisation field {unknown[0]!r}"})
+        raise ValidationError({stray[0]: f"{stray[0]} does not apply to a {kind} organisation"})
+    out = {k: v for k, v in fields.items() if k in allowed}
+    errors: dict[str, str] = {}
+    if kind == Organisation.Kind.PROVIDER:
+        frn = str(out.get("frn") or "").strip()
+        if frn and not (frn.isdigit() and len(frn) == 10):
+            errors["frn"] = f"FRN must be 10 digits, got {frn!r}"
+        country = str(out.get("country") or "US").strip().upper()
+        if not (len(country) == 2 and country.isalpha()):
+            errors["country"] = f"country must be a two-letter ISO code, got {country!r}"
+        out["country"] = country
+        out["ocn"] = str(out.get("ocn") or "").strip().upper()
+        out["spc"] = str(out.get("spc") or "").strip().upper()
+    elif kind == Organisation.Kind.REPORTER:
+        if out.get("reporter_type") not in Organisation.ReporterType.values:
+            errors["reporter_type"] = f"reporter type must be one of {', '.join(Organisation.ReporterType.values)}"
+    elif kind == Organisation.Kind.AGENCY:
+        if out.get("agency_level") not in Organisation.AgencyLevel.values:
+            errors["agency_level"] = "agency level must be state or federal"
+        raw_states = out.get("jurisdiction") or []
+        if isinstance(raw_states, str):
+            raw_states = [p for p in raw_states.replace(";", ",").replace(" ", ",").split(",") if p]
+        states = [str(x).strip().upper() for x in raw_states]  # type: ignore[union-attr]
+        bad = [x for x in states if x not in _states()]
+        if bad:
+            errors["jurisdiction"] = f"not US states or territories: {', '.join(bad)}"
+        elif out.get("agency_level") == Organisation.AgencyLevel.STATE and not states:
+            errors["jurisdiction"] = "a state agency needs at least one state"
+        out["jurisdiction"] = sorted(set(states))
+        try:
+            out["main_phone"] = normalise_phone(str(out.get("main_phone") or ""), field="main_phone")
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
 def create_organisation(
     *,
     actor: User | None,
@@ -41,21 +112,32 @@ def create_organisation(
     status: str = Organisation.Status.ACTIVE,
     **fields: object,
 ) -> Organisation:
+    """Create an organisation of any kind with its kind-specific fields, validated."""
     if kind not in Organisation.Kind.values:
         raise ValidationError({"kind": f"unknown organisation kind {kind!r}; use one of {', '.join(Organisation.Kind.values)}"})
     _require_consortium_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "an organisation needs a name"})
     slug = slug or slugify(name)[:80]
+    if not slug:
+        raise ValidationError({"name": f"cannot make a short name from {name!r}; give a slug"})
     if Organisation.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"an organisation with slug {slug!r} already exists"})
-    if kind == Organisation.Kind.AGENCY:
-        bad = [s for s in fields.get("jurisdiction", []) or [] if s not in _states()]  # type: ignore[union-attr]
-        if bad:
-            raise ValidationError({"jurisdiction": f"not US states or territories: {', '.join(map(str, bad))}"})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"an organisation named {name!r} already exists"})
+    clean = _clean_kind_fields(kind, dict(fields))
     with transaction.atomic():
-        org = Organisation(name=name, slug=slug, kind=kind, status=status, **fields)
+        org = Organisation(name=name, slug=slug, kind=kind, status=status, **clean)
         org.full_clean()
         org.save()
-        audit.record(action="organisation.created", actor=actor, obj=org, subject_org=org, data={"kind": kind, "name": name})
+        audit.record(
+            action="organisation.created",
+            actor=actor,
+            obj=org,
+            subject_org=org,
+            data={"kind": kind, "name": name, **{k: v for k, v in clean.items() if v not in ("", [], None)}},
+        )
     return org
 
 
@@ -77,9 +159,16 @@ def create_user(
     last_name: str = "",
     title: str = "",
     phone: str = "",
+    badge_number: str = "",
     check_password: bool = True,
 ) -> User:
-    email = email.strip().lower()
+    from django.core.validators import validate_email
+
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"{email!r} is not an e-mail address"})
     if role not in User.Role.values:
         raise ValidationError({"role": f"unknown role {role!r}"})
     if User.objects.filter(email__iexact=email).exists():
@@ -94,10 +183,14 @@ def create_user(
         last_name=last_name,
         title=title,
         phone=phone,
+        badge_number=badge_number,
     )
     if password:
         if check_password:
-            validate_password(password, user)
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                raise ValidationError({"password": exc.messages})
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -116,9 +209,78 @@ def create_user(
     return user
 
 
+def request_agency_access(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    title: str,
+    badge_number: str,
+    phone: str,
+    agency: Organisation | None = None,
+    new_agency_name: str = "",
+    new_agency_level: str = "",
+    new_agency_states: list[str] | None = None,
+    new_agency_phone: str = "",
+    request: HttpRequest | None = None,
+) -> User:
+    """A law-enforcement officer asks for access (public form). Creates a pending account,
+    and a pending agency when theirs is not on the platform yet; nothing opens until a
+    consortium admin verifies the person by calling the agency's main number back."""
+    if agency is not None and not agency.is_agency:
+        raise ValidationError({"agency": "choose a law-enforcement agency"})
+    if agency is None and not new_agency_name.strip():
+        raise ValidationError({"agency": "choose your agency, or give the name of a new one"})
+    if not first_name.strip() or not last_name.strip():
+        raise ValidationError({"first_name": "give your full name"})
+    if not title.strip():
+        raise ValidationError({"title": "give your title or position"})
+    phone = normalise_phone(phone, field="phone")
+    if not phone:
+        raise ValidationError({"phone": "give a direct phone number"})
+    with transaction.atomic():
+        if agency is None:
+            agency = create_organisation(
+                actor=None,
+                name=new_agency_name,
+                kind=Organisation.Kind.AGENCY,
+                status=Organisation.Status.PENDING,
+                agency_level=new_agency_level,
+                jurisdiction=new_agency_states or [],
+                main_phone=new_agency_phone,
+            )
+            if not agency.main_phone:
+                raise ValidationError({"new_agency_phone": "give the agency's main switchboard number (we call it back)"})
+        user = create_user(
+            actor=None,
+            organisation=agency,
+            email=email,
+            password=password,
+            role=User.Role.MEMBER,
+            approval=User.Approval.PENDING,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            title=title.strip(),
+            phone=phone,
+            badge_number=badge_number.strip(),
+        )
+        audit.record(
+            action="user.access_requested",
+            actor_label=user.email,
+            obj=user,
+            subject_org=agency,
+            data={"agency": agency.name, "new_agency": agency.status == Organisation.Status.PENDING, "title": title},
+            request=request,
+        )
+    return user
+
+
 def approve_user(*, actor: User, user: User, method: str, notes: str) -> User:
     """Approve a pending (agency) account, recording how the requester was verified."""
     _require_consortium_admin(actor)
+    if user.approval != User.Approval.PENDING:
+        raise ValidationError({"approval": f"{user.email} is not awaiting approval (status: {user.get_approval_display()})"})
     if method not in User.Verification.values:
         raise ValidationError({"verification_method": "choose how the requester was verified"})
     if not notes.strip():
@@ -140,20 +302,33 @@ def approve_user(*, actor: User, user: User, method: str, notes: str) -> User:
 
 def reject_user(*, actor: User, user: User, reason: str) -> User:
     _require_consortium_admin(actor)
+    if user.approval != User.Approval.PENDING:
+        raise ValidationError({"approval": f"{user.email} is not awaiting approval (status: {user.get_approval_display()})"})
+    if not reason.strip():
+        raise ValidationError({"reason": "say why the request is rejected (it is kept in the audit trail)"})
     with transaction.atomic():
         user.approval = User.Approval.REJECTED
         user.is_active = False
         user.session_epoch += 1
+        user.verification_notes = reason
+        user.verified_by = actor
+        user.verified_at = timezone.now()
         user.save()
-        audit.record(action="user.rejected", actor=actor, obj=user, subject_org=user.organisation, data={"reason": reason})
+        org = user.organisation
+        # A new agency that only this requester asked for goes with the request.
+        if org is not None and org.status == Organisation.Status.PENDING and not org.users.exclude(approval=User.Approval.REJECTED).exists():
+            org.status = Organisation.Status.SUSPENDED
+            org.save(update_fields=["status"])
+        audit.record(action="user.rejected", actor=actor, obj=user, subject_org=org, data={"reason": reason})
     return user
 
 
 def set_role(*, actor: User, user: User, role: str) -> User:
     if role not in User.Role.values:
         raise ValidationError({"role": f"unknown role {role!r}"})
-    if not (actor.is_org_admin and (actor.organisation_id == user.organisation_id or actor.organisation.is_consortium)):  # type: ignore[union-attr]
-        raise PermissionDenied("only an admin of the user's organisation may change roles")
+    _require_admin_over(actor, user, "change roles")
+    if actor.pk == user.pk and role != User.Role.ADMIN:
+        raise ValidationError({"role": "you cannot remove your own admin role; ask another admin"})
     with transaction.atomic():
         old = user.role
         user.role = role
@@ -163,7 +338,17 @@ def set_role(*, actor: User, user: User, role: str) -> User:
     return user
 
 
+def _require_admin_over(actor: User | None, user: User, what: str) -> None:
+    """An admin of the user's own organisation, or a consortium admin, may manage them."""
+    if actor is None:
+        return
+    org = actor.organisation
+    if not (actor.is_org_admin and org is not None and (org.is_consortium or actor.organisation_id == user.organisation_id)):
+        raise PermissionDenied(f"only an admin of the user's organisation may {what}")
+
+
 def end_sessions(*, actor: User | None, user: User) -> None:
+    _require_admin_over(actor, user, "end sessions")
     with transaction.atomic():
         user.session_epoch += 1
         user.save(update_fields=["session_epoch"])
@@ -172,6 +357,8 @@ def end_sessions(*, actor: User | None, user: User) -> None:
 
 def set_active(*, actor: User, user: User, active: bool) -> User:
     _require_consortium_admin(actor)
+    if actor is not None and actor.pk == user.pk and not active:
+        raise ValidationError({"is_active": "you cannot disable your own account"})
     with transaction.atomic():
         user.is_active = active
         user.session_epoch += 1
@@ -213,14 +400,13 @@ def register_login_failure(*, email: str, request: HttpRequest | None) -> bool:
 
 
 def unlock_user(*, actor: User, user: User) -> User:
-    if not (actor.is_org_admin and actor.organisation is not None and (actor.organisation.is_consortium or actor.organisation_id == user.organisation_id)):
-        raise PermissionDenied("only an admin may release a locked account")
+    _require_admin_over(actor, user, "release a locked account")
     with transaction.atomic():
         user.locked_at = None
         user.locked_reason = ""
         user.save(update_fields=["locked_at", "locked_reason"])
         LoginFailure.objects.filter(email=user.email).delete()
-        audit.record(action="user.unlocked", actor=actor, obj=user, subject_org=user.organisation)
+        audit.record(action="user.unlocked", actor=actor, obj=user, subject_org=user.organisation, data={"was": user.email})
     return user
 
 
@@ -246,6 +432,9 @@ def issue_api_key(*, actor: User | None, organisation: Organisation, name: str, 
     unknown = [s for s in scopes if s not in ApiKey.Scope.values]
     if unknown or not scopes:
         raise ValidationError({"scopes": f"unknown or missing scopes: {', '.join(unknown) or '(none given)'}"})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "give the key a name that says which system uses it"})
     if actor is not None:
         if actor.organisation_id != organisation.id and not (actor.organisation and actor.organisation.is_consortium):
             raise PermissionDenied("keys can only be issued for your own organisation")
@@ -263,9 +452,14 @@ def issue_api_key(*, actor: User | None, organisation: Organisation, name: str, 
 
 
 def revoke_api_key(*, actor: User, organisation: Organisation, key_id: int) -> ApiKey:
-    key = ApiKey.objects.for_org(organisation).get(id=key_id)
+    if actor.organisation_id != organisation.id and not (actor.organisation and actor.organisation.is_consortium):
+        # Another organisation's key: answer as if it did not exist.
+        raise ApiKey.DoesNotExist("no such key")
+    key = ApiKey.objects.for_org(organisation).get(id=key_id, organisation=organisation)
     if not actor.is_org_admin:
         raise PermissionDenied("only admins may revoke API keys")
+    if key.revoked_at is not None:
+        return key
     with transaction.atomic():
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])

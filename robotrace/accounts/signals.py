@@ -25,6 +25,10 @@ def on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_LAST_SEEN] = now
         request.session[SESSION_EPOCH] = user.session_epoch
+    # Lockout counts consecutive failures (CJIS AC-7): a successful sign-in clears them.
+    from robotrace.accounts.models import LoginFailure
+
+    LoginFailure.objects.filter(email=(user.email or "").lower()).delete()
     audit.record(action="auth.login", actor=user, subject_org=user.organisation, request=request)
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from robotrace.audit.models import AuditChainHead, AuditEvent
 from robotrace.audit.services import GENESIS, compute_hash
@@ -43,9 +44,23 @@ def verify_chain(batch_size: int = 5000) -> list[ChainProblem]:
 
 
 def events(
-    *, action: str = "", actor: str = "", object_type: str = "", object_id: str = "", org_id: int | None = None
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    org_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    outcome: str = "",
 ) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.select_related("actor_org", "subject_org").order_by("-id")
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
     if action:
         qs = qs.filter(action__icontains=action)
     if actor:
@@ -55,8 +70,13 @@ def events(
     if object_id:
         qs = qs.filter(object_id=object_id)
     if org_id:
-        qs = qs.filter(subject_org_id=org_id) | qs.filter(actor_org_id=org_id)
+        qs = qs.filter(Q(subject_org_id=org_id) | Q(actor_org_id=org_id))
     return qs
+
+
+def action_names() -> list[str]:
+    """Distinct actions, for the filter's suggestions."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()[:500])
 
 
 def iter_all() -> Iterator[AuditEvent]:
