@@ -1,1 +1,64 @@
 from __future__ import annotations
+
+import json
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from robotrace.core.access import require_kind
+from robotrace.shaken import queries
+from robotrace.shaken.models import ShakenVerification, SpcDirectory
+from robotrace.shaken.verifier import LAYERS
+
+LAYER_LABELS = {
+    "header": "Identity header (RFC 8224)",
+    "passport": "PASSporT and claims (RFC 8225/8588)",
+    "freshness": "Freshness of iat at call time",
+    "certificate": "Certificate (x5u, validity, SHAKEN profile)",
+    "chain": "Chain to a trust anchor",
+    "signature": "ES256 signature",
+    "call_match": "orig/dest against the call",
+}
+
+
+@require_kind("consortium")
+def overview(request: HttpRequest) -> HttpResponse:
+    org = request.user.organisation  # type: ignore[union-attr]
+    f = {k: request.GET.get(k, "").strip()[:80] for k in ("spc", "provider", "outcome", "attest", "q")}
+    data = queries.overview(org)
+    results = queries.search(org, **f).order_by("-call_started_at")
+    page = Paginator(results, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "shaken/overview.html",
+        {
+            "o": data,
+            "f": f,
+            "page": page,
+            "outcomes": ShakenVerification.Outcome.choices,
+            "outcome_chart": json.dumps(data["outcome_chart"]),
+            "attest_chart": json.dumps(data["attest_chart"]),
+            "searching": any(f.values()),
+        },
+    )
+
+
+@require_kind("consortium")
+def detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    org = request.user.organisation  # type: ignore[union-attr]
+    v = queries.for_report(org, report_id)
+    if v is None:
+        raise Http404("no verification for this report")
+    layers = [{"name": n, "label": LAYER_LABELS[n], **v.layers.get(n, {"status": "skipped", "reason": ""})} for n in LAYERS]
+    return render(request, "shaken/detail.html", {"v": v, "layers": layers})
+
+
+@require_kind("consortium")
+def directory(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:40]
+    qs = SpcDirectory.objects.select_related("provider")
+    if q:
+        qs = qs.filter(spc__icontains=q.upper()) | qs.filter(org_names__icontains=q)
+    page = Paginator(qs.order_by("spc"), 100).get_page(request.GET.get("page"))
+    return render(request, "shaken/directory.html", {"page": page, "q": q})

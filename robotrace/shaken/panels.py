@@ -1,0 +1,15 @@
+"""Home-page panel: verification figures for consortium staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from robotrace.shaken import queries
+
+
+def consortium_panel(request: HttpRequest) -> dict[str, Any] | None:
+    org = request.user.organisation  # type: ignore[union-attr]
+    data = queries.overview(org, days=7)
+    return {"o": data}
