@@ -137,6 +137,8 @@ def measure(cells: list[tuple[str, str, int]], j: Jurisdiction) -> tuple[int, in
     for state, npa, n in cells:
         if j.matches(state, npa):
             total += n
+            # A report without a called state still shows its state through the area code.
+            state = state or npa_state(npa)
             if state:
                 states.add(state)
     return total, len(states)
