@@ -1,0 +1,23 @@
+"""Home-page panels: the review queue for staff, an agency's own requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from robotrace.legal import queries
+
+
+def queue_panel(request: HttpRequest) -> dict[str, Any] | None:
+    org = request.user.organisation  # type: ignore[union-attr]
+    counts = queries.queue_counts(org)
+    top = list(queries.queue(org)[:5])
+    return {"counts": counts, "top": top}
+
+
+def agency_panel(request: HttpRequest) -> dict[str, Any] | None:
+    org = request.user.organisation  # type: ignore[union-attr]
+    reqs = list(queries.requests_for(org).order_by("-created_at")[:5])
+    ready = [p for p in queries.productions_for(org).order_by("-created_at")[:5] if not p.is_expired]
+    return {"requests": reqs, "ready": ready}

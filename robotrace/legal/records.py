@@ -1,0 +1,297 @@
+"""Read-only queries against other apps' models (tracebacks, providers, call reports,
+campaigns) that gather what a production or an evidence package contains.
+
+These run as system work on behalf of consortium staff, so they read `unscoped` with a
+reason; what leaves the platform is decided by the request's accepted targets.
+Every list comes back sorted, so the tables built from them are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from robotrace.legal import conf
+
+REASON = "legal production: records selected by accepted legal targets"
+
+
+def _models() -> dict[str, Any]:
+    from robotrace.campaigns.models import Campaign
+    from robotrace.ingest.models import CallReport
+    from robotrace.providers.models import Provider
+    from robotrace.tracebacks.models import Hop, Traceback
+
+    return {"Campaign": Campaign, "CallReport": CallReport, "Provider": Provider, "Hop": Hop, "Traceback": Traceback}
+
+
+def day_start(d: date | None) -> datetime | None:
+    return datetime.combine(d, time.min, tzinfo=UTC) if d else None
+
+
+def day_end(d: date | None) -> datetime | None:
+    return datetime.combine(d + timedelta(days=1), time.min, tzinfo=UTC) if d else None
+
+
+def _in_range(q: Q, field_name: str, start: date | None, end: date | None) -> Q:
+    if start:
+        q &= Q(**{f"{field_name}__gte": day_start(start)})
+    if end:
+        q &= Q(**{f"{field_name}__lt": day_end(end)})
+    return q
+
+
+@dataclass
+class RecordSet:
+    """Everything selected for one bundle, as ids; tables are built from it."""
+
+    traceback_ids: set[int] = field(default_factory=set)
+    campaign_ids: set[int] = field(default_factory=set)
+    provider_ids: set[int] = field(default_factory=set)
+    report_ids: set[int] = field(default_factory=set)
+    truncated_reports: bool = False
+
+    def add_reports(self, qs: Any) -> None:
+        room = conf.MAX_REPORT_ROWS - len(self.report_ids)
+        if room <= 0:
+            self.truncated_reports = True
+            return
+        ids = list(qs.order_by("call_started_at", "id").values_list("id", flat=True)[: room + 1])
+        if len(ids) > room:
+            self.truncated_reports = True
+            ids = ids[:room]
+        self.report_ids.update(ids)
+
+
+def select_for_targets(targets: list[Any], *, default_from: date | None, default_to: date | None) -> RecordSet:
+    """Resolve `LegalTarget`s marked produce into the rows to produce."""
+    m = _models()
+    Traceback, CallReport, Hop = m["Traceback"], m["CallReport"], m["Hop"]
+    out = RecordSet()
+    for t in targets:
+        start, end = t.date_from or default_from, t.date_to or default_to
+        if t.kind == "phone":
+            num = t.phone_e164
+            q = _in_range(Q(calling_number=num) | Q(called_number=num), "call_started_at", start, end)
+            out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
+            rq = _in_range(Q(calling_number_e164=num) | Q(called_number=num), "call_started_at", start, end)
+            out.add_reports(CallReport.objects.unscoped(reason=REASON).filter(rq))
+        elif t.kind == "campaign" and t.campaign_id:
+            out.campaign_ids.add(t.campaign_id)
+            q = _in_range(Q(campaign_id=t.campaign_id), "call_started_at", start, end)
+            out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
+            out.add_reports(CallReport.objects.unscoped(reason=REASON).filter(q))
+        elif t.kind == "traceback" and t.traceback_id:
+            out.traceback_ids.update(
+                Traceback.objects.unscoped(reason=REASON).filter(pk=t.traceback_id).values_list("id", flat=True)
+            )
+        elif t.kind == "provider" and t.provider_id:
+            out.provider_ids.add(t.provider_id)
+            q = _in_range(Q(provider_id=t.provider_id), "traceback__call_started_at", start, end)
+            out.traceback_ids.update(Hop.objects.unscoped(reason=REASON).filter(q).values_list("traceback_id", flat=True))
+    return out
+
+
+def select_for_package(*, campaign_id: int | None, traceback_ids: list[int]) -> RecordSet:
+    m = _models()
+    out = RecordSet()
+    tbs = m["Traceback"].objects.unscoped(reason=REASON)
+    if campaign_id:
+        out.campaign_ids.add(campaign_id)
+        out.traceback_ids.update(tbs.filter(campaign_id=campaign_id).values_list("id", flat=True))
+        out.add_reports(m["CallReport"].objects.unscoped(reason=REASON).filter(campaign_id=campaign_id))
+    if traceback_ids:
+        found = list(tbs.filter(pk__in=traceback_ids).values_list("id", "campaign_id"))
+        out.traceback_ids.update(i for i, _ in found)
+        if not campaign_id:
+            # Packages for a set of tracebacks describe the campaigns those calls belong to.
+            out.campaign_ids.update(c for _, c in found if c)
+    return out
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def provider_role(hop: Any, last_seq: int) -> str:
+    if hop.response == "originated":
+        return "originating"
+    if hop.response == "foreign_upstream":
+        return "gateway (US point of entry)"
+    if hop.status == "non_responsive" or hop.response == "refused":
+        return "non-responsive"
+    if hop.sequence == 1:
+        return "terminating"
+    return "transit" if hop.sequence < last_seq or hop.response == "upstream" else "last reached"
+
+
+def _hours(a: datetime | None, b: datetime | None) -> str:
+    if not a or not b:
+        return ""
+    return f"{(b - a).total_seconds() / 3600:.1f}"
+
+
+@dataclass
+class Tables:
+    tracebacks: list[list[Any]]
+    hops: list[list[Any]]
+    providers: list[list[Any]]
+    customers: list[list[Any]]
+    campaigns: list[list[Any]]
+    reports: list[list[Any]]
+    provider_roles: dict[int, set[str]]
+    chains: dict[int, list[Any]]  # traceback id -> hops in order
+
+
+TRACEBACK_HEADER = ["traceback", "campaign", "call_started_utc", "caller_id", "called_number", "status", "outcome", "originating_provider", "originating_customer", "opened_utc", "completed_utc", "shaken_attestation"]
+HOP_HEADER = ["traceback", "hop", "provider", "provider_ocns", "provider_frn", "role", "named_by", "request_received_utc", "due_utc", "answered_utc", "hours_to_answer", "status", "response", "upstream_named", "attestation_seen", "customer", "customer_action", "rmd_status"]
+PROVIDER_HEADER = ["provider_id", "name", "dba_names", "frn", "ocns", "country", "roles_in_these_records", "rmd_status", "contact_name", "contact_email", "contact_phone", "fallback_contact_email"]
+CUSTOMER_HEADER = ["traceback", "provider", "customer", "customer_action"]
+CAMPAIGN_HEADER = ["campaign", "name", "category", "status", "legal_basis", "first_seen_utc", "last_seen_utc", "reports", "caller_ids", "states", "representative_transcript"]
+REPORT_HEADER = ["report_id", "reporter_type", "call_started_utc", "received_utc", "caller_id", "caller_id_e164", "called_number", "called_state", "duration_seconds", "caller_name", "shaken_attest", "campaign", "transcript"]
+
+
+def mask_number(num: str) -> str:
+    """Called numbers belong to consumers: court filings show only the last four digits."""
+    if len(num) <= 4:
+        return num
+    return "•" * (len(num) - 4) + num[-4:]
+
+
+def build_tables(rs: RecordSet, *, mask_called: bool = False) -> Tables:
+    m = _models()
+    tb_qs = (
+        m["Traceback"].objects.unscoped(reason=REASON)
+        .filter(pk__in=sorted(rs.traceback_ids))
+        .select_related("originating_provider")
+        .order_by("call_started_at", "id")
+    )
+    tracebacks = list(tb_qs)
+    hops = list(
+        m["Hop"].objects.unscoped(reason=REASON)
+        .filter(traceback_id__in=[t.id for t in tracebacks])
+        .select_related("provider", "named_by", "upstream_provider", "traceback")
+        .order_by("traceback__call_started_at", "traceback_id", "sequence", "id")
+    )
+    chains: dict[int, list[Any]] = defaultdict(list)
+    for h in hops:
+        chains[h.traceback_id].append(h)
+    roles: dict[int, set[str]] = defaultdict(set)
+    hop_rows, customer_rows = [], []
+    for h in hops:
+        last = chains[h.traceback_id][-1].sequence
+        role = provider_role(h, last)
+        roles[h.provider_id].add(role)
+        p = h.provider
+        hop_rows.append([
+            h.traceback.ref, h.sequence, p.name, p.ocns, p.frn, role, h.named_by.name if h.named_by else "",
+            h.received_at, h.due_at, h.answered_at, _hours(h.received_at, h.answered_at), h.status, h.response,
+            h.upstream_provider.name if h.upstream_provider else h.upstream_detail, h.attestation_seen,
+            h.customer, h.customer_action, p.rmd_status,
+        ])
+        if h.customer:
+            customer_rows.append([h.traceback.ref, p.name, h.customer, h.customer_action])
+    tb_rows = []
+    for t in tracebacks:
+        called = mask_number(t.called_number) if mask_called else t.called_number
+        tb_rows.append([
+            t.ref, f"C-{t.campaign_id}" if t.campaign_id else "", t.call_started_at, t.calling_number, called,
+            t.status, t.outcome, t.originating_provider.name if t.originating_provider else "",
+            t.originating_customer, t.created_at, t.completed_at, getattr(t, "shaken_attest", ""),
+        ])
+        if t.originating_customer and not any(h.customer for h in chains[t.id]):
+            customer_rows.append([t.ref, t.originating_provider.name if t.originating_provider else "", t.originating_customer, ""])
+    provider_ids = set(rs.provider_ids) | {h.provider_id for h in hops}
+    providers = m["Provider"].objects.filter(pk__in=sorted(provider_ids)).order_by("name", "id")
+    provider_rows = [
+        [p.id, p.name, p.dba_names, p.frn, p.ocns, p.country, sorted(roles.get(p.id, set())), p.rmd_status,
+         p.contact_name, p.contact_email, p.contact_phone, p.fallback_contact_email]
+        for p in providers
+    ]
+    campaigns = m["Campaign"].objects.unscoped(reason=REASON).filter(pk__in=sorted(rs.campaign_ids)).order_by("id")
+    campaign_rows = [
+        [c.ref, c.name, c.get_category_display(), c.status, c.legal_basis, c.first_seen_at, c.last_seen_at,
+         c.report_count, c.caller_id_count, c.state_count, c.representative_transcript]
+        for c in campaigns
+    ]
+    reports = (
+        m["CallReport"].objects.unscoped(reason=REASON)
+        .filter(pk__in=sorted(rs.report_ids))
+        .order_by("call_started_at", "id")
+    )
+    report_rows = [
+        [r.id, r.report_type, r.call_started_at, r.received_at, r.calling_number, r.calling_number_e164,
+         mask_number(r.called_number) if mask_called else r.called_number, r.called_state, r.duration_seconds,
+         r.caller_name, r.shaken_attest, f"C-{r.campaign_id}" if r.campaign_id else "", (r.transcript or "")[:500]]
+        for r in reports.iterator()
+    ]
+    customer_rows.sort(key=lambda r: (r[0], r[1]))
+    return Tables(tb_rows, hop_rows, provider_rows, customer_rows, campaign_rows, report_rows, roles, dict(chains))
+
+
+NOTICE_HEADER = ["provider", "traceback", "campaign", "call_started_utc", "notice_received_utc", "reminded_utc", "escalated_utc", "answered_utc", "status", "response"]
+
+
+def notice_history(provider_ids: set[int], *, through: datetime | None) -> list[list[Any]]:
+    """Every traceback request each provider received (any campaign): the on-notice proof."""
+    m = _models()
+    q = Q(provider_id__in=sorted(provider_ids))
+    if through is not None:
+        q &= Q(received_at__lte=through)
+    hops = (
+        m["Hop"].objects.unscoped(reason=REASON)
+        .filter(q)
+        .select_related("provider", "traceback")
+        .order_by("provider__name", "provider_id", "received_at", "id")
+    )
+    return [
+        [h.provider.name, h.traceback.ref, f"C-{h.traceback.campaign_id}" if h.traceback.campaign_id else "",
+         h.traceback.call_started_at, h.received_at, h.reminded_at, h.escalated_at, h.answered_at, h.status, h.response]
+        for h in hops.iterator()
+    ]
+
+
+def volume(rs: RecordSet) -> tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, Any]]:
+    """Daily volume, called states and short-call analytics over the selected call reports."""
+    m = _models()
+    rows = list(
+        m["CallReport"].objects.unscoped(reason=REASON)
+        .filter(pk__in=sorted(rs.report_ids))
+        .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164")
+    )
+    days: Counter[str] = Counter()
+    states: Counter[str] = Counter()
+    short = dnc = 0
+    callers: set[str] = set()
+    for started, state, duration, is_dnc, caller in rows:
+        days[started.astimezone(UTC).date().isoformat()] += 1
+        states[state or "unknown"] += 1
+        if duration is not None and duration < 15:
+            short += 1
+        if is_dnc:
+            dnc += 1
+        if caller:
+            callers.add(caller)
+    total = len(rows)
+    analytics = {
+        "reports": total,
+        "short_calls_under_15s": short,
+        "do_not_call_numbers": dnc,
+        "distinct_caller_ids": len(callers),
+        "distinct_called_states": len([s for s in states if s != "unknown"]),
+    }
+    # Every day between the first and the last, so quiet days show as zero bars.
+    if days:
+        first = date.fromisoformat(min(days))
+        last = date.fromisoformat(max(days))
+        series = []
+        d = first
+        while d <= last:
+            series.append((d.isoformat(), days.get(d.isoformat(), 0)))
+            d += timedelta(days=1)
+    else:
+        series = []
+    return series, sorted(states.items(), key=lambda kv: (-kv[1], kv[0])), analytics
