@@ -65,9 +65,17 @@ class SimCampaign:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _exchange(rng: random.Random) -> int:
+    # A valid NANP exchange: not N11 (service codes) and not 555 (reserved for fiction).
+    while True:
+        x = rng.randint(200, 999)
+        if x != 555 and x % 100 != 11:
+            return x
+
+
 def _number(rng: random.Random, area: str | None = None) -> str:
     area = area or rng.choice(tuple(AREA_CODES.values()))
-    return f"+1{area}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+    return f"+1{area}{_exchange(rng)}{rng.randint(0, 9999):04d}"
 
 
 def _spoken(e164: str) -> str:
@@ -86,7 +94,7 @@ def build_campaigns(rng: random.Random, *, days: int, copies: int = 1) -> list[S
     out: list[SimCampaign] = []
     for copy in range(copies):
         for script in SCRIPTS:
-            callbacks = [f"+1{rng.choice(TOLL_FREE)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}" for _ in range(rng.randint(1, 3))]
+            callbacks = [f"+1{rng.choice(TOLL_FREE)}{_exchange(rng)}{rng.randint(0, 9999):04d}" for _ in range(rng.randint(1, 3))]
             recordings = []
             for _ in range(rng.randint(1, 4)):
                 cb = rng.choice(callbacks)

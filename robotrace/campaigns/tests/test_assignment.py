@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from robotrace.campaigns import store
+from robotrace.campaigns.models import Campaign, CampaignChange, CampaignExemplar, EngineState
+from robotrace.campaigns.tests.helpers import store_reports
+from robotrace.ingest.models import CallReport
+from robotrace.simulator.robocalls import generate
+
+WARRANTY = (
+    "We have been trying to contact you about your vehicle's factory warranty. Our records show it has expired "
+    "or is about to expire. This is your final courtesy call before we close your file. Press 1 to speak with a "
+    "warranty specialist, or call 833-555-0199."
+)
+SSA = (
+    "This message is from the Social Security Administration. Your social security number has been suspended "
+    "because it was linked to illegal activity near the border of Reno, Nevada. To avoid the freezing of your bank "
+    "accounts, press 1 to speak with a case officer right away."
+)
+
+
+def _reports() -> CallReport:
+    return CallReport.objects.unscoped(reason="test")
+
+
+@pytest.mark.django_db
+def test_it_groups_renditions_and_fragments_and_separates_scripts(world):
+    rows = store_reports(world.reporter_a, [
+        {"transcript": WARRANTY, "calling_number": "+12025550101"},
+        {"transcript": WARRANTY.replace("vehicle's", "vehicles").replace("final", "finale"), "calling_number": "+12025550102"},
+        {"transcript": " ".join(WARRANTY.split()[8:30])},  # a fragment
+        {"transcript": SSA},
+        {"transcript": SSA.upper()},  # exact after normalisation
+    ])
+    store.catch_up()
+    cids = [_reports().get(pk=r.pk).campaign_id for r in rows]
+    assert cids[0] == cids[1] == cids[2]
+    assert cids[3] == cids[4] != cids[0]
+    warranty = Campaign.objects.unscoped(reason="test").get(pk=cids[0])
+    assert warranty.report_count == 3 and warranty.caller_id_count == 2
+    assert warranty.category == "auto_warranty"
+    assert Campaign.objects.unscoped(reason="test").get(pk=cids[3]).category == "ssa_impersonation"
+
+
+@pytest.mark.django_db
+def test_it_keeps_ids_stable_as_data_grows_and_after_a_restart(world):
+    calls = list(generate(600, seed=3))
+    first = store_reports(world.reporter_a, calls[:300])
+    store.catch_up()
+    before = {r.pk: _reports().get(pk=r.pk).campaign_id for r in first}
+    campaigns_before = set(Campaign.objects.unscoped(reason="test").values_list("pk", flat=True))
+    # A restart: the in-memory index is gone and is rebuilt from the exemplar tables.
+    store.reset_engine()
+    second = store_reports(world.reporter_b, calls[300:])
+    store.catch_up()
+    after = {r.pk: _reports().get(pk=r.pk).campaign_id for r in first}
+    assert after == before
+    # Scripts already seen keep landing in the campaigns opened before the restart.
+    seen = {c["true_campaign"] for c in calls[:300] if c.get("transcript")}
+    by_truth: dict[str, set[int]] = {}
+    for call, row in zip(calls[300:], second):
+        cid = _reports().get(pk=row.pk).campaign_id
+        if cid is not None and call.get("transcript") and call["true_campaign"] in seen:
+            by_truth.setdefault(call["true_campaign"], set()).add(cid)
+    assert by_truth and all(ids & campaigns_before for ids in by_truth.values())
+    assert EngineState.objects.get(pk=1).last_report_id == second[-1].pk
+
+
+@pytest.mark.django_db
+def test_it_uses_exemplars_not_every_report(world):
+    calls = [c for c in generate(400, seed=5) if c.get("transcript")]
+    store_reports(world.reporter_a, calls)
+    store.catch_up()
+    campaigns = Campaign.objects.unscoped(reason="test").count()
+    assert CampaignExemplar.objects.count() <= campaigns * 8
+    assert CampaignExemplar.objects.count() < len(calls) / 3
+
+
+@pytest.mark.django_db
+def test_it_links_content_less_complaints_by_callback_and_caller_id(world):
+    t0 = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    rows = store_reports(world.reporter_a, [
+        {"transcript": WARRANTY, "calling_number": "+12025550111", "call_started_at": t0},
+        {"transcript": "", "calling_number": "+13125550000", "callback_numbers": ["(833) 555-0199"], "call_started_at": t0 + timedelta(minutes=1)},
+        {"transcript": "", "calling_number": "+12025550111", "call_started_at": t0 + timedelta(minutes=2)},
+        {"transcript": "", "calling_number": "+14155550123", "call_started_at": t0 + timedelta(minutes=3)},
+    ])
+    store.catch_up()
+    cids = [_reports().get(pk=r.pk).campaign_id for r in rows]
+    assert cids[0] is not None and cids[1] == cids[0] and cids[2] == cids[0]
+    assert cids[3] is None
+
+
+@pytest.mark.django_db
+def test_it_opens_a_campaign_for_a_burst_of_one_caller_id(world):
+    t0 = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    calls = [
+        {"calling_number": "+17185550100", "called_number": f"+1919555{i:04d}", "called_state": "NC", "call_started_at": t0 + timedelta(seconds=10 * i)}
+        for i in range(25)
+    ]
+    rows = store_reports(world.reporter_a, calls)
+    store.catch_up()
+    cids = {_reports().get(pk=r.pk).campaign_id for r in rows}
+    assert len(cids) == 1 and None not in cids
+    campaign = Campaign.objects.unscoped(reason="test").get(pk=cids.pop())
+    assert campaign.report_count == 25 and "Burst" in campaign.name
+    assert CampaignChange.objects.filter(to_campaign=campaign, kind="opened", data__method="burst").exists()
+
+
+@pytest.mark.django_db
+def test_it_assigns_reports_when_ingest_announces_an_upload(world, django_capture_on_commit_callbacks):
+    from robotrace.campaigns.tests.helpers import ndjson
+    from robotrace.ingest import services as ingest
+
+    calls = [
+        {"source_report_id": "u1", "report_type": "honeypot", "call_started_at": "2026-11-02T10:00:00Z", "calling_number": "+12025550101", "called_number": "+19194561200", "transcript": WARRANTY},
+        {"source_report_id": "u2", "report_type": "honeypot", "call_started_at": "2026-11-02T10:01:00Z", "calling_number": "+12025550102", "called_number": "+19194561201", "transcript": WARRANTY},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = ingest.receive(organisation=world.reporter_a, actor=world.rita, chunks=[ndjson(calls)], fmt="ndjson")
+    assert upload.accepted == 2, upload.first_rejects
+    ids = set(_reports().filter(reporter=world.reporter_a).values_list("campaign_id", flat=True))
+    assert len(ids) == 1 and None not in ids
