@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+
+from robotrace.audit.models import AuditEvent
+from robotrace.providers import criteria
+from robotrace.providers.conf import Thresholds
+from robotrace.providers.models import FlagRun, Provider, ProviderFlag, ProviderNotice
+from robotrace.providers.tests import factories as f
+
+NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+RECENT = NOW - timedelta(days=10)
+TH = Thresholds(window_days=90, non_participation_min_notices=3, non_responsive_min=3, originates_illegal_min=3,
+                foreign_gateway_min=3, no_records_min=3, no_records_share=0.5)
+
+
+def rules(provider: Provider) -> set[str]:
+    return {x.rule for x in criteria.evaluate(thresholds=TH, now=NOW) if x.provider_id == provider.id}
+
+
+def finding(provider: Provider, rule: str) -> criteria.Finding:
+    return next(x for x in criteria.evaluate(thresholds=TH, now=NOW) if x.provider_id == provider.id and x.rule == rule)
+
+
+def answered(p: Provider, n: int, *, response: str = "upstream") -> None:
+    for i in range(n):
+        tb = f.traceback(at=RECENT + timedelta(minutes=i))
+        f.hop(tb, p, received_at=RECENT + timedelta(minutes=i), answer_after=timedelta(hours=1), response=response)
+
+
+@pytest.mark.django_db
+def test_it_flags_non_responsive_at_the_threshold_and_not_below():
+    below, at = f.provider("Below", contact_email="a@x.test"), f.provider("At", contact_email="b@x.test")
+    answered(below, 1)
+    answered(at, 1)
+    f.unanswered(below, 2, at=RECENT)
+    tbs = f.unanswered(at, 3, at=RECENT)
+    assert "non_responsive" not in rules(below)
+    assert "non_responsive" in rules(at)
+    assert finding(at, "non_responsive").evidence_ids == sorted(t.id for t in tbs)
+
+
+@pytest.mark.django_db
+def test_it_ignores_unanswered_notices_outside_the_window():
+    p = f.provider("Old silence", contact_email="a@x.test")
+    answered(p, 1)
+    f.unanswered(p, 5, at=NOW - timedelta(days=120))
+    assert "non_responsive" not in rules(p)
+
+
+@pytest.mark.django_db
+def test_it_flags_non_participation_when_no_notice_was_ever_answered():
+    two, three = f.provider("Two", contact_email="a@x.test"), f.provider("Three", contact_email="b@x.test")
+    f.unanswered(two, 2, at=RECENT)
+    f.unanswered(three, 3, at=RECENT)
+    assert "non_participation" not in rules(two)
+    assert "non_participation" in rules(three)
+
+
+@pytest.mark.django_db
+def test_it_flags_non_participation_of_an_unreachable_provider_without_an_account_on_one_notice():
+    reachable = f.provider("Reachable", contact_email="noc@reachable.test")
+    silent = f.provider("No contacts")
+    bounced = f.provider("Bounced", contact_email="noc@bounced.test", contacts_unreachable_at=NOW)
+    for p in (reachable, silent, bounced):
+        f.unanswered(p, 1, at=RECENT)
+    assert "non_participation" not in rules(reachable)
+    assert "non_participation" in rules(silent)
+    assert "non_participation" in rules(bounced)
+
+
+@pytest.mark.django_db
+def test_it_does_not_count_notices_that_are_not_yet_due():
+    p = f.provider("Fresh", contact_email="a@x.test")
+    for i in range(5):
+        tb = f.traceback(at=NOW - timedelta(hours=1))
+        f.hop(tb, p, received_at=NOW - timedelta(hours=1, minutes=i))
+    assert rules(p) == set()
+
+
+@pytest.mark.django_db
+def test_it_flags_repeat_originators_of_illegal_campaigns_at_the_threshold():
+    c = f.campaign()
+    two, three = f.provider("Two orig"), f.provider("Three orig")
+    for i in range(2):
+        f.traceback(at=RECENT, campaign=c, originating_provider=two)
+    tbs = [f.traceback(at=RECENT, campaign=c, originating_provider=three) for _ in range(3)]
+    # suspected campaigns without a legal basis do not count
+    for _ in range(3):
+        f.traceback(at=RECENT, campaign=f.campaign("unsure", status="suspected"), originating_provider=two)
+    assert "originates_illegal" not in rules(two)
+    assert "originates_illegal" in rules(three)
+    assert finding(three, "originates_illegal").evidence_ids == [t.id for t in tbs]
+
+
+@pytest.mark.django_db
+def test_it_flags_repeat_us_points_of_entry_for_foreign_illegal_traffic():
+    two, three = f.provider("Two gw"), f.provider("Three gw")
+    for _ in range(2):
+        f.traceback(at=RECENT, legal_basis=["tsr_310_4_b_1_v"], point_of_entry_provider=two, outcome="foreign_origin")
+    for _ in range(3):
+        f.traceback(at=RECENT, legal_basis=["tsr_310_4_b_1_v"], point_of_entry_provider=three, outcome="foreign_origin")
+    assert "foreign_gateway" not in rules(two)
+    assert "foreign_gateway" in rules(three)
+
+
+@pytest.mark.django_db
+def test_it_flags_repeated_no_record_answers_at_count_and_share():
+    two, three, diluted = f.provider("Two nr"), f.provider("Three nr"), f.provider("Diluted nr")
+    answered(two, 2, response="no_record")
+    answered(three, 3, response="no_record")
+    answered(diluted, 3, response="no_record")
+    answered(diluted, 4, response="upstream")  # 3 of 7 is below the 50% share
+    assert "no_records" not in rules(two)
+    assert "no_records" in rules(three)
+    assert "no_records" not in rules(diluted)
+
+
+@pytest.mark.django_db
+def test_it_flags_providers_absent_from_or_removed_from_the_rmd():
+    listed = f.provider("Listed", rmd_status="listed")
+    unknown = f.provider("Unchecked")
+    absent = f.provider("Absent", rmd_status="not_listed")
+    removed = f.provider("Removed", rmd_status="removed", rmd_removed_at=NOW.date())
+    assert "rmd_absent" not in rules(listed) | rules(unknown)
+    assert "rmd_absent" in rules(absent)
+    assert "removed from the RMD" in finding(removed, "rmd_absent").detail
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_first_flagged_date_records_trend_and_clears(world):
+    p = Provider.objects.get(organisation=world.provider_a)
+    answered(p, 1)
+    f.unanswered(p, 3, at=RECENT)
+    result = criteria.run(thresholds=TH, now=NOW)
+    assert result.newly_flagged == [p.id]
+    flag = ProviderFlag.objects.unscoped(reason="test").get(provider=p, rule="non_responsive")
+    assert flag.active and flag.first_flagged_at == NOW and flag.history == [[NOW.date().isoformat(), 3]]
+    later = NOW + timedelta(days=1)
+    assert criteria.run(thresholds=TH, now=later).newly_flagged == []
+    flag.refresh_from_db()
+    assert flag.first_flagged_at == NOW and len(flag.history) == 2
+    # 100 days later the notices are outside the window: the flag clears but is kept.
+    criteria.run(thresholds=TH, now=NOW + timedelta(days=100))
+    flag.refresh_from_db()
+    assert not flag.active and flag.cleared_at is not None
+    assert FlagRun.objects.count() == 3
+    assert AuditEvent.objects.filter(action="provider.flag_cleared", object_id=str(flag.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_it_tells_a_newly_flagged_provider_in_app_and_by_email_with_only_a_link(world):
+    p = Provider.objects.get(organisation=world.provider_a)
+    p.contact_email = "noc@provider-a.test"
+    p.save()
+    f.unanswered(p, 3, at=RECENT)
+    with pytest.MonkeyPatch.context():
+        from django.test import TestCase
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            criteria.run(thresholds=TH, now=NOW)
+    notice = ProviderNotice.objects.for_org(world.provider_a).get()
+    assert "non-cooperative" in notice.title
+    assert len(mail.outbox) == 1
+    msg = mail.outbox[0]
+    assert set(msg.to) == {"noc@provider-a.test", world.pat.email}
+    assert "/providers/scorecard/" in msg.body and "TB-" not in msg.body
+    assert AuditEvent.objects.filter(action="provider.flagged").count() == 2  # non-participation and non-responsive

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from robotrace.providers.models import Period, ProviderScorecard
+from robotrace.providers.scorecards import compute_all
+from robotrace.providers.tests import factories as f
+
+NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+JAN = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+FEB = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+MAY = datetime(2026, 5, 5, 9, 0, tzinfo=UTC)
+
+
+def card(provider, period, key) -> ProviderScorecard:
+    return ProviderScorecard.objects.unscoped(reason="test").get(provider=provider, period=period, period_key=key)
+
+
+@pytest.fixture
+def built(db):
+    acme = f.provider("Acme Voice")
+    gw = f.provider("Gateway Co")
+    foreign = f.provider("Overseas Telecom", country="GB")
+    other = f.provider("Quiet Carrier")
+    confirmed = f.campaign("Car warranty", status="confirmed")
+    suspected = f.campaign("Maybe spam", status="suspected")
+    # January: 4 notices to acme: on time (1 h), on time (3 h), late (30 h), never.
+    tb1 = f.traceback(at=JAN, campaign=confirmed, originating_provider=acme)
+    f.hop(tb1, acme, received_at=JAN, answer_after=timedelta(hours=1), response="originated", customer_action="warned")
+    tb2 = f.traceback(at=JAN, campaign=suspected, originating_provider=acme)  # not illegal: suspected, no legal basis
+    f.hop(tb2, acme, received_at=JAN, answer_after=timedelta(hours=3), response="no_record")
+    tb3 = f.traceback(at=JAN, campaign=None, legal_basis=["tcpa_227_b"], originating_provider=acme)  # illegal by legal basis
+    f.hop(tb3, acme, received_at=JAN, answer_after=timedelta(hours=30), response="originated", customer_action="terminated")
+    tb4 = f.traceback(at=JAN, non_responsive_provider=acme)
+    f.hop(tb4, acme, received_at=JAN, status="non_responsive")
+    # February: one on-time answer (5 h) and one cancelled hop, which is no notice at all.
+    tb5 = f.traceback(at=FEB, campaign=confirmed, point_of_entry_provider=gw, originating_provider=foreign, outcome="foreign_origin")
+    f.hop(tb5, acme, received_at=FEB, answer_after=timedelta(hours=5), response="upstream")
+    f.hop(tb5, gw, received_at=FEB, answer_after=timedelta(hours=2), response="foreign_upstream", sequence=2)
+    f.hop(f.traceback(at=FEB), acme, received_at=FEB, status="cancelled")
+    # May: one notice still open (due tomorrow relative to NOW? no: received just before NOW).
+    tb6 = f.traceback(at=NOW - timedelta(hours=2))
+    f.hop(tb6, acme, received_at=NOW - timedelta(hours=2))
+    f.hop(f.traceback(at=MAY, campaign=confirmed), gw, received_at=MAY, answer_after=timedelta(hours=6))
+    compute_all(now=NOW)
+    return {"acme": acme, "gw": gw, "foreign": foreign, "other": other, "confirmed": confirmed}
+
+
+def test_it_counts_notices_and_answers_by_month(built):
+    jan = card(built["acme"], Period.MONTH, "2026-01")
+    assert (jan.notices, jan.answered, jan.answered_on_time, jan.answered_late, jan.never_answered) == (4, 3, 2, 1, 1)
+    assert jan.no_record == 1 and jan.no_record_share == pytest.approx(33.3)
+    assert jan.median_answer_seconds == pytest.approx(3 * 3600, abs=1)
+    assert (jan.customers_warned, jan.customers_terminated) == (1, 1)
+    assert jan.answered_share == 75.0
+    assert jan.chain_stopped == 1
+
+
+def test_it_rolls_months_up_into_quarters_and_all_time(built):
+    q1 = card(built["acme"], Period.QUARTER, "2026-Q1")
+    assert (q1.notices, q1.answered, q1.answered_on_time) == (5, 4, 3)
+    # answers of 1, 3, 5 and 30 hours: the median is 4 hours
+    assert q1.median_answer_seconds == pytest.approx(4 * 3600, abs=1)
+    overall = card(built["acme"], Period.ALL, "all")
+    assert overall.notices == 6 and overall.open_notices == 1 and overall.never_answered == 1
+    assert card(built["acme"], Period.QUARTER, "2026-Q2").open_notices == 1
+
+
+def test_it_counts_illegal_originating_and_point_of_entry_roles_with_their_campaigns(built):
+    overall = card(built["acme"], Period.ALL, "all")
+    # tb1 (confirmed campaign) and tb3 (legal basis) count; tb2 (suspected) does not
+    assert overall.originating_illegal == 2
+    assert overall.originating_campaign_ids == [built["confirmed"].id]
+    gw = card(built["gw"], Period.ALL, "all")
+    assert gw.point_of_entry_illegal == 1 and gw.point_of_entry_campaign_ids == [built["confirmed"].id]
+    assert card(built["foreign"], Period.ALL, "all").originating_illegal == 1
+
+
+def test_it_gives_every_registry_provider_an_all_time_row(built):
+    quiet = card(built["other"], Period.ALL, "all")
+    assert quiet.notices == 0 and quiet.answered_share is None and quiet.median_answer_seconds is None
+    assert not ProviderScorecard.objects.unscoped(reason="test").filter(provider=built["other"], period=Period.MONTH).exists()
+
+
+def test_it_replaces_the_previous_computation(built):
+    before = ProviderScorecard.objects.unscoped(reason="test").count()
+    compute_all(now=NOW)
+    assert ProviderScorecard.objects.unscoped(reason="test").count() == before
