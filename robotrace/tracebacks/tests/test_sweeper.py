@@ -10,7 +10,7 @@ from robotrace.tracebacks.models import Hop, Traceback, TracebackEvent
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_it_reminds_once_before_the_deadline(world) -> None:
+def test_it_reminds_once_before_the_deadline(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     make_net(world)
     t0 = timezone.now()
     tb = open_tb(world, now=t0)
@@ -18,7 +18,8 @@ def test_it_reminds_once_before_the_deadline(world) -> None:
     assert services.sweep(now=t0 + timedelta(hours=1))["reminded"] == 0
     mail.outbox.clear()
     late = hop.due_at - timedelta(hours=conf.REMINDER_HOURS_BEFORE - 1)
-    assert services.sweep(now=late)["reminded"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sweep(now=late)["reminded"] == 1
     assert services.sweep(now=late)["reminded"] == 0  # claimed: never twice
     hop.refresh_from_db()
     assert hop.reminded_at is not None
@@ -28,13 +29,14 @@ def test_it_reminds_once_before_the_deadline(world) -> None:
     assert tb.calling_number not in body and tb.called_number not in body and f"/tracebacks/hops/{hop.id}/respond/" in body
 
 
-def test_it_marks_overdue_and_escalates_to_staff(world) -> None:
+def test_it_marks_overdue_and_escalates_to_staff(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     make_net(world)
     t0 = timezone.now()
     tb = open_tb(world, now=t0)
     hop = tb.hops.get()
     mail.outbox.clear()
-    counts = services.sweep(now=hop.due_at + timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = services.sweep(now=hop.due_at + timedelta(minutes=1))
     assert counts["overdue"] == 1
     hop.refresh_from_db()
     assert hop.status == Hop.Status.OVERDUE and hop.escalated_at is not None

@@ -1,0 +1,39 @@
+"""`robotrace tracebacks SUBCOMMAND`: number blocks, the sweeper, automatic tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from robotrace.tracebacks import services
+
+
+class Command(BaseCommand):
+    help = "Traceback administration: import-number-blocks FILE.csv, sweep, catch-up"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import-number-blocks", help="CSV with prefix (or npa_nxx) and provider (id, SPC, OCN, FRN or name)")
+        imp.add_argument("file")
+        sub.add_parser("sweep", help="run the 24-hour clock sweeper once")
+        sub.add_parser("catch-up", help="open automatic tracebacks for campaign events not yet handled")
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        if o["action"] == "import-number-blocks":
+            path = Path(o["file"])
+            if not path.exists():
+                raise CommandError(f"{path} does not exist")
+            try:
+                result = services.import_number_blocks(actor=None, text=path.read_text(encoding="utf-8-sig"), source=path.name)
+            except services.TracebackError as exc:
+                raise CommandError(exc.message) from exc
+            except UnicodeDecodeError as exc:
+                raise CommandError(f"{path} is not UTF-8 text") from exc
+            self.stdout.write(json.dumps(result))
+        elif o["action"] == "sweep":
+            self.stdout.write(json.dumps(services.sweep()))
+        else:
+            self.stdout.write(json.dumps({"handled": services.catch_up_campaign_events()}))

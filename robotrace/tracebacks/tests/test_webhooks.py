@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from robotrace.core.webhooks import WebhookVerificationError, headers_for, new_secret, verify
+from robotrace.tracebacks import services
+from robotrace.tracebacks.models import WebhookDelivery
+from robotrace.tracebacks.tests.factories import make_net, open_tb
+
+
+class Receiver:
+    """A real HTTP endpoint that records what it receives and answers with `status`."""
+
+    def __init__(self, status: int = 204):
+        self.status = status
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():  # type: ignore[no-untyped-def]
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_it_posts_a_signed_hop_request_to_the_providers_webhook(world, receiver, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    net = make_net(world)
+    secret = new_secret()
+    net.term.webhook_url, net.term.webhook_secret = receiver.url, secret
+    net.term.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        tb = open_tb(world)
+    hop = tb.hops.get()
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    assert verify(secret, headers, body)  # valid Standard Webhooks signature
+    payload = json.loads(body)
+    assert payload["type"] == "hop.requested" and payload["data"]["hop_id"] == hop.id
+    assert "hops" not in payload["data"]  # its own hop only
+    delivery = WebhookDelivery.objects.for_org(world.provider_a).get()
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    with pytest.raises(WebhookVerificationError):
+        verify(new_secret(), headers, body)
+    with pytest.raises(WebhookVerificationError):
+        verify(secret, headers, body + b" ")
+
+
+def test_it_refuses_stale_or_replayed_signatures() -> None:
+    secret = new_secret()
+    body = b'{"a":1}'
+    old = headers_for(secret, body, timestamp=1_000_000)
+    with pytest.raises(WebhookVerificationError, match="5-minute"):
+        verify(secret, old, body, now=1_000_000 + 301)
+    assert verify(secret, old, body, now=1_000_000 + 299)
+
+
+def test_it_retries_failed_deliveries_with_backoff_and_gives_up(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    net = make_net(world)
+    failing = Receiver(status=500)
+    try:
+        net.term.webhook_url, net.term.webhook_secret = failing.url, new_secret()
+        net.term.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            open_tb(world)
+        d = WebhookDelivery.objects.for_org(world.consortium).get()
+        assert d.status == "pending" and d.attempts == 1 and d.last_status_code == 500
+        first_due = d.due_at
+        assert services.deliver_webhook(delivery_id=d.id) == "skipped"  # not due yet
+        from datetime import timedelta
+
+        for _ in range(services.conf.WEBHOOK_MAX_ATTEMPTS - 1):
+            d.refresh_from_db()
+            services.deliver_webhook(delivery_id=d.id, now=d.due_at + timedelta(seconds=1))
+        d.refresh_from_db()
+        assert d.status == "failed" and d.attempts == services.conf.WEBHOOK_MAX_ATTEMPTS
+        assert first_due < d.due_at
+        assert len(failing.received) == services.conf.WEBHOOK_MAX_ATTEMPTS
+    finally:
+        failing.close()
+
+
+def test_it_has_the_agent_reject_unsigned_webhooks(world) -> None:  # type: ignore[no-untyped-def]
+    import requests
+
+    from robotrace.tracebacks.agent import Agent, CallRecords
+
+    class NoApi:
+        def open_hops(self) -> list[Any]:
+            return []
+
+        def answer(self, hop_id: int, body: Any) -> tuple[int, Any]:
+            return 200, {}
+
+    secret = new_secret()
+    agent = Agent(NoApi(), lambda: CallRecords())  # type: ignore[arg-type]
+    server = agent.serve_webhooks(0, secret, host="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        body = json.dumps({"type": "hop.requested", "data": {}}).encode()
+        assert requests.post(url, data=body, timeout=5).status_code == 401
+        assert requests.post(url, data=body, headers=headers_for(new_secret(), body), timeout=5).status_code == 401
+        assert requests.post(url, data=body, headers=headers_for(secret, body), timeout=5).status_code == 204
+    finally:
+        server.shutdown()
