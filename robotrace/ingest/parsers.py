@@ -266,7 +266,8 @@ def ftc_dnc(chunks: Iterable[bytes]) -> Iterator[Item]:
         if len(row) != len(FTC_DNC_HEADER):
             yield number, Reject(number, None, f"malformed CSV: expected 8 fields, found {len(row)}")
             continue
-        company, created, violation, city, state, area_code, subject, robocall = (v.strip() for v in row)
+        company, created, violation, city, state_name, area_code, subject, robocall = (v.strip() for v in row)
+        state = phone.state_code(state_name)
         digest = hashlib.sha256("\x1f".join(row).encode()).digest()[:12]
         seen[digest] = seen.get(digest, 0) + 1
         when = violation or created
@@ -345,8 +346,8 @@ def fcc_record(number: int, raw: dict[str, Any]) -> Item:
         "subject": rec.get("issue", ""),
         "category": call_type,
         "consumer_city": rec.get("city", ""),
-        "consumer_state": rec.get("state", "")[:2],
-        "called_state": rec.get("state", "")[:2],
+        "consumer_state": phone.state_code(rec.get("state", "")),
+        "called_state": phone.state_code(rec.get("state", "")),
         "is_robocall": ("prerecorded" in call_type.lower() or "robocall" in call_type.lower() or robocall_flag.upper() in ("Y", "YES", "X", "TRUE"))
         if (call_type or robocall_flag)
         else None,

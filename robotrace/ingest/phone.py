@@ -193,3 +193,28 @@ def extract_callback_numbers(text: str) -> list[str]:
     if not text or len(text) < 10:
         return []
     return list(_extract(text))
+
+
+# --- States ----------------------------------------------------------------------------------
+
+STATE_NAMES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
+    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
+    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
+    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
+    "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY", "puerto rico": "PR", "guam": "GU",
+    "virgin islands": "VI", "u.s. virgin islands": "VI", "american samoa": "AS", "northern mariana islands": "MP",
+}  # fmt: skip
+
+
+def state_code(value: str) -> str:
+    """Two-letter code from a code or a full state name ("North Carolina" → "NC"); "" if unknown."""
+    text = value.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return STATE_NAMES.get(text.lower(), "")
