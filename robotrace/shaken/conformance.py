@@ -22,6 +22,7 @@ from robotrace.shaken.profile import lint_certificate
 from robotrace.shaken.verifier import (
     CallContext,
     Verifier,
+    b64url_decode,
     es256_verify,
     parse_identity_header,
     spc_of,

@@ -195,6 +195,26 @@ class IdentityHeader:
     raw: str
 
 
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside <...>; fast when there is nothing to protect."""
+    if sep not in text:
+        return [text]
+    if "<" not in text:
+        return text.split(sep)
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
 def split_identity_headers(raw: str | Iterable[str]) -> list[str]:
     """Several Identity headers may arrive as a list, one per line, or comma-joined (SIP
     allows folding repeated headers into one). Commas inside <...> belong to a URI."""
@@ -203,22 +223,14 @@ def split_identity_headers(raw: str | Iterable[str]) -> list[str]:
     for item in items:
         if not isinstance(item, str):
             continue
-        for line in item.replace("\r", "\n").split("\n"):
-            depth, start = 0, 0
-            for i, ch in enumerate(line):
-                if ch == "<":
-                    depth += 1
-                elif ch == ">":
-                    depth = max(0, depth - 1)
-                elif ch == "," and depth == 0:
-                    out.append(line[start:i])
-                    start = i + 1
-            out.append(line[start:])
+        lines = item.replace("\r", "\n").split("\n") if ("\n" in item or "\r" in item) else [item]
+        for line in lines:
+            out.extend(_split_top(line, ","))
     cleaned = []
     for value in out:
         value = value.strip()
-        if value.lower().startswith("identity:"):
-            value = value[len("identity:") :].strip()
+        if value[:9].lower() == "identity:":
+            value = value[9:].strip()
         if value:
             cleaned.append(value)
     return cleaned
@@ -226,17 +238,8 @@ def split_identity_headers(raw: str | Iterable[str]) -> list[str]:
 
 def parse_identity_header(value: str) -> IdentityHeader:
     """Token, then `;name=value` parameters; `<...>` values may contain `;`."""
-    parts: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(value):
-        if ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth = max(0, depth - 1)
-        elif ch == ";" and depth == 0:
-            parts.append(value[start:i])
-            start = i + 1
-    parts.append(value[start:])
+    token, _, rest = value.partition(";")
+    parts = [token, *_split_top(rest, ";")] if rest else [token]
     token = parts[0].strip()
     params: dict[str, str] = {}
     bracketed: set[str] = set()
@@ -543,8 +546,11 @@ class CallContext:
     from_user: str | None = None
 
 
+_NON_DIGITS = re.compile(r"\D+")
+
+
 def normalise_tn(tn: str) -> str:
-    return "".join(ch for ch in tn if ch.isdigit())
+    return _NON_DIGITS.sub("", tn)
 
 
 def _tn_matches(claimed: str, actual: str) -> tuple[bool, bool]:
@@ -853,22 +859,31 @@ class Verifier:
 
     def _check_call(self, v: Verdict, ctx: CallContext) -> None:
         checked = False
-        if ctx.orig_tn is not None and ctx.orig_tn != "":
-            if not TN_RE.match(ctx.orig_tn.strip()):
+        if ctx.orig_tn is not None and ctx.orig_tn.strip() != "":
+            # Presentation characters are fine in the report; anything else is malformed.
+            orig = _FORMATTING.sub("", ctx.orig_tn)
+            if not TN_RE.match(orig):
                 v.fail("call_match.malformed", 400, f"the call's calling number {ctx.orig_tn[:20]!r} is malformed")
             elif v.orig_tn:
-                match, loose = _tn_matches(v.orig_tn, ctx.orig_tn)
+                match, loose = _tn_matches(v.orig_tn, orig)
                 if not match:
                     v.fail("call_match.mismatch", 438, "orig.tn differs from the calling number")
                 elif loose:
                     v.warn("call_match", "orig matched on the last 10 digits only")
                 checked = True
-        if ctx.dest_tn is not None and ctx.dest_tn != "" and v.dest_tns:
-            if not any(_tn_matches(t, ctx.dest_tn)[0] for t in v.dest_tns):
+        if ctx.dest_tn is not None and ctx.dest_tn.strip() != "" and v.dest_tns:
+            dest = _FORMATTING.sub("", ctx.dest_tn)
+            results = [_tn_matches(t, dest) for t in v.dest_tns]
+            if not any(m for m, _ in results):
                 v.fail("call_match.mismatch", 438, "dest.tn does not contain the called number")
+            elif not any(m and not loose for m, loose in results):
+                v.warn("call_match", "dest matched on the last 10 digits only")
             checked = True
         if checked:
             v.ok("call_match", "orig and dest match the call")
+
+
+_FORMATTING = re.compile(r"[\s().\-]")
 
 
 def sha256_hex(data: bytes) -> str:

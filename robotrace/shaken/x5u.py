@@ -9,8 +9,10 @@ a folder mapping x5u URLs to PEM files, so verification works with no network at
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+import re
 import socket
 import threading
 import time
@@ -27,13 +29,21 @@ ALLOWED_PORTS = {None, 443, 8443}
 PEM_CHAIN_TYPE = "application/pem-certificate-chain"
 
 
+_BAD_CHARS = re.compile(r"[^\x21-\x7e]")
+
+
 def check_x5u_url(url: str) -> str:
     """'' when the URL may be fetched under ATIS-1000080, else the reason it may not."""
     if not url:
         return "empty URL"
     if len(url) > MAX_URL_CHARS:
         return f"URL longer than {MAX_URL_CHARS} characters"
-    if any(ord(ch) <= 0x20 or ord(ch) >= 0x7F for ch in url):
+    return _check_url_cached(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_url_cached(url: str) -> str:
+    if _BAD_CHARS.search(url):
         return "URL holds spaces, control or non-ASCII characters"
     try:
         parts = urlsplit(url)
