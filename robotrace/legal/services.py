@@ -66,6 +66,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.WITHDRAWN: set(),
 }
 
+SAME_APPROVER = "an emergency disclosure needs a second approval from a different person"
+
 DECISIONS = {"accept": S.ACCEPTED, "clarify": S.CLARIFICATION, "narrow": S.NARROWED, "reject": S.REJECTED}
 
 
@@ -504,6 +506,12 @@ def decide(
     if decision in ("narrow", "reject", "clarify") and not note:
         what = {"narrow": "what was narrowed and why", "reject": "the reason for rejection", "clarify": "what needs clarifying"}[decision]
         raise LegalError(f"say {what}", errors=[{"line": None, "field": "note", "reason": f"required: {what}"}])
+    approvals = LegalRequest.objects.for_org(organisation).filter(pk=request.pk).values("first_approved_by_id", "second_approved_by_id").first() or {}
+    if decision == "accept" and request.is_emergency and approvals.get("first_approved_by_id") == actor.pk and approvals.get("second_approved_by_id") is None:
+        # Audited in its own transaction: the refusal must survive the exception.
+        with transaction.atomic():
+            audit.record(action="legal.emergency.second_approval", outcome="denied", actor=actor, obj=request, subject_org=request.agency, data={"reason": "same person as the first approval"})
+        raise NotAllowed(SAME_APPROVER)
     with transaction.atomic():
         req = LegalRequest.objects.for_org(organisation).select_for_update().get(pk=request.pk)
         to = DECISIONS[decision]
@@ -524,8 +532,7 @@ def decide(
                         _set_status(req, S.IN_REVIEW, actor=actor, organisation=organisation, note="first emergency approval")
                     return req
                 if req.first_approved_by_id == actor.pk:
-                    audit.record(action="legal.emergency.second_approval", outcome="denied", actor=actor, obj=req, subject_org=req.agency, data={"reason": "same person"})
-                    raise NotAllowed("an emergency disclosure needs a second approval from a different person")
+                    raise NotAllowed(SAME_APPROVER)
                 req.second_approved_by = actor
                 req.second_approved_at = timezone.now()
                 audit.record(action="legal.emergency.second_approval", actor=actor, obj=req, subject_org=req.agency, data={"first": req.first_approved_by_id})
@@ -668,11 +675,17 @@ class Gone(LegalError):
 
 def record_download(*, actor: User, organisation: Organisation, production: Production, http_request: Any = None) -> Production:
     """Count and audit one download; refuse an expired link with Gone."""
+    expired = None
     with transaction.atomic():
         prod = Production.objects.for_org(organisation).select_for_update().get(pk=production.pk)
         if prod.is_expired or prod.purged_at is not None or not prod.zip_path:
+            # The refusal is recorded and committed; the caller answers 410.
             audit.record(action="legal.production.download", outcome="denied", actor=actor, obj=prod, subject_org=prod.request.agency, data={"reason": "expired"}, request=http_request)
-            raise Gone(f"{prod.ref} expired on {prod.expires_at:%Y-%m-%d}; ask the consortium for a new production")
+            expired = prod
+    if expired is not None:
+        raise Gone(f"{expired.ref} expired on {expired.expires_at:%Y-%m-%d}; ask the consortium for a new production")
+    with transaction.atomic():
+        prod = Production.objects.for_org(organisation).select_for_update().get(pk=production.pk)
         prod.download_count += 1
         prod.last_downloaded_at = timezone.now()
         prod.save(update_fields=["download_count", "last_downloaded_at"])

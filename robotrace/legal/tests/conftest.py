@@ -110,3 +110,17 @@ def make_chain(world: Any, *, calls: int = 3, number: str = "+19195550142") -> C
 @pytest.fixture
 def chain(world: Any) -> Chain:
     return make_chain(world)
+
+
+def stale_login(client: Client) -> Client:
+    """Age the session's sign-in past the step-up window, as if the person signed in an
+    hour ago (a fresh sign-in counts as a step-up for a few minutes)."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    methods = session.get(AUTHENTICATION_METHODS_SESSION_KEY, [])
+    for m in methods:
+        m["at"] = m.get("at", 0) - 3600
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = methods
+    session.save()
+    return client
