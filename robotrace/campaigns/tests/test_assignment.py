@@ -61,7 +61,7 @@ def test_it_keeps_ids_stable_as_data_grows_and_after_a_restart(world):
     # Scripts already seen keep landing in the campaigns opened before the restart.
     seen = {c["true_campaign"] for c in calls[:300] if c.get("transcript")}
     by_truth: dict[str, set[int]] = {}
-    for call, row in zip(calls[300:], second):
+    for call, row in zip(calls[300:], second, strict=True):
         cid = _reports().get(pk=row.pk).campaign_id
         if cid is not None and call.get("transcript") and call["true_campaign"] in seen:
             by_truth.setdefault(call["true_campaign"], set()).add(cid)

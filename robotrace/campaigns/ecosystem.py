@@ -1,0 +1,154 @@
+"""The business ecosystem behind campaigns, as a graph (networkx) and investigator tables.
+
+Nodes: campaigns, caller IDs, callback numbers, providers (the upstream provider reporters
+named, and providers met on traceback hops) and originating customers (from completed
+tracebacks). An edge's weight is how many reports or hops support it. Caller IDs and
+callback numbers are only drawn when shared by two or more campaigns or among a campaign's
+busiest, so the picture shows the infrastructure that links operations, not every number.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+from django.db.models import Count
+
+from robotrace.campaigns import queries
+from robotrace.campaigns.models import Campaign
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+
+
+def _campaigns(org: Organisation, limit: int) -> list[Campaign]:
+    return list(queries.visible(org).exclude(status=Campaign.Status.MERGED).order_by("-report_count")[:limit])
+
+
+def provider_campaign_rows(org: Organisation, *, limit: int = 40) -> list[dict[str, Any]]:
+    """Which providers carried which campaigns, and how often (reports naming them as the
+    upstream, plus traceback hops through them)."""
+    campaigns = {c.pk: c for c in _campaigns(org, 200)}
+    counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: {"reports": 0, "hops": 0})
+    rows = (
+        queries._reports().filter(campaign_id__in=list(campaigns)).exclude(upstream_provider="")
+        .values("upstream_provider", "campaign_id").annotate(n=Count("id"))
+    )
+    for r in rows:
+        counts[(r["upstream_provider"], r["campaign_id"])]["reports"] += r["n"]
+    for name, cid, n in _hop_counts(org, list(campaigns)):
+        counts[(name, cid)]["hops"] += n
+    out = []
+    for (name, cid), c in counts.items():
+        out.append({"provider": name, "campaign": campaigns[cid], "reports": c["reports"], "hops": c["hops"]})
+    out.sort(key=lambda r: (r["reports"] + 10 * r["hops"]), reverse=True)
+    return out[:limit]
+
+
+def _hop_counts(org: Organisation, campaign_ids: list[int]) -> list[tuple[str, int, int]]:
+    try:
+        from robotrace.tracebacks.models import Hop
+    except ImportError:
+        return []
+    rows = (
+        Hop.objects.unscoped(reason="ecosystem: hops of campaigns the viewer may see")
+        .filter(traceback__campaign_id__in=campaign_ids)
+        .values("provider__name", "traceback__campaign_id").annotate(n=Count("id"))
+    )
+    return [(r["provider__name"], r["traceback__campaign_id"], r["n"]) for r in rows]
+
+
+def build_graph(org: Organisation, *, campaigns: int = 40, per_campaign: int = 6) -> nx.Graph:
+    g = nx.Graph()
+    camps = {c.pk: c for c in _campaigns(org, campaigns)}
+    if not camps:
+        return g
+    ids = list(camps)
+    for c in camps.values():
+        g.add_node(f"c{c.pk}", label=f"{c.ref} {c.name[:40]}", kind="campaign", weight=c.report_count, category=c.category, url_id=c.pk)
+
+    reports = queries._reports().filter(campaign_id__in=ids)
+    callers = reports.exclude(calling_number_e164="").values("calling_number_e164", "campaign_id").annotate(n=Count("id"))
+    by_caller: dict[str, dict[int, int]] = defaultdict(dict)
+    for r in callers:
+        by_caller[r["calling_number_e164"]][r["campaign_id"]] = r["n"]
+    top_per_campaign: dict[int, set[str]] = defaultdict(set)
+    per_c: dict[int, Counter[str]] = defaultdict(Counter)
+    for number, m in by_caller.items():
+        for cid, n in m.items():
+            per_c[cid][number] = n
+    for cid, cnt in per_c.items():
+        top_per_campaign[cid] = {n for n, _ in cnt.most_common(per_campaign)}
+    for number, m in by_caller.items():
+        shared = len(m) > 1
+        for cid, n in m.items():
+            if shared or number in top_per_campaign[cid]:
+                g.add_node(f"n{number}", label=number, kind="caller_id", shared=shared)
+                g.add_edge(f"c{cid}", f"n{number}", weight=n, kind="called_from")
+
+    from robotrace.campaigns.models import CampaignLink
+
+    for value, cid in CampaignLink.objects.filter(kind="callback", campaign_id__in=ids).values_list("value", "campaign_id"):
+        g.add_node(f"b{value}", label=value, kind="callback")
+        g.add_edge(f"c{cid}", f"b{value}", weight=1, kind="callback")
+
+    for r in reports.exclude(upstream_provider="").values("upstream_provider", "campaign_id").annotate(n=Count("id")):
+        node = f"p{r['upstream_provider'].lower()}"
+        g.add_node(node, label=r["upstream_provider"], kind="provider")
+        g.add_edge(f"c{r['campaign_id']}", node, weight=r["n"], kind="carried")
+
+    for name, cid, n in _hop_counts(org, ids):
+        node = f"p{(name or '').lower()}"
+        g.add_node(node, label=name, kind="provider")
+        w = g.edges[f"c{cid}", node]["weight"] if g.has_edge(f"c{cid}", node) else 0
+        g.add_edge(f"c{cid}", node, weight=w + n, kind="hop")
+    _add_tracebacks(g, ids)
+    return g
+
+
+def _add_tracebacks(g: nx.Graph, campaign_ids: list[int]) -> None:
+    """Traceback chains: provider -> upstream provider, originating provider -> customer."""
+    try:
+        from robotrace.tracebacks.models import Hop, Traceback
+    except ImportError:
+        return
+    hops = (
+        Hop.objects.unscoped(reason="ecosystem chains").filter(traceback__campaign_id__in=campaign_ids, upstream_provider__isnull=False)
+        .values("provider__name", "upstream_provider__name").annotate(n=Count("id"))
+    )
+    for h in hops:
+        a, b = f"p{h['provider__name'].lower()}", f"p{h['upstream_provider__name'].lower()}"
+        g.add_node(a, label=h["provider__name"], kind="provider")
+        g.add_node(b, label=h["upstream_provider__name"], kind="provider")
+        g.add_edge(a, b, weight=h["n"], kind="upstream")
+    tbs = (
+        Traceback.objects.unscoped(reason="ecosystem customers").filter(campaign_id__in=campaign_ids, originating_provider__isnull=False)
+        .select_related("originating_provider").only("campaign_id", "originating_customer", "originating_provider__name")
+    )
+    for tb in tbs:
+        name = (tb.originating_customer or {}).get("name")
+        if not name:
+            continue
+        cust, prov = f"u{name.lower()}", f"p{tb.originating_provider.name.lower()}"
+        g.add_node(cust, label=name, kind="customer")
+        g.add_node(prov, label=tb.originating_provider.name, kind="provider")
+        w = g.edges[prov, cust]["weight"] + 1 if g.has_edge(prov, cust) else 1
+        g.add_edge(prov, cust, weight=w, kind="originated_for")
+        g.add_edge(f"c{tb.campaign_id}", cust, weight=w, kind="customer")
+
+
+def cytoscape(g: nx.Graph) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = []
+    for node, data in g.nodes(data=True):
+        elements.append({"data": {"id": node, "degree": g.degree(node), **{k: v for k, v in data.items() if v is not None}}})
+    for a, b, data in g.edges(data=True):
+        elements.append({"data": {"id": f"{a}->{b}", "source": a, "target": b, **data}})
+    kinds = Counter(d.get("kind") for _, d in g.nodes(data=True))
+    # Connected groups of campaigns sharing infrastructure are what investigators look for.
+    linked = [
+        sorted(d["url_id"] for n in comp if (d := g.nodes[n]).get("kind") == "campaign")
+        for comp in nx.connected_components(g)
+    ]
+    linked = [c for c in linked if len(c) > 1]
+    return {"elements": elements, "counts": dict(kinds), "linked_campaigns": sorted(linked, key=len, reverse=True)[:10]}
