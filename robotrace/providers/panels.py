@@ -18,7 +18,7 @@ def newly_flagged(request: HttpRequest) -> dict[str, Any] | None:
     flags = list(
         ProviderFlag.objects.for_org(org).filter(active=True, flagged_at__gte=since).select_related("provider").order_by("-flagged_at")[:8]
     )
-    total = ProviderFlag.objects.for_org(org).filter(active=True).values("provider").distinct().count()
+    total = ProviderFlag.objects.for_org(org).filter(active=True).order_by().values("provider_id").distinct().count()
     return {"flags": flags, "total": total}
 
 

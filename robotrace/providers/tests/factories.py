@@ -11,7 +11,6 @@ from robotrace.providers.models import Provider
 from robotrace.tracebacks.models import Hop, Traceback
 
 
-
 def provider(name: str, **kw: Any) -> Provider:
     return Provider.objects.create(name=name, **kw)
 

@@ -85,7 +85,7 @@ def test_it_does_not_count_notices_that_are_not_yet_due():
 def test_it_flags_repeat_originators_of_illegal_campaigns_at_the_threshold():
     c = f.campaign()
     two, three = f.provider("Two orig"), f.provider("Three orig")
-    for i in range(2):
+    for _ in range(2):
         f.traceback(at=RECENT, campaign=c, originating_provider=two)
     tbs = [f.traceback(at=RECENT, campaign=c, originating_provider=three) for _ in range(3)]
     # suspected campaigns without a legal basis do not count
