@@ -39,7 +39,12 @@ def me(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@router.get("/api-keys", response=list[ApiKeyOut], auth=ApiKeyAuth(), summary="Your organisation's API keys (never the secrets)")
+@router.get(
+    "/api-keys",
+    response=list[ApiKeyOut],
+    auth=ApiKeyAuth(scope=ApiKey.Scope.ACCOUNTS_READ),
+    summary="Your organisation's API keys (never the secrets); needs the accounts:read scope",
+)
 def list_keys(request: HttpRequest) -> list[dict[str, object]]:
     p = principal_of(request)
     return [

@@ -42,7 +42,8 @@ class Principal:
 class ApiKeyAuth(HttpBearer):
     def __init__(self, scope: str | None = None, *, allow_session: bool = True, kinds: tuple[str, ...] = ()):
         super().__init__()
-        self.scope = scope
+        # str() turns an ApiKey.Scope member into its value, so errors name "legal:read".
+        self.scope = str(scope) if scope else None
         self.allow_session = allow_session
         self.kinds = kinds
 

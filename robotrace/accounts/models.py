@@ -164,6 +164,7 @@ class ApiKey(OrgScoped):
         ALERTS_READ = "alerts:read", "Read alerts"
         CAMPAIGNS_READ = "campaigns:read", "Read campaigns"
         PROVIDERS_READ = "providers:read", "Read provider registry and scorecards"
+        ACCOUNTS_READ = "accounts:read", "Read your organisation's API keys"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)

@@ -11,7 +11,7 @@ from robotrace.accounts.models import ApiKey, Organisation, User
 
 def overview() -> dict[str, Any]:
     """Counts for the consortium admin home."""
-    by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    by_kind = {row["kind"]: row["n"] for row in Organisation.objects.order_by().values("kind").annotate(n=Count("id"))}
     users = User.objects.filter(organisation__isnull=False).aggregate(
         total=Count("id"),
         active=Count("id", filter=Q(is_active=True, approval=User.Approval.APPROVED)),

@@ -25,6 +25,13 @@ def on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_LAST_SEEN] = now
         request.session[SESSION_EPOCH] = user.session_epoch
+        # A sign-in that just happened is as fresh as a re-authentication: without this the
+        # first thing a new agency user sees after typing their password (authenticator
+        # enrolment) would ask for the password again. Step-up still applies once
+        # ACCOUNT_REAUTHENTICATION_TIMEOUT has passed.
+        from allauth.account.internal.flows.login import record_authentication
+
+        record_authentication(request, user, method="login", reauthenticated=True)
     # Lockout counts consecutive failures (CJIS AC-7): a successful sign-in clears them.
     from robotrace.accounts.models import LoginFailure
 

@@ -57,11 +57,49 @@ def test_another_organisation_cannot_revoke_my_key(world, api_key):
 
 
 def test_key_lists_never_show_other_organisations(client, world, api_key):
-    mine = api_key(world.reporter_a, ["ingest"])
-    api_key(world.reporter_b, ["ingest"])
+    mine = api_key(world.reporter_a, ["accounts:read"])
+    api_key(world.reporter_b, ["accounts:read"])
     r = client.get("/api/v1/api-keys", **bearer(mine))
     assert r.status_code == 200
     assert len(r.json()) == 1
+
+
+def test_it_answers_403_json_to_a_key_without_the_routes_scope(client, world, api_key):
+    secret = api_key(world.reporter_a, ["ingest"])
+    r = client.get("/api/v1/api-keys", **bearer(secret))
+    assert r.status_code == 403
+    assert r["Content-Type"] == "application/problem+json"
+    assert "accounts:read" in r.json()["detail"]
+    # the same key still works where no scope is needed
+    assert client.get("/api/v1/me", **bearer(secret)).status_code == 200
+
+
+def test_a_signed_in_person_needs_no_key_scope(world, as_user):
+    assert as_user(world.rita).get("/api/v1/api-keys").status_code == 200
+
+
+def test_it_refuses_a_key_of_the_wrong_organisation_kind(client, world, api_key):
+    from robotrace.accounts.apiauth import ApiKeyAuth
+    from robotrace.core.problems import ApiProblem
+
+    secret = api_key(world.reporter_a, ["traceback:respond"])
+    request = __import__("django.test", fromlist=["RequestFactory"]).RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    import pytest
+
+    with pytest.raises(ApiProblem) as exc:
+        ApiKeyAuth(scope="traceback:respond", kinds=("provider",))(request)
+    assert exc.value.status == 403
+
+
+def test_an_admin_of_another_organisation_cannot_revoke_by_naming_mine(world, api_key):
+    import pytest
+
+    api_key(world.reporter_a, ["ingest"])
+    key = ApiKey.objects.for_org(world.reporter_a).get()
+    with pytest.raises(ApiKey.DoesNotExist):
+        accounts.revoke_api_key(actor=world.sam, organisation=world.reporter_a, key_id=key.id)
+    key.refresh_from_db()
+    assert key.revoked_at is None
 
 
 def test_revocation_is_immediate(client, world, api_key):
