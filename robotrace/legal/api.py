@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from robotrace.accounts.apiauth import ApiKeyAuth, principal_of
@@ -130,7 +130,7 @@ def create_request(request: HttpRequest, payload: RequestIn) -> Any:
         )
     except services.LegalError as exc:
         raise _refuse(exc) from exc
-    return 201, request_json(req, staff=False)
+    return Status(201, request_json(req, staff=False))
 
 
 @router.get("/legal/requests/{pk}", auth=read_auth)
@@ -150,7 +150,7 @@ def upload_document(request: HttpRequest, pk: int, file: UploadedFile = File(...
     except services.LegalError as exc:
         raise _refuse(exc) from exc
     body = {"id": doc.pk, "name": doc.original_name, "size": doc.size, "sha256": doc.sha256, "pages": doc.pages}
-    return 201, body
+    return Status(201, body)
 
 
 @router.get("/legal/requests/{pk}/messages", auth=read_auth)
@@ -173,7 +173,7 @@ def post_message(request: HttpRequest, pk: int, payload: MessageIn) -> Any:
     except services.LegalError as exc:
         raise _refuse(exc) from exc
     body = {"id": m.pk, "author": m.author_label, "role": m.author_role, "body": m.body, "created_at": m.created_at.isoformat()}
-    return 201, body
+    return Status(201, body)
 
 
 @router.get("/legal/requests/{pk}/productions", auth=read_auth)
