@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from robotrace.simulator.agents import Agents, ClientTransport
+from robotrace.simulator.network import Network, materialise
+from robotrace.tracebacks import services
+from robotrace.tracebacks.models import Traceback
+
+
+def run_until_quiet(agents: Agents, rounds: int = 20) -> None:
+    """Answer every open hop in-process until nothing is left to answer."""
+    for _ in range(rounds):
+        progressed = 0
+        for p in agents.net.providers:
+            if p.key:
+                for hop in agents.transport.open_hops(p.key):
+                    progressed += bool(agents.answer_now(p, hop))
+        if not progressed:
+            return
+
+
+def build(world, **kw):  # type: ignore[no-untyped-def]
+    net = Network(40, seed=3, behaviours={"instant": 1.0}, **kw)
+    w = materialise(net, link_demo=False)
+    return net, w
+
+
+def open_for(world, call):  # type: ignore[no-untyped-def]
+    sample = services.SampleCall(call_started_at=call.at, calling_number=call.calling, called_number=call.called)
+    return services.open_traceback(actor=world.alice, organisation=world.consortium, sample=sample)
+
+
+def test_it_builds_routes_of_three_to_eight_providers_with_records_on_every_hop(world) -> None:  # type: ignore[no-untyped-def]
+    net, _ = build(world)
+    now = timezone.now()
+    calls = [net.place_call(at=now + timedelta(seconds=i), foreign=i % 4 == 0) for i in range(60)]
+    assert all(3 <= len(c.path) <= 8 for c in calls)
+    for c in calls:
+        for index in c.path:
+            p = net.providers[index]
+            if p.role != "foreign":
+                assert p.records.find(at=c.at, calling=c.calling, called=c.called) is not None
+
+
+def test_it_traces_every_call_to_its_true_origin_when_all_cooperate(world, client) -> None:  # type: ignore[no-untyped-def]
+    net, _ = build(world)
+    now = timezone.now() - timedelta(minutes=30)
+    calls = [net.place_call(at=now + timedelta(seconds=i * 7), foreign=i % 3 == 0) for i in range(12)]
+    tbs = [(open_for(world, c), c) for c in calls]
+    agents = Agents(net, ClientTransport(client), workers=0)
+    run_until_quiet(agents)
+    for tb, call in tbs:
+        tb.refresh_from_db()
+        truth = net.providers[call.true_origin].provider_id
+        assert tb.status == Traceback.Status.COMPLETED, (tb.ref, tb.outcome)
+        if call.foreign:
+            assert tb.outcome == Traceback.Outcome.FOREIGN_ORIGIN and tb.point_of_entry_provider_id == truth
+        else:
+            assert tb.outcome == Traceback.Outcome.ORIGIN_AND_CUSTOMER and tb.originating_provider_id == truth
+            assert tb.originating_customer["name"] == call.customer["name"]
+        assert tb.hop_count == call.us_hops
+
+
+def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> None:  # type: ignore[no-untyped-def]
+    net, _ = build(world)
+    call = net.place_call(at=timezone.now() - timedelta(minutes=5), hops=6)
+    silent = net.providers[call.path[2]]
+    silent.behaviour = "silent"
+    tb = open_for(world, call)
+    agents = Agents(net, ClientTransport(client), workers=0)
+    run_until_quiet(agents)
+    hop = tb.hops.get(provider_id=silent.provider_id)
+    services.sweep(now=hop.due_at + timedelta(hours=services.conf.NON_RESPONSIVE_GRACE_HOURS + 1))
+    services.sweep(now=hop.due_at + timedelta(hours=services.conf.NON_RESPONSIVE_GRACE_HOURS + 1))
+    tb.refresh_from_db()
+    assert tb.outcome == Traceback.Outcome.NON_RESPONSIVE and tb.non_responsive_provider_id == silent.provider_id
+
+
+def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from robotrace.tracebacks.agent import load_records
+
+    net, _ = build(world)
+    call = net.place_call(at=timezone.now())
+    net.write_records(tmp_path)
+    term = net.providers[call.terminating]
+    records = load_records(str(tmp_path / f"{term.slug}.csv"))
+    found = records.find(at=call.at, calling=call.calling, called=call.called)
+    assert found is not None and found.upstream_id == net.providers[call.path[-2]].provider_id
