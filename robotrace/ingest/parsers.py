@@ -20,7 +20,7 @@ import msgspec
 import orjson
 
 from robotrace.ingest import conf, phone
-from robotrace.ingest.schema import FIELDS, REQUIRED_FIELDS, ReportIn, Reject, reject_from_msgspec
+from robotrace.ingest.schema import FIELDS, REQUIRED_FIELDS, Reject, ReportIn, reject_from_msgspec
 
 Item = tuple[int, ReportIn | Reject]
 

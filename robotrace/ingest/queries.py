@@ -132,15 +132,17 @@ def intake_by_reporter(org: Organisation, *, days: int = 14, hourly: bool = Fals
 
 def intake_totals(org: Organisation, *, hours: int = 24) -> dict[str, int]:
     since = timezone.now() - timedelta(hours=hours)
-    agg = uploads_for(org).filter(received_at__gte=since).aggregate(
-        uploads=Count("id"), accepted=Sum("accepted"), duplicates=Sum("duplicates"), rejected=Sum("rejected"), reporters=Count("reporter", distinct=True)
-    )
-    return {k: v or 0 for k, v in agg.items()}
+    # Aliases must differ from the field names, or SQL ends up aggregating the aggregate.
+    agg = Upload.objects.for_org(org).filter(received_at__gte=since).order_by().aggregate(
+        n_uploads=Count("id"), n_accepted=Sum("accepted"), n_duplicates=Sum("duplicates"), n_rejected=Sum("rejected"),
+        n_reporters=Count("reporter", distinct=True),
+    )  # fmt: skip
+    return {k.removeprefix("n_"): v or 0 for k, v in agg.items()}
 
 
 def flagged_share(org: Organisation, *, hours: int = 24) -> dict[str, int]:
     since = timezone.now() - timedelta(hours=hours)
-    agg = reports_for(org).filter(received_at__gte=since).aggregate(
+    agg = reports_for(org).filter(received_at__gte=since).order_by().aggregate(
         total=Count("id"),
         invalid_caller=Count("id", filter=Q(is_calling_number_invalid=True)),
         dnc=Count("id", filter=Q(is_called_number_dnc=True)),
