@@ -65,7 +65,7 @@ BURST_WINDOW = timedelta(minutes=10)
 BURST_MIN_CALLED = 20
 
 
-@dataclass
+@dataclass(slots=True)
 class ReportIn:
     """What the engine needs from a report (ingest's CallReport, a CSV row, a generated call)."""
 
@@ -80,7 +80,7 @@ class ReportIn:
     recording_sha256: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Assignment:
     report_id: Any
     campaign_id: int | None
