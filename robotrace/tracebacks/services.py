@@ -777,9 +777,37 @@ def notify_hop(*, hop_id: int, kind: str = "requested") -> None:
             provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
             url=provider.webhook_url, payload=hop_payload(hop, event=f"hop.{kind}"), due_at=timezone.now(),
         )
-        tasks.deliver_webhook(delivery.id)
+        if conf.WEBHOOK_DISPATCH == "thread":
+            _pool().submit(_deliver_in_thread, delivery.id)
+        else:
+            tasks.deliver_webhook(delivery.id)
     if provider_contacts(provider):
         tasks.send_hop_email(hop.id, kind)
+
+
+_POOL: Any = None
+
+
+def _pool() -> Any:
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhooks")
+    return _POOL
+
+
+def _deliver_in_thread(delivery_id: int) -> None:
+    from django.db import connection
+
+    try:
+        deliver_webhook(delivery_id=delivery_id)
+    except Exception:  # the periodic retry picks it up
+        import logging
+
+        logging.getLogger("robotrace.tracebacks").exception("webhook delivery %s failed", delivery_id)
+    finally:
+        connection.close()
 
 
 def provider_contacts(provider: Provider) -> list[str]:

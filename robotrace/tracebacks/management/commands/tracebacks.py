@@ -18,7 +18,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import-number-blocks", help="CSV with prefix (or npa_nxx) and provider (id, SPC, OCN, FRN or name)")
         imp.add_argument("file")
-        sub.add_parser("sweep", help="run the 24-hour clock sweeper once")
+        sw = sub.add_parser("sweep", help="run the 24-hour clock sweeper once")
+        sw.add_argument("--now", default="", help="ISO time to sweep as of (simulations and benchmarks)")
         sub.add_parser("catch-up", help="open automatic tracebacks for campaign events not yet handled")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -34,6 +35,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{path} is not UTF-8 text") from exc
             self.stdout.write(json.dumps(result))
         elif o["action"] == "sweep":
-            self.stdout.write(json.dumps(services.sweep()))
+            from datetime import datetime
+
+            now = datetime.fromisoformat(o["now"]) if o["now"] else None
+            if now is not None and now.tzinfo is None:
+                raise CommandError("--now needs a UTC offset")
+            self.stdout.write(json.dumps(services.sweep(now=now)))
         else:
             self.stdout.write(json.dumps({"handled": services.catch_up_campaign_events()}))
