@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,14 @@ def _status_of(findings: dict[str, str], lint: str) -> str:
 
 
 def run_certs(folder: Path) -> CertReport:
+    # Two zlint fixtures carry negative serials on purpose; cryptography warns when loading
+    # them. The warning is about the vector, not about us.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _run_certs(folder)
+
+
+def _run_certs(folder: Path) -> CertReport:
     certs_dir = folder / "certs"
     report = CertReport()
     with (certs_dir / "expected.csv").open(newline="") as fh:

@@ -197,5 +197,5 @@ def report_verdicts(report_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def signed_share(*, since: dt.datetime | None = None) -> dict[str, int]:
     qs = _window(_rows(), since, None)
-    agg = qs.aggregate(total=Count("id"), verified=Count("id", filter=Q(verified=True)))
-    return {"total": agg["total"] or 0, "verified": agg["verified"] or 0}
+    agg = qs.aggregate(total=Count("id"), n_verified=Count("id", filter=Q(verified=True)))
+    return {"total": agg["total"] or 0, "verified": agg["n_verified"] or 0}

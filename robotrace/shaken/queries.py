@@ -46,34 +46,39 @@ def search(
     return qs
 
 
+def _count_by(qs: QuerySet[ShakenVerification], field: str) -> dict[Any, int]:
+    return {row[field]: row["n"] for row in qs.order_by().values(field).annotate(n=Count("id"))}
+
+
 def overview(org: Organisation, *, days: int = 30) -> dict[str, Any]:
     since = timezone.now() - dt.timedelta(days=days)
     qs = verifications(org).filter(call_started_at__gte=since)
-    totals = qs.aggregate(total=Count("id"), verified=Count("id", filter=Q(verified=True)))
-    by_outcome = dict(qs.values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n"))
-    attest = dict(qs.filter(verified=True).values_list("attest").annotate(n=Count("id")).values_list("attest", "n"))
-    codes = dict(qs.filter(verified=False).values_list("sip_code").annotate(n=Count("id")).values_list("sip_code", "n"))
+    totals = qs.aggregate(total=Count("id"), n_verified=Count("id", filter=Q(verified=True)))
+    by_outcome = _count_by(qs, "outcome")
+    attest = _count_by(qs.filter(verified=True), "attest")
+    codes = _count_by(qs.filter(verified=False), "sip_code")
     top = list(
         qs.exclude(signer_spc="")
+        .order_by()
         .values("signer_spc", "signer_provider_id", "signer_provider__name")
         .annotate(
             total=Count("id"),
-            verified=Count("id", filter=Q(verified=True)),
+            n_verified=Count("id", filter=Q(verified=True)),
             a=Count("id", filter=Q(verified=True, attest="A")),
             b=Count("id", filter=Q(verified=True, attest="B")),
             c=Count("id", filter=Q(verified=True, attest="C")),
-            failed=Count("id", filter=Q(verified=False)),
+            n_failed=Count("id", filter=Q(verified=False)),
         )
-        .order_by("-total")[:12]
+        .order_by("-total", "signer_spc")[:12]
     )
     labels = [c.label for c in ShakenVerification.Outcome]
     values = [by_outcome.get(c.value, 0) for c in ShakenVerification.Outcome]
     return {
         "days": days,
         "total": totals["total"] or 0,
-        "verified": totals["verified"] or 0,
-        "failed": (totals["total"] or 0) - (totals["verified"] or 0),
-        "share": round(100 * (totals["verified"] or 0) / totals["total"], 1) if totals["total"] else 0,
+        "verified": totals["n_verified"] or 0,
+        "failed": (totals["total"] or 0) - (totals["n_verified"] or 0),
+        "share": round(100 * (totals["n_verified"] or 0) / totals["total"], 1) if totals["total"] else 0,
         "outcome_chart": {"labels": labels, "data": values},
         "attest_chart": {"labels": ["A", "B", "C"], "data": [attest.get(k, 0) for k in "ABC"]},
         "codes": sorted(codes.items()),
