@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from robotrace.accounts.apiauth import ApiKeyAuth, principal_of
 from robotrace.alerts import queries, services, stix
@@ -102,13 +102,13 @@ def list_subscriptions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/alerts/subscriptions", response={201: SubscriptionOut}, auth=WRITE, summary="Create a subscription")
-def create_subscription(request: HttpRequest, body: SubscriptionIn) -> tuple[int, dict[str, Any]]:
+def create_subscription(request: HttpRequest, body: SubscriptionIn) -> Status:
     p = _writer(request)
     try:
         sub = services.create_subscription(actor=p.user, organisation=p.organisation, data=body.dict())
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    return 201, _sub_out(sub)
+    return Status(201, _sub_out(sub))
 
 
 def _get_sub(request: HttpRequest, subscription_id: int) -> AlertSubscription:
@@ -136,11 +136,11 @@ def put_subscription(request: HttpRequest, subscription_id: int, body: Subscript
 
 
 @router.delete("/alerts/subscriptions/{int:subscription_id}", response={204: None}, auth=WRITE, summary="Delete a subscription (its alerts are kept)")
-def delete_subscription(request: HttpRequest, subscription_id: int) -> tuple[int, None]:
+def delete_subscription(request: HttpRequest, subscription_id: int) -> Status:
     p = _writer(request)
     sub = _get_sub(request, subscription_id)
     services.delete_subscription(actor=p.user, organisation=p.organisation, subscription_id=sub.pk)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/alerts/stix", auth=READ, summary="Your alerts as a STIX 2.1 bundle (TLP:AMBER)")

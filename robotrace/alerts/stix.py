@@ -58,8 +58,11 @@ def schema_url() -> str:
     return settings.SITE_URL + reverse("alerts:stix_schema")
 
 
-def _ts(value: str | datetime | None) -> str | datetime:
-    return value or timezone.now()
+def _ts(value: str | datetime | None) -> datetime:
+    """Evidence keeps ISO strings with offsets; stix2 wants datetimes (it writes them as UTC)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value) if value else timezone.now()
 
 
 def _sid(kind: str, key: str) -> str:
@@ -92,8 +95,8 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
     for alert in alerts:
         ev = alert.evidence or {}
         c = ev.get("campaign") or {}
-        first = ev.get("first_seen")
-        last = ev.get("last_seen") or first
+        first = _ts(ev.get("first_seen") or alert.created_at)
+        last = _ts(ev.get("last_seen") or first)
         campaign_id = _sid("campaign", f"campaign/{alert.campaign_id}")
         if campaign_id not in objects:
             objects[campaign_id] = stix2.v21.Campaign(
@@ -104,8 +107,8 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
                 name=f"{c.get('ref', alert.campaign_id)} {c.get('name', '')}".strip(),
                 description=f"Robocall campaign, category {c.get('category_label', c.get('category', 'unknown'))}. "
                 f"{ev.get('reports_in_jurisdiction', 0)} reports in {alert.agency.name}'s jurisdiction when alerted.",
-                first_seen=first or alert.created_at,
-                last_seen=last or alert.created_at,
+                first_seen=first,
+                last_seen=max(last, first),
                 objective="Unlawful robocalls",
                 external_references=[{"source_name": "robotrace", "external_id": c.get("ref", ""), "url": settings.SITE_URL + reverse("alerts:campaign", args=[alert.campaign_id])}],
                 object_marking_refs=[TLP_AMBER],
@@ -124,8 +127,8 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
                 created=alert.created_at,
                 modified=alert.created_at,
                 created_by_ref=PRODUCER_ID,
-                first_observed=_ts(first),
-                last_observed=_ts(last),
+                first_observed=first,
+                last_observed=max(last, first),
                 number_observed=max(int(item.get("reports", 1)), 1),
                 object_refs=[phone.id],
                 labels=[role.replace(" ", "-")],
@@ -144,7 +147,7 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
                     indicator_types=["malicious-activity"],
                     pattern=f"[{PHONE_TYPE}:value = '{number}']",
                     pattern_type="stix",
-                    valid_from=_ts(first),
+                    valid_from=first,
                     object_marking_refs=[TLP_AMBER],
                 )
                 rel_id = _sid("relationship", f"rel/{ind_id}/{campaign_id}")
