@@ -61,6 +61,7 @@ MIN_SHINGLES = 12  # shorter texts ("hello?") only ever match exactly
 MIN_REVERSE = 60  # an exemplar must be this long to pull in a report that contains it
 NUM_PERM = 128
 LSH_BANDS = (64, 2)  # 64 bands of 2 rows: P(candidate) = 0.93 at Jaccard 0.2 (fragments)
+VERIFY_TOP = 4  # campaigns verified exactly per report, best MinHash estimates first
 BURST_WINDOW = timedelta(minutes=10)
 BURST_MIN_CALLED = 20
 
@@ -95,6 +96,7 @@ class Exemplar:
     campaign_id: int
     text: str
     shingles: frozenset[int]
+    signature: Any = None  # MinHash values (numpy), for the similarity estimate
 
 
 @dataclass
@@ -178,13 +180,18 @@ class Engine:
     def load_exemplar(self, key: str, campaign_id: int, text: str) -> Exemplar | None:
         if key in self.exemplars:
             return None
-        sh = shingles(normalise(text))
+        ex = self._index(key, campaign_id, text, shingles(normalise(text)))
+        return ex
+
+    def _index(self, key: str, campaign_id: int, text: str, sh: frozenset[int]) -> Exemplar:
         ex = Exemplar(key=key, campaign_id=campaign_id, text=text, shingles=sh)
         self.exemplars[key] = ex
         self.campaign_exemplars.setdefault(campaign_id, []).append(key)
         self.vocab.setdefault(campaign_id, set()).update(sh)
         if len(sh) >= MIN_SHINGLES:
-            self.lsh.insert(key, self.minhash(sh))
+            mh = self.minhash(sh)
+            ex.signature = mh.hashvalues
+            self.lsh.insert(key, mh)
         return ex
 
     def merge(self, from_id: int, to_id: int) -> None:
@@ -221,42 +228,51 @@ class Engine:
     def _add_exemplar(self, key: str, campaign_id: int, text: str, sh: frozenset[int]) -> None:
         if key in self.exemplars:
             return
-        ex = Exemplar(key=key, campaign_id=campaign_id, text=text, shingles=sh)
-        self.exemplars[key] = ex
-        self.campaign_exemplars.setdefault(campaign_id, []).append(key)
-        self.vocab.setdefault(campaign_id, set()).update(sh)
-        if len(sh) >= MIN_SHINGLES:
-            self.lsh.insert(key, self.minhash(sh))
-        self.pending.exemplars.append(ex)
+        self.pending.exemplars.append(self._index(key, campaign_id, text, sh))
 
     def best_match(self, sh: frozenset[int]) -> tuple[int | None, float]:
-        """The campaign whose exemplars best contain this text, and the score."""
+        """The campaign whose exemplars best contain this text, and the score.
+
+        LSH gives candidate exemplars; their MinHash signatures estimate the Jaccard
+        similarity, from which (with the set sizes) the containment in either direction
+        follows. Only the best few campaigns by that estimate are verified exactly, so the
+        cost per report stays flat however much boilerplate campaigns share.
+        """
         if len(sh) < MIN_SHINGLES or not self.exemplars:
             return None, 0.0
-        scores: dict[int, float] = {}
-        for key in self.lsh.query(self.minhash(sh)):
+        mh = self.minhash(sh)
+        hv = mh.hashvalues
+        n = len(sh)
+        estimate: dict[int, float] = {}
+        for key in self.lsh.query(mh):
             ex = self.exemplars[key]
             cid = self.resolve(ex.campaign_id)
             assert cid is not None
-            if cid not in scores:
-                scores[cid] = containment(sh, self.vocab[cid])
-            if len(ex.shingles) >= MIN_REVERSE:
-                rev = containment(ex.shingles, sh)
-                if rev > scores[cid]:
-                    scores[cid] = rev
-        if not scores:
+            j = float((ex.signature == hv).mean()) if ex.signature is not None else 0.0
+            m = len(ex.shingles)
+            inter = j * (n + m) / (1.0 + j)  # |A ∩ B| from Jaccard and the two sizes
+            est = max(inter / n, inter / m if m >= MIN_REVERSE else 0.0)
+            if est > estimate.get(cid, -1.0):
+                estimate[cid] = est
+        if not estimate:
             return None, 0.0
-        # Highest score; on a tie the older (lower id) campaign keeps the report.
-        cid, score = max(scores.items(), key=lambda kv: (kv[1], -kv[0]))
-        return (cid, score) if score >= self.threshold else (None, score)
+        ranked = sorted(estimate.items(), key=lambda kv: (-kv[1], kv[0]))[:VERIFY_TOP]
+        best_cid, best = None, 0.0
+        for cid, _ in ranked:
+            score = containment(sh, self.vocab[cid])
+            for key in self.campaign_exemplars.get(cid, ()):
+                ex = self.exemplars[key]
+                if len(ex.shingles) >= MIN_REVERSE:
+                    score = max(score, containment(ex.shingles, sh))
+            # Highest score; on a tie the older (lower id) campaign keeps the report.
+            if score > best or (score == best and best_cid is not None and cid < best_cid):
+                best_cid, best = cid, score
+        return (best_cid, best) if best >= self.threshold else (None, best)
 
     def _assign(self, report: ReportIn, out: list[Assignment]) -> None:
         text = report.transcript or ""
         norm = normalise(text)
         callbacks = clean_numbers(report.callback_numbers)
-        for n in extract_phone_numbers(text):
-            if n not in callbacks:
-                callbacks.append(n)
         caller = normalise_e164(report.calling_number)
         rec = (report.recording_sha256 or "").lower()
         cid: int | None = None
@@ -268,8 +284,13 @@ class Engine:
             key = text_hash(norm)
             cid = self.resolve(self.texts.get(key))
             if cid is not None:
+                # An exact copy: its spoken numbers were tied when the text was first seen.
                 method, score = "exact", 1.0
             else:
+                if "#" in norm:
+                    for n in extract_phone_numbers(text):
+                        if n not in callbacks:
+                            callbacks.append(n)
                 sh = shingles(norm)
                 if rec:
                     cid = self._link("recording", rec)
