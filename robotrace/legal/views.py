@@ -59,9 +59,9 @@ def _approved(request: HttpRequest) -> None:
 
 class RequestForm(forms.Form):
     type = forms.ChoiceField(choices=LegalRequest.Type.choices)
-    issuing_authority = forms.CharField(max_length=200, help_text="Who issued the process (court, office, official)")
-    legal_basis = forms.CharField(max_length=300, help_text="The statute or rule relied on")
-    case_number = forms.CharField(max_length=80)
+    issuing_authority = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"style": "width:100%"}), help_text="Who issued the process (court, office, official)")
+    legal_basis = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"style": "width:100%"}), help_text="The statute or rule relied on")
+    case_number = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"style": "width:100%"}))
     date_signed = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     ndo = forms.BooleanField(required=False, label="A non-disclosure order applies")
@@ -368,7 +368,7 @@ def production_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 class EvidenceForm(forms.Form):
     campaign = forms.IntegerField(required=False, min_value=1)
-    tracebacks = forms.CharField(required=False, help_text="Or a set of tracebacks: TB-000012, TB-000013 …")
+    tracebacks = forms.CharField(required=False, help_text="Comma-separated traceback ids, when the package is not for a whole campaign.")
     produced_to = forms.IntegerField(required=False)
     request = forms.IntegerField(required=False)
 
