@@ -16,4 +16,4 @@ class ShakenConfig(AppConfig):
 
         reports_stored.connect(receivers.on_reports_stored, dispatch_uid="shaken.verify_upload")
         register_home_panel(kinds=("consortium",), template="shaken/panel_consortium.html", context=panels.consortium_panel, order=40)
-        register_seeder(80, "shaken", demo.seed)
+        register_seeder(85, "shaken", demo.seed)

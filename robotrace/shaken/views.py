@@ -28,7 +28,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     f = {k: request.GET.get(k, "").strip()[:80] for k in ("spc", "provider", "outcome", "attest", "q")}
     data = queries.overview(org)
     results = queries.search(org, **f).order_by("-call_started_at")
-    page = Paginator(results, 50).get_page(request.GET.get("page"))
+    page = Paginator(results, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "shaken/overview.html",
