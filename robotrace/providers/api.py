@@ -55,8 +55,10 @@ class ScorecardOut(Schema):
     no_record: int
     no_record_share: float | None
     originating_illegal: int
+    originating_traced: int
     originating_campaign_ids: list[int]
     point_of_entry_illegal: int
+    point_of_entry_traced: int
     point_of_entry_campaign_ids: list[int]
     customers_warned: int
     customers_terminated: int

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from robotrace.env import env_float, env_int
+from robotrace.env import env_choice, env_float, env_int
+
+# Which tracebacks count for "repeatedly originates / is the point of entry for illegal
+# traffic": "traced" counts every traceback (the consortium traces only calls it has already
+# judged illegal: ITG Policies & Procedures), "confirmed" only tracebacks of campaigns
+# confirmed illegal or carrying a legal basis.
+ILLEGAL_SCOPES = ("traced", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Thresholds:
     # Repeatedly fails to provide records: this many "no record" answers, at this share.
     no_records_min: int = 3
     no_records_share: float = 0.5
+    illegal_scope: str = "traced"
 
     @classmethod
     def from_env(cls) -> Thresholds:
@@ -37,6 +44,7 @@ class Thresholds:
             foreign_gateway_min=env_int("ROBOTRACE_NONCOOP_GATEWAY_MIN", 3, minimum=1),
             no_records_min=env_int("ROBOTRACE_NONCOOP_NO_RECORDS_MIN", 3, minimum=1),
             no_records_share=env_float("ROBOTRACE_NONCOOP_NO_RECORDS_SHARE", 0.5),
+            illegal_scope=env_choice("ROBOTRACE_NONCOOP_ILLEGAL_SCOPE", ILLEGAL_SCOPES, "traced"),
         )
 
 

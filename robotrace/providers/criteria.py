@@ -59,14 +59,20 @@ def _hop_stats(cur: Any, since: datetime, now: datetime) -> dict[int, HopStats]:
     return {pid: HopStats(int(a or 0), int(b or 0), int(c or 0), int(d or 0)) for pid, a, b, c, d in cur.fetchall()}
 
 
-def _illegal_roles(cur: Any, column: str, since: datetime) -> dict[int, int]:
+def _illegal(scope: str) -> str:
+    if scope == "confirmed":
+        return f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+    return "1 = 1"
+
+
+def _illegal_roles(cur: Any, column: str, since: datetime, scope: str) -> dict[int, int]:
     t = _tables()
     cur.execute(
         f"""
         SELECT t.{column}, COUNT(*)
         FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
         WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled' AND t.created_at >= %s
-          AND (c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})
+          AND {_illegal(scope)}
         GROUP BY t.{column}
         """,
         [db_time(since)],
@@ -100,7 +106,7 @@ def _hop_evidence(cur: Any, provider_ids: list[int], condition: str, since: date
     return out
 
 
-def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: datetime) -> dict[int, list[int]]:
+def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: datetime, scope: str) -> dict[int, list[int]]:
     if not provider_ids:
         return {}
     t = _tables()
@@ -111,7 +117,7 @@ def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: d
             f"""
             SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
             WHERE t.{column} IN ({_in_clause(chunk)}) AND t.status <> 'cancelled' AND t.created_at >= %s
-              AND (c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})
+              AND {_illegal(scope)}
             ORDER BY t.{column}, t.id
             """,
             [db_time(since)],
@@ -136,8 +142,8 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
     findings: list[Finding] = []
     with connection.cursor() as cur:
         stats = _hop_stats(cur, since, now)
-        originating = _illegal_roles(cur, "originating_provider_id", since)
-        gateway = _illegal_roles(cur, "point_of_entry_provider_id", since)
+        originating = _illegal_roles(cur, "originating_provider_id", since, th.illegal_scope)
+        gateway = _illegal_roles(cur, "point_of_entry_provider_id", since, th.illegal_scope)
 
         non_participation: dict[int, str] = {}
         non_responsive: dict[int, str] = {}
@@ -174,8 +180,9 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
             (gateway, "point_of_entry_provider_id", Rule.FOREIGN_GATEWAY, th.foreign_gateway_min, "US point of entry"),
         ):
             met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
-            ev = _traceback_evidence(cur, column, met, since)
-            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} illegal tracebacks {window}", ev.get(pid, [])) for pid in met)
+            ev = _traceback_evidence(cur, column, met, since, th.illegal_scope)
+            kind = "tracebacks of confirmed illegal campaigns" if th.illegal_scope == "confirmed" else "tracebacks of illegal calls"
+            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {window}", ev.get(pid, [])) for pid in met)
 
         absent = {
             pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)

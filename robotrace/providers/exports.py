@@ -22,7 +22,8 @@ COLUMNS = [
     ("notices", "Notices"), ("answered", "Answered"), ("answered_share", "Answered %"), ("answered_on_time", "On time"),
     ("answered_late", "Late"), ("never_answered", "Never answered"), ("open_notices", "Open"),
     ("median_answer_hours", "Median answer (h)"), ("no_record", "No record"), ("no_record_share", "No-record %"),
-    ("originating_illegal", "Originating (illegal)"), ("point_of_entry_illegal", "US point of entry (illegal)"),
+    ("originating_traced", "Originating (traced)"), ("originating_illegal", "Originating (confirmed illegal)"),
+    ("point_of_entry_traced", "US point of entry (traced)"), ("point_of_entry_illegal", "US point of entry (confirmed illegal)"),
     ("customers_warned", "Customers warned"), ("customers_terminated", "Customers terminated"), ("flags", "Active flags"),
 ]
 
@@ -47,6 +48,7 @@ def report_rows(cards: list[ProviderScorecard], flags: dict[int, list[str]]) -> 
             "answered_late": c.answered_late, "never_answered": c.never_answered, "open_notices": c.open_notices,
             "median_answer_hours": c.median_answer_hours, "no_record": c.no_record, "no_record_share": c.no_record_share,
             "originating_illegal": c.originating_illegal, "point_of_entry_illegal": c.point_of_entry_illegal,
+            "originating_traced": c.originating_traced, "point_of_entry_traced": c.point_of_entry_traced,
             "customers_warned": c.customers_warned, "customers_terminated": c.customers_terminated,
             "flags": "; ".join(flags.get(p.id, [])),
         })
@@ -120,7 +122,7 @@ def report_pdf(rows: list[dict[str, Any]], *, period_key: str, audience: str) ->
             Paragraph(str(r[k] or ""), styles["BodyText"]) if k in ("provider", "flags") else ("" if r[k] is None else str(r[k]))
             for k in keys
         ])
-    widths = [110, 30, 45] + [34] * (len(keys) - 4) + [120]
+    widths = [100, 26, 40] + [28] * (len(keys) - 4) + [100]
     story.append(_table(data, widths))
     doc.build(story)
     return buf.getvalue()

@@ -58,8 +58,8 @@ def scorecard_bundle(org: Organisation, provider: Provider) -> dict[str, Any]:
         "late": [m.answered_late for m in months[-24:]],
         "never": [m.never_answered for m in months[-24:]],
         "median_hours": [m.median_answer_hours for m in months[-24:]],
-        "originating": [m.originating_illegal for m in months[-24:]],
-        "gateway": [m.point_of_entry_illegal for m in months[-24:]],
+        "originating": [m.originating_traced for m in months[-24:]],
+        "gateway": [m.point_of_entry_traced for m in months[-24:]],
     }
     return {"months": months, "quarters": quarters, "overall": overall, "chart": chart}
 

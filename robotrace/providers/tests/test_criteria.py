@@ -14,7 +14,7 @@ from robotrace.providers.tests import factories as f
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 RECENT = NOW - timedelta(days=10)
 TH = Thresholds(window_days=90, non_participation_min_notices=3, non_responsive_min=3, originates_illegal_min=3,
-                foreign_gateway_min=3, no_records_min=3, no_records_share=0.5)
+                foreign_gateway_min=3, no_records_min=3, no_records_share=0.5, illegal_scope="confirmed")
 
 
 def rules(provider: Provider) -> set[str]:
@@ -94,6 +94,17 @@ def test_it_flags_repeat_originators_of_illegal_campaigns_at_the_threshold():
     assert "originates_illegal" not in rules(two)
     assert "originates_illegal" in rules(three)
     assert finding(three, "originates_illegal").evidence_ids == [t.id for t in tbs]
+
+
+@pytest.mark.django_db
+def test_it_counts_every_traceback_as_illegal_traffic_in_the_traced_scope():
+    p = f.provider("Unconfirmed orig")
+    for _ in range(3):
+        f.traceback(at=RECENT, campaign=f.campaign("unsure", status="suspected"), originating_provider=p)
+    assert "originates_illegal" not in rules(p)
+    traced = Thresholds(**{**TH.__dict__, "illegal_scope": "traced"})
+    found = [x for x in criteria.evaluate(thresholds=traced, now=NOW) if x.provider_id == p.id]
+    assert [x.rule for x in found] == ["originates_illegal"] and "tracebacks of illegal calls" in found[0].detail
 
 
 @pytest.mark.django_db

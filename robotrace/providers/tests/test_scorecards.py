@@ -45,7 +45,7 @@ def built(db):
     f.hop(tb6, acme, received_at=NOW - timedelta(hours=2))
     f.hop(f.traceback(at=MAY, campaign=confirmed), gw, received_at=MAY, answer_after=timedelta(hours=6))
     compute_all(now=NOW)
-    return {"acme": acme, "gw": gw, "foreign": foreign, "other": other, "confirmed": confirmed}
+    return {"acme": acme, "gw": gw, "foreign": foreign, "other": other, "confirmed": confirmed, "suspected": suspected}
 
 
 def test_it_counts_notices_and_answers_by_month(built):
@@ -72,7 +72,9 @@ def test_it_counts_illegal_originating_and_point_of_entry_roles_with_their_campa
     overall = card(built["acme"], Period.ALL, "all")
     # tb1 (confirmed campaign) and tb3 (legal basis) count; tb2 (suspected) does not
     assert overall.originating_illegal == 2
-    assert overall.originating_campaign_ids == [built["confirmed"].id]
+    # every traceback naming it counts as traced, and its campaigns are listed
+    assert overall.originating_traced == 3
+    assert overall.originating_campaign_ids == sorted([built["confirmed"].id, built["suspected"].id])
     gw = card(built["gw"], Period.ALL, "all")
     assert gw.point_of_entry_illegal == 1 and gw.point_of_entry_campaign_ids == [built["confirmed"].id]
     assert card(built["foreign"], Period.ALL, "all").originating_illegal == 1

@@ -1,0 +1,266 @@
+"""Scorecards and non-cooperation flags for 2,000 providers over 1,000,000 hops.
+
+Builds a temporary database (SQLite file or PostgreSQL, whichever DATABASE_URL names),
+bulk-inserts providers, campaigns, tracebacks and hops straight into their tables, then
+times `compute_all()` + `criteria.run()` against the floor: bare GROUP BY passes that read
+the same hop and traceback rows once (what any scorecard must at least do).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from argparse import ArgumentParser
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+Progress = Callable[[str], None]
+
+
+def add_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--providers", type=int, default=2000)
+    parser.add_argument("--hops", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-db", action="store_true", help="leave the temporary database in place")
+
+
+def _row_template(model: Any, **overrides: Any) -> tuple[list[str], list[Any]]:
+    """Column names and db-ready default values for `model`, so inserts keep working when
+    the owning app adds a column with a default."""
+    obj = model(**overrides)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    cols = [f.column for f in fields]
+    vals = [f.get_db_prep_save(f.pre_save(obj, add=True) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False) else getattr(obj, f.attname), connection) for f in fields]
+    return cols, vals
+
+
+def _insert(model: Any, cols: list[str], rows: Iterator[list[Any]], *, id_start: int, batch: int = 20_000) -> int:
+    table = model._meta.db_table
+    all_cols = ["id", *cols]
+    n = 0
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            raw = cur.cursor  # psycopg 3: COPY is the fastest bulk path
+            with raw.copy(f"COPY {table} ({', '.join(all_cols)}) FROM STDIN") as copy:
+                for i, row in enumerate(rows):
+                    copy.write_row([id_start + i, *row])
+                    n += 1
+        else:
+            sql = f"INSERT INTO {table} ({', '.join(all_cols)}) VALUES ({', '.join(['%s'] * len(all_cols))})"
+            buf: list[list[Any]] = []
+            for i, row in enumerate(rows):
+                buf.append([id_start + i, *row])
+                if len(buf) >= batch:
+                    cur.executemany(sql, buf)
+                    n += len(buf)
+                    buf = []
+            if buf:
+                cur.executemany(sql, buf)
+                n += len(buf)
+    return n
+
+
+def _reset_sequences(models: list[Any]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cur:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cur.execute(sql)
+
+
+def build(n_providers: int, n_hops: int, seed: int, progress: Progress) -> dict[str, Any]:
+    from robotrace.campaigns.models import Campaign
+    from robotrace.providers.models import Provider
+    from robotrace.tracebacks.models import Hop, Traceback
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    if connection.vendor == "postgresql":
+        def prep(d: datetime) -> Any:
+            return d
+    else:
+        # What Django's SQLite adapter produces for an aware UTC datetime, without its
+        # per-value overhead (a million rows).
+        def prep(d: datetime) -> Any:
+            return d.replace(tzinfo=None).isoformat(" ")
+
+    # Providers: behaviour classes drive answers; the criteria should find the bad ones.
+    kinds = []
+    for _ in range(n_providers):
+        r = rng.random()
+        kinds.append("silent" if r < 0.04 else "poor" if r < 0.12 else "bad_origin" if r < 0.15 else "good")
+    rmd = [rng.choice(["listed"] * 8 + ["not_listed", "removed"]) for _ in range(n_providers)]
+    countries = ["US" if rng.random() > 0.1 else rng.choice(["GB", "IN", "PH", "DO"]) for _ in range(n_providers)]
+    Provider.objects.bulk_create(
+        [
+            Provider(
+                id=i + 1, name=f"Bench Carrier {i + 1:04d}", frn=f"{i + 1:010d}", country=countries[i], rmd_status=rmd[i],
+                contact_email=f"noc{i + 1}@bench.test" if kinds[i] != "silent" else "",
+            )
+            for i in range(n_providers)
+        ],
+        batch_size=2000,
+    )
+    Campaign.objects.bulk_create(
+        [Campaign(id=i + 1, name=f"Bench campaign {i + 1}", status="confirmed" if i % 5 else "suspected") for i in range(300)],
+        batch_size=1000,
+    )
+    foreign = [i + 1 for i in range(n_providers) if countries[i] != "US"]
+    domestic = [i + 1 for i in range(n_providers) if countries[i] == "US"]
+    bad_origin = [i + 1 for i in range(n_providers) if kinds[i] == "bad_origin"]
+    answer_p = {"good": 0.97, "poor": 0.6, "silent": 0.0, "bad_origin": 0.8}
+
+    n_tracebacks = n_hops // 5
+    tb_cols, tb_base = _row_template(Traceback, call_started_at=now, created_at=now, calling_number="+12025550100", called_number="+19195550123")
+    hop_cols, hop_base = _row_template(Hop, sequence=1, received_at=now, clock_starts_at=now, due_at=now)
+    ti = {c: i for i, c in enumerate(tb_cols)}
+    hi = {c: i for i, c in enumerate(hop_cols)}
+    tb_rows: list[list[Any]] = []
+    hop_rows: list[list[Any]] = []
+    for t in range(n_tracebacks):
+        created = now - timedelta(seconds=rng.randrange(0, 720 * 86400))
+        is_foreign = rng.random() < 0.15
+        chain = rng.sample(domestic, 4)
+        origin = rng.choice(foreign) if is_foreign else (rng.choice(bad_origin) if rng.random() < 0.3 else rng.choice(domestic))
+        chain.append(origin)
+        campaign = rng.randrange(1, 301)
+        row = list(tb_base)
+        row[ti["created_at"]] = prep(created)
+        row[ti["call_started_at"]] = prep(created - timedelta(hours=2))
+        row[ti["campaign_id"]] = campaign
+        row[ti["status"]] = "completed"
+        hop_t = created
+        stopped = None
+        for seq, pid in enumerate(chain, 1):
+            received = hop_t + timedelta(minutes=rng.randrange(1, 120))
+            due = received + timedelta(hours=24)
+            h = list(hop_base)
+            h[hi["traceback_id"]] = t + 1
+            h[hi["sequence"]] = seq
+            h[hi["provider_id"]] = pid
+            h[hi["received_at"]] = prep(received)
+            h[hi["clock_starts_at"]] = prep(received)
+            h[hi["due_at"]] = prep(due)
+            if rng.random() < answer_p[kinds[pid - 1]]:
+                answered = received + timedelta(minutes=rng.choice([rng.randrange(5, 600), rng.randrange(5, 3000)]))
+                h[hi["answered_at"]] = prep(answered)
+                h[hi["status"]] = "answered"
+                last = seq == len(chain)
+                h[hi["response"]] = ("originated" if rng.random() < 0.8 else "no_record") if last else ("foreign_upstream" if is_foreign and seq == 4 else "upstream")
+                if h[hi["response"]] == "originated":
+                    h[hi["customer_action"]] = rng.choice(["warned", "terminated", "", ""])
+                hop_t = answered
+                hop_rows.append(h)
+            else:
+                h[hi["status"]] = "non_responsive"
+                hop_rows.append(h)
+                stopped = pid
+                break
+        if stopped:
+            row[ti["outcome"]] = "non_responsive"
+            row[ti["non_responsive_provider_id"]] = stopped
+        else:
+            row[ti["outcome"]] = "foreign_origin" if is_foreign else "origin_and_customer"
+            row[ti["originating_provider_id"]] = origin
+            if is_foreign:
+                row[ti["point_of_entry_provider_id"]] = chain[3]
+        tb_rows.append(row)
+    # Top up with extra terminating-side hops so the table holds exactly n_hops rows.
+    t = 0
+    while len(hop_rows) < n_hops:
+        h = list(hop_rows[t % len(hop_rows)])
+        h[hi["sequence"]] = 10 + len(hop_rows) % 50
+        h[hi["provider_id"]] = rng.choice(domestic)
+        hop_rows.append(h)
+        t += 1
+    del hop_rows[n_hops:]
+    with transaction.atomic():
+        _insert(Traceback, tb_cols, iter(tb_rows), id_start=1)
+        progress(f"inserted {len(tb_rows):,} tracebacks")
+        _insert(Hop, hop_cols, iter(hop_rows), id_start=1)
+        progress(f"inserted {len(hop_rows):,} hops")
+    _reset_sequences([Provider, Campaign, Traceback, Hop])
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    return {"tracebacks": len(tb_rows), "hops": len(hop_rows), "kinds": {k: kinds.count(k) for k in set(kinds)}}
+
+
+def floor_seconds() -> float:
+    """Read the same rows once, grouped as the scorecards group them: one COUNT(*) per
+    (provider, month) over the hops and over the tracebacks, by the fastest plan the
+    database offers (index walk or full scan, whichever wins)."""
+    from robotrace.providers.scorecards import _tables, full_scan, month_expr
+
+    t = _tables()
+    best = float("inf")
+    for hop_from, tb_from in ((f"{t['hop']} h", f"{t['tb']} t"), (full_scan(t["hop"], "h"), full_scan(t["tb"], "t"))):
+        started = time.perf_counter()
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT h.provider_id, {month_expr('h.received_at')}, COUNT(*) FROM {hop_from} GROUP BY 1, 2")
+            cur.fetchall()
+            cur.execute(f"SELECT t.originating_provider_id, {month_expr('t.created_at')}, COUNT(*) FROM {tb_from} GROUP BY 1, 2")
+            cur.fetchall()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from django.conf import settings
+
+    from robotrace.providers import criteria
+    from robotrace.providers.scorecards import compute_all
+
+    db = settings.DATABASES["default"]
+    old_name = db["NAME"]
+    test = db.setdefault("TEST", {})
+    tmpdir = None
+    if connection.vendor == "sqlite":
+        tmpdir = tempfile.mkdtemp(prefix="rt-bench-scorecards-")
+        test["NAME"] = os.path.join(tmpdir, "bench.sqlite3")
+    else:
+        test["NAME"] = f"rt_bench_scorecards_{os.getpid()}"
+    progress(f"creating temporary {connection.vendor} database {test['NAME']}")
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        started = time.perf_counter()
+        shape = build(options["providers"], options["hops"], options["seed"], progress)
+        progress(f"built in {time.perf_counter() - started:.1f}s: {shape}")
+        floor = min(floor_seconds() for _ in range(3))
+        progress(f"floor {floor:.3f}s")
+        t0 = time.perf_counter()
+        cards = compute_all()
+        t1 = time.perf_counter()
+        flags = criteria.run(notify=False)
+        t2 = time.perf_counter()
+        progress(f"scorecards {t1 - t0:.2f}s ({cards.rows:,} rows), flags {t2 - t1:.2f}s ({flags.active} active)")
+        measured = t2 - t0
+        return {
+            "benchmark": "scorecards",
+            "database": connection.vendor,
+            "providers": options["providers"],
+            "hops": shape["hops"],
+            "tracebacks": shape["tracebacks"],
+            "scorecard_rows": cards.rows,
+            "active_flags": flags.active,
+            "flags_per_rule": flags.per_rule,
+            "seconds": round(measured, 3),
+            "scorecards_seconds": round(t1 - t0, 3),
+            "flags_seconds": round(t2 - t1, 3),
+            "floor_seconds": round(floor, 3),
+            "ratio": round(measured / floor, 2) if floor else None,
+            "target_seconds": 30,
+        }
+    finally:
+        if not options.get("keep_db"):
+            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+            if tmpdir:
+                import shutil
+
+                shutil.rmtree(tmpdir, ignore_errors=True)
