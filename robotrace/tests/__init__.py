@@ -1,0 +1,1 @@
+"""Cross-app tests: the browser (end-to-end) suite lives in e2e/."""
