@@ -90,7 +90,7 @@ class Agents:
         transport: Transport,
         *,
         seconds_per_hour: float = 10.0,
-        sloppy_share: float = 0.35,
+        sloppy_share: float = 0.2,
         human_delay: tuple[float, float] = (120.0, 300.0),
         workers: int = 8,
         seed: int = 1,

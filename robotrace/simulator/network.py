@@ -168,6 +168,8 @@ class Network:
         self._by_role = {role: [p for p in self.providers if p.role == role] for role in counts}
         self.calls: list[SimCall] = []
         self._n = 0
+        # Providers the demo logins belong to see more traffic, so their inboxes are never empty.
+        self.favoured: dict[str, int] = {}
 
     def _name(self, names: set[str]) -> str:
         while True:
@@ -192,6 +194,8 @@ class Network:
     def route(self, *, robocall: bool, foreign: bool = False, hops: int | None = None) -> list[int]:
         n = hops or self.rng.randint(self.min_hops, self.max_hops)
         term = self.rng.choice(self.role("terminating"))
+        if "terminating" in self.favoured and self.rng.random() < 0.15:
+            term = self.providers[self.favoured["terminating"]]
         if foreign:
             origin = self.rng.choice(self.role("foreign"))
             gateway = self.rng.choice(self.role("gateway"))
@@ -200,6 +204,9 @@ class Network:
         pool = [p for p in self.role("originating") if p.bad] if robocall else [p for p in self.role("originating") if not p.bad]
         origin = self.rng.choice(pool or self.role("originating"))
         transits = self.rng.sample(self.role("transit"), min(len(self.role("transit")), max(0, n - 2)))
+        fav = self.favoured.get("transit")
+        if fav is not None and transits and self.rng.random() < 0.15 and all(t.index != fav for t in transits):
+            transits[-1] = self.providers[fav]
         return [origin.index, *[t.index for t in transits], term.index]
 
     def place_call(
@@ -295,6 +302,8 @@ def materialise(net: Network, *, hub_url: str = "", with_keys: bool = True, link
     if link_demo:
         terms, transits = net.role("terminating"), net.role("transit")
         demo_links = {terms[0].index: "keystone-voice", transits[0].index: "northgate-networks"}
+        if Organisation.objects.filter(slug__in=demo_links.values()).exists():
+            net.favoured = {"terminating": terms[0].index, "transit": transits[0].index}
     existing_blocks = set(NumberBlock.objects.values_list("prefix", flat=True))
     for p in net.providers:
         with transaction.atomic():

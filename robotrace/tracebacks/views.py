@@ -62,8 +62,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     chain = queries.chain(tb)
     path_nodes = [h for h in chain if not (h.is_direct_signer_request and h.named_by_id is None)]
+    elapsed = ""
+    if tb.completed_at:
+        seconds = (tb.completed_at - tb.created_at).total_seconds()
+        elapsed = f"{seconds:.1f} s" if seconds < 120 else (f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h")
     return render(request, "tracebacks/detail.html", {
-        "tb": tb, "chain": path_nodes, "parallel": [h for h in chain if h not in path_nodes],
+        "tb": tb, "elapsed": elapsed, "chain": path_nodes, "parallel": [h for h in chain if h not in path_nodes],
         "events": queries.timeline(tb), "is_staff": org.is_consortium,
     })
 
