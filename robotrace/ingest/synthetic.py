@@ -25,13 +25,21 @@ AREA_CODES = ["212", "305", "312", "404", "512", "614", "704", "919", "213", "60
 REPORT_TYPES = ["carrier_analytics", "app_report", "honeypot"]
 
 
+def _exchange(rng: random.Random) -> int:
+    """An assignable exchange: not N11, not 555 (fiction/directory), not 958/959 (test)."""
+    while True:
+        nxx = rng.randrange(200, 1000)
+        if nxx % 100 != 11 and nxx not in (555, 958, 959):
+            return nxx
+
+
 def report(i: int, *, rng: random.Random, now: datetime, prefix: str = "syn") -> dict[str, Any]:
     script = rng.randrange(len(SCRIPTS))
     category, text = SCRIPTS[script]
     caller_npa = rng.choice(AREA_CODES)
     # One caller in fifty is an impossible number (spoofing signal).
-    calling = f"{caller_npa}555{rng.randrange(100, 200):04d}" if i % 50 == 0 else f"{caller_npa}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
-    called = f"+1{rng.choice(AREA_CODES)}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
+    calling = f"{caller_npa}555{rng.randrange(100, 200):04d}" if i % 50 == 0 else f"{caller_npa}{_exchange(rng)}{rng.randrange(10000):04d}"
+    called = f"+1{rng.choice(AREA_CODES)}{_exchange(rng)}{rng.randrange(10000):04d}"
     started = now - timedelta(seconds=rng.randrange(1, 86_400 * 3))
     return {
         "source_report_id": f"{prefix}-{i}",

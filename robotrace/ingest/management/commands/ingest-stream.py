@@ -75,7 +75,11 @@ class Command(BaseCommand):
         parser.add_argument("--url", default=conf.NATS_URL)
         parser.add_argument("--stream", default=conf.NATS_STREAM)
         parser.add_argument("--batch", type=int, default=10, help="messages fetched per pull")
-        parser.add_argument("--idle-exit", type=float, default=0, help="exit after this many idle seconds (0: run forever)")
+        parser.add_argument("--ack-wait", type=float, default=30, help="seconds before an unacknowledged message is redelivered")
+        parser.add_argument(
+            "--idle-exit", type=float, default=0,
+            help="exit after this many idle seconds with nothing pending or awaiting redelivery (0: run forever)",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         asyncio.run(self.consume(options))
@@ -92,7 +96,7 @@ class Command(BaseCommand):
         js = nc.jetstream()
         await ensure_stream(js, o["stream"], prefix)
         sub = await js.pull_subscribe(subject, durable=durable, stream=o["stream"],
-                                      config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_deliver=-1, ack_wait=300))  # fmt: skip
+                                      config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_deliver=-1, ack_wait=o["ack_wait"]))  # fmt: skip
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -106,12 +110,26 @@ class Command(BaseCommand):
                 except NatsTimeout:
                     idle += 1
                     if o["idle_exit"] and idle >= o["idle_exit"]:
-                        break
+                        # Messages a killed predecessor fetched but never acknowledged come
+                        # back after ack_wait: not idle until none are outstanding.
+                        info = await sub.consumer_info()
+                        if not info.num_ack_pending and not info.num_pending:
+                            break
+                        idle = 0.0
                     continue
                 idle = 0.0
                 for msg in msgs:
                     meta = msg.metadata
-                    outcome = await asyncio.to_thread(store_message, msg.data, dict(msg.headers or {}), msg.subject, meta.stream, meta.sequence.stream)
+                    work = asyncio.create_task(asyncio.to_thread(
+                        store_message, msg.data, dict(msg.headers or {}), msg.subject, meta.stream, meta.sequence.stream
+                    ))  # fmt: skip
+                    # A big message may take longer than ack_wait: keep telling the server
+                    # we are on it, so it is not redelivered to someone else meanwhile.
+                    while not work.done():
+                        await asyncio.wait({work}, timeout=max(o["ack_wait"] / 3, 0.5))
+                        if not work.done():
+                            await msg.in_progress()
+                    outcome = work.result()
                     if outcome.startswith("poison"):
                         logger.error("message %s: %s", meta.sequence.stream, outcome)
                         await msg.term()
