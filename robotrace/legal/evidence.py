@@ -19,7 +19,7 @@ from typing import Any
 
 from robotrace.legal import records
 from robotrace.legal.certification import TRACEBACK_METHOD, certification_story, certification_text
-from robotrace.legal.packaging import build_zip, csv_bytes, esc, fmt_dt, pdf_styles, render_pdf, sha256, table, volume_chart
+from robotrace.legal.packaging import build_zip, cell, csv_bytes, esc, fmt_dt, pdf_styles, render_pdf, sha256, table, volume_chart
 
 Progress = Callable[[int, str], None]
 
@@ -30,6 +30,12 @@ class BuiltPackage:
     sha256: str
     manifest: dict[str, Any]
     traceback_ids: list[int]
+
+
+def _short(value: Any) -> str:
+    """2026-01-05 14:03:09 for the PDF (the CSV keeps full ISO 8601 with Z)."""
+    text = cell(value)
+    return text.replace("T", " ").rstrip("Z")
 
 
 def _noop(pct: int, step: str) -> None:
@@ -135,7 +141,7 @@ def _exhibit_pdf(
         head = Paragraph(esc(f"{ref} · call {row[2]} · caller ID {row[3]} · called {row[4]} · {row[6]}"), st["body"])
         hop_rows = [["#", "Provider", "Role", "Requested", "Answered", "Hours", "Response", "Upstream named", "Attest."]]
         for h in hops_by_ref.get(ref, []):
-            hop_rows.append([h[1], h[2], h[5], h[7], h[9], h[10], h[12], h[13], h[14]])
+            hop_rows.append([h[1], h[2], h[5], _short(h[7]), _short(h[9]), h[10], h[12], h[13], h[14]])
         story.append(KeepTogether([head, table(hop_rows, widths=[18, 90, 62, 72, 72, 32, 58, 80, 30]), Spacer(1, 5)]))
     if not tb_by_ref:
         story.append(Paragraph("No tracebacks in this package.", st["body"]))

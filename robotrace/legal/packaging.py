@@ -10,6 +10,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 # 1980-01-01 is the earliest time a zip entry can carry.
@@ -103,6 +104,7 @@ def verify_zip(data: bytes) -> list[str]:
 # --- PDF ---------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def pdf_styles() -> dict[str, Any]:
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
@@ -123,21 +125,34 @@ def esc(text: Any) -> str:
 
 
 def table(rows: list[list[Any]], *, widths: list[float] | None = None, font_size: float = 7) -> Any:
+    """A grid table. Cells that fit their column stay plain strings; only longer ones become
+    wrapping Paragraphs, which are far slower to lay out (large exhibits have 10,000s of cells)."""
     from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, Table, TableStyle
 
-    st = pdf_styles()["small"]
-    st.fontSize = font_size
-    data = [[Paragraph(esc(c), st) for c in row] for row in rows]
+    st = ParagraphStyle("cell", parent=pdf_styles()["small"], fontSize=font_size, leading=font_size + 1.5)
+    char_w = font_size * 0.55  # generous average Helvetica advance
+
+    def fit(text: str, col: int) -> Any:
+        limit = ((widths[col] - 6) / char_w) if widths and col < len(widths) else 22
+        if len(text) <= limit and "\n" not in text:
+            return text
+        return Paragraph(esc(text), st)
+
+    data = [[fit(cell(c), i) for i, c in enumerate(row)] for row in rows]
     t = Table(data, colWidths=widths, repeatRows=1)
     t.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), "Helvetica", font_size, font_size + 1.5),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6eef8")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c7ced8")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 3),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ]
         )
     )
