@@ -43,6 +43,7 @@ RULES: list[Rule] = [
     _r(C.GOVERNMENT_IMPERSONATION, r"leave your work aside|take necessary action|discuss about your case", 2),
     _r(C.UTILITY_DISCONNECT, r"disconnect|disconnection|interruption of service|power (will be|is going to be) (shut|cut)|shut ?off|\bbilling department\b", 2),
     _r(C.UTILITY_DISCONNECT, r"\b(electric|power|gas and electric|light) (company|bill)|\butility\b", 1),
+    _r(C.UTILITY_DISCONNECT, r"service will be (interrupted|suspended|cut)|\bmeter\b|power (and|&) light|gas and electric", 2),
     _r(C.AUTO_WARRANTY, r"warranty|\bvehicle\b|\bcar'?s\b|dealer service|\bauto(motive)? (service|protection)", 3),
     _r(C.CREDIT_CARD_INTEREST, r"interest rate|credit card|card services|\brate reduction\b|\b0 ?% (interest|apr)\b|\bzero percent\b|\bvisa\b|\bmastercard\b|\bdiscover\b", 2),
     _r(C.STUDENT_LOAN_DEBT, r"student loan|loan forgiveness|\bdebt (relief|release|elimination|consolidation)\b|\bhardship program|\bloan (discharge|balance)|\bcovid.{0,10}relief payment", 3),

@@ -66,10 +66,10 @@ class SimCampaign:
 
 
 def _exchange(rng: random.Random) -> int:
-    # A valid NANP exchange: not N11 (service codes) and not 555 (reserved for fiction).
+    # A valid NANP exchange: not N11 (service codes), 555 (fiction) or 958/959 (carrier testing).
     while True:
         x = rng.randint(200, 999)
-        if x != 555 and x % 100 != 11:
+        if x not in (555, 958, 959) and x % 100 != 11:
             return x
 
 
