@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from robotrace.ingest import partitions, tasks
+from robotrace.ingest.models import CallReport
+from robotrace.ingest.tests.conftest import good, nd, post
+
+pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitioning is PostgreSQL-only")
+
+
+@pg_only
+def test_it_partitions_reports_by_month_on_postgresql(world: Any, reporter_key: str) -> None:
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    post(reporter_key, nd(good(1, call_started_at=yesterday.isoformat()), good(2, call_started_at="2019-03-04T10:00:00Z")))
+    with connection.cursor() as cur:
+        cur.execute("SELECT tableoid::regclass::text, source_report_id FROM ingest_callreport ORDER BY source_report_id")
+        rows = cur.fetchall()
+    assert rows == [(partitions.partition_name(yesterday.date()), "r-1"), ("ingest_callreport_default", "r-2")]
+
+
+@pg_only
+def test_it_moves_rows_out_of_the_default_partition_when_their_month_is_created(world: Any, reporter_key: str) -> None:
+    post(reporter_key, nd(good(2, call_started_at="2019-03-04T10:00:00Z")))
+    assert partitions.ensure_month(date(2019, 3, 1)) is True
+    assert partitions.ensure_month(date(2019, 3, 1)) is False
+    with connection.cursor() as cur:
+        cur.execute("SELECT tableoid::regclass::text FROM ingest_callreport")
+        assert cur.fetchall() == [("ingest_callreport_201903",)]
+    assert CallReport.objects.for_org(world.reporter_a).get().source_report_id == "r-2"
+
+
+@pg_only
+def test_it_keeps_next_months_partitions_ready(world: Any) -> None:
+    tasks.prepare_partitions.call_local()
+    ahead = partitions.partition_name(partitions.add_months(date.today(), 3))
+    assert ahead in partitions.existing()
+
+
+def test_it_enforces_report_uniqueness_on_both_databases(world: Any, reporter_key: str) -> None:
+    post(reporter_key, nd(good(1)))
+    again = post(reporter_key, nd(good(1, call_started_at="2026-10-01T10:00:00Z")))  # another month, same key
+    assert again.json()["duplicates"] == 1
+    assert CallReport.objects.for_org(world.reporter_a).count() == 1
