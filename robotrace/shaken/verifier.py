@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from robotrace.shaken.quirks import verify_issued_by
 from robotrace.shaken.x5u import CertificateSource, FetchResult, check_x5u_url
 
 UTC = dt.UTC
@@ -491,9 +492,7 @@ def build_chain(
         for cand in [*anchors, *intermediates]:
             if cand.subject != current.issuer or cand is current:
                 continue
-            try:
-                current.verify_directly_issued_by(cand)
-            except (ValueError, TypeError, InvalidSignature, Exception):  # noqa: BLE001 - any failure = not the issuer
+            if not verify_issued_by(current, cand):
                 continue
             issuer = cand
             break

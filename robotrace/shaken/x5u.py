@@ -90,10 +90,12 @@ def parse_chain(data: bytes) -> list[x509.Certificate]:
         raise ValueError("empty body")
     if len(data) > MAX_BODY_BYTES:
         raise ValueError(f"body larger than {MAX_BODY_BYTES} bytes")
+    from robotrace.shaken.quirks import load_der_tolerant, load_pem_tolerant
+
     if b"-----BEGIN" in data:
-        certs = x509.load_pem_x509_certificates(data)
+        certs, _ = load_pem_tolerant(data)
     else:
-        certs = [x509.load_der_x509_certificate(data)]
+        certs = [load_der_tolerant(data)[0]]
     if not certs:
         raise ValueError("no certificate in body")
     return certs
