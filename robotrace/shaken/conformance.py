@@ -107,7 +107,8 @@ class IdentityReport:
     per_source: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
 
 
-def run_identity(folder: Path) -> IdentityReport:
+def run_identity(folder: Path, *, man_rules: bool = False) -> IdentityReport:
+    """man_rules: also refuse unknown Identity parameters (French MAN plan, case os-20)."""
     ident = folder / "identity"
     report = IdentityReport()
     with (ident / "cases.csv").open(newline="") as fh:
@@ -115,7 +116,9 @@ def run_identity(folder: Path) -> IdentityReport:
     for row in cases:
         anchors = _load_certs(ident / row["trust_anchor_file"]) if row["trust_anchor_file"] else []
         profile = "off" if row["cert_profile"] == "off" else "strict"
-        verifier = Verifier(trust_anchors=anchors, source=FixedSource(ident, row["x5u_cert_file"]), cert_profile=profile)
+        verifier = Verifier(
+            trust_anchors=anchors, source=FixedSource(ident, row["x5u_cert_file"]), cert_profile=profile, reject_unknown_params=man_rules
+        )
         ctx = CallContext(
             call_time=dt.datetime.fromisoformat(row["call_time_utc"].replace("Z", "+00:00")),
             orig_tn=row["orig_tn"] or None,

@@ -590,6 +590,7 @@ class Verifier:
         cert_profile: str = "strict",
         crls: Iterable[x509.CertificateRevocationList] = (),
         require_date_fresh: bool = True,
+        reject_unknown_params: bool = False,
     ) -> None:
         self.trust_anchors = list(trust_anchors)
         self.source = source
@@ -597,7 +598,10 @@ class Verifier:
         self.cert_profile = cert_profile
         self.crls = list(crls)
         self.require_date_fresh = require_date_fresh
+        # RFC 8224 ignores unknown Identity parameters; the French MAN plan refuses them.
+        self.reject_unknown_params = reject_unknown_params
         self._chains: dict[str, _CachedChain | FetchResult] = {}
+        self._by_fp: dict[str, _CachedChain] = {}
         self._lock = threading.Lock()
 
     # The certificate cache is keyed by URL *and* fingerprint: the URL entry points at the
@@ -618,9 +622,15 @@ class Verifier:
         return result
 
     def _prepare(self, certs: list[x509.Certificate]) -> _CachedChain:
+        # Second cache level, by the fingerprints of what was served: URLs rotate and
+        # several URLs serve the same chain; its profile and path checks are done once.
+        key = "|".join(fingerprint(c) for c in certs)
+        known = self._by_fp.get(key)
+        if known is not None:
+            return known
         leaf = certs[0]
         fatal, warn = leaf_profile_faults(leaf)
-        return _CachedChain(
+        prepared = _CachedChain(
             certs=certs,
             leaf_key=leaf.public_key(),
             fp=fingerprint(leaf),
@@ -631,6 +641,11 @@ class Verifier:
             profile_fatal=fatal,
             profile_warn=warn,
         )
+        with self._lock:
+            if len(self._by_fp) > 10_000:
+                self._by_fp.clear()
+            self._by_fp[key] = prepared
+        return prepared
 
     def verify(self, identity: str | Iterable[str] | None, ctx: CallContext) -> Verdict:
         try:
@@ -679,7 +694,9 @@ class Verifier:
         elif params["ppt"] != "shaken":
             v.fail("header.ppt", 438, f"Identity ppt {params['ppt'][:20]!r} is not shaken")
         unknown = sorted(set(params) - {"info", "alg", "ppt"})
-        if unknown:
+        if unknown and self.reject_unknown_params:
+            v.fail("header.ppt", 438, f"unknown Identity parameters: {unknown[:5]}")
+        elif unknown:
             # RFC 8224 ignores unknown parameters; the French MAN plan refuses them.
             v.warn("header", f"unknown Identity parameters ignored: {unknown[:5]}")
         if chosen.duplicates:

@@ -202,3 +202,11 @@ def test_it_decodes_tnauthlist_entries():
     assert parse_tn_auth_list(bytes.fromhex("3008a00616043137374b")) == [("spc", "177K")]
     with pytest.raises(ValueError):
         parse_tn_auth_list(b"\x30\x05\xa0")
+
+
+def test_it_ignores_unknown_parameters_unless_told_to_follow_the_french_plan(pki):
+    header = pki.header() + ";toto=titi"
+    v = pki.verifier().verify(header, ctx())
+    assert v.verified and v.layers["header"].status == "warning"
+    strict = pki.verifier(reject_unknown_params=True).verify(header, ctx())
+    assert (strict.sip_code, strict.failed_layer) == (438, "header")

@@ -102,3 +102,17 @@ def test_the_verifier_caches_by_url(pki):
     for _ in range(3):
         assert verifier.verify(pki.header(), ctx()).verified
     assert len(calls) == 1
+
+
+def test_the_verifier_checks_a_chain_once_whatever_url_serves_it(pki):
+    from robotrace.shaken.tests.pki import URL, ctx
+
+    body = pki.store.fetch(URL).body
+    store = LocalCertStore()
+    store.add(URL, body)
+    store.add("https://mirror.test.example/TST9.pem", body)
+    verifier = pki.verifier().__class__(trust_anchors=[pki.root], source=store)
+    assert verifier.verify(pki.header(), ctx()).verified
+    mirror = "https://mirror.test.example/TST9.pem"
+    assert verifier.verify(pki.header(hdr={"x5u": mirror}, url=mirror), ctx()).verified
+    assert verifier._chains[URL] is verifier._chains[mirror]

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         c = sub.add_parser("conformance", help="run every vector of a folder laid out like ../shared/data/shaken/")
         c.add_argument("folder")
         c.add_argument("--json", action="store_true", help="print the scores as JSON instead of the table")
+        c.add_argument("--man-rules", action="store_true", help="also refuse unknown Identity parameters (French MAN test plan)")
 
         i = sub.add_parser("import-ocn", help="import an OCN,Org Name,CN,Cert table into the SPC directory")
         i.add_argument("file")
@@ -81,7 +82,7 @@ class Command(BaseCommand):
         folder = Path(options["folder"])
         if not folder.is_dir():
             raise CommandError(f"{folder}: not a folder")
-        ident = run_identity(folder) if (folder / "identity" / "cases.csv").exists() else None
+        ident = run_identity(folder, man_rules=options["man_rules"]) if (folder / "identity" / "cases.csv").exists() else None
         certs = run_certs(folder) if (folder / "certs" / "expected.csv").exists() else None
         if ident is None and certs is None:
             raise CommandError(f"{folder}: neither identity/cases.csv nor certs/expected.csv found")
