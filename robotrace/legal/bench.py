@@ -77,7 +77,7 @@ def _floor(campaign_id: int) -> None:
     from robotrace.legal.packaging import build_zip, csv_bytes
 
     rs = records.select_for_package(campaign_id=campaign_id, traceback_ids=[])
-    t = records.build_tables(rs, mask_called=True)
+    t = records.build_tables(rs, mask_called=True, include_reports=False)
     days, states, _ = records.volume(rs)
     notices = records.notice_history(set(t.provider_roles), through=None)
     build_zip({

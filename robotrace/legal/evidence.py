@@ -50,7 +50,7 @@ def build(*, campaign_id: int | None, traceback_ids: list[int], progress: Progre
     rs = records.select_for_package(campaign_id=campaign_id, traceback_ids=traceback_ids)
     progress(20, "Building traceback tables")
     # Consumers' numbers are masked in what is filed with a court.
-    t = records.build_tables(rs, mask_called=True)
+    t = records.build_tables(rs, mask_called=True, include_reports=False)
     progress(45, "Volume analytics")
     days, states, analytics = records.volume(rs)
     progress(55, "Notice history")
@@ -107,7 +107,7 @@ def _exhibit_pdf(
     st = pdf_styles()
     story: list[Any] = [
         Paragraph("Declaration exhibit", st["title"]),
-        Paragraph(esc(subject), st["h2"]),
+        Paragraph(esc(subject), st["h2"]) if len(campaigns) != 1 else Spacer(1, 2),
         Paragraph(esc(f"Records of {custodian}. {TRACEBACK_METHOD}"), st["body"]),
         Spacer(1, 6),
     ]

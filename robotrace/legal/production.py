@@ -54,12 +54,12 @@ def assemble(req: LegalRequest, targets: list[LegalTarget], *, prepared_by: str)
     # The certification lists the data files' hashes; the summary PDF repeats it.
     cert = certification_text(custodian_org=custodian, subject=subject, files={n: sha256(b) for n, b in files.items()}, prepared_by=prepared_by)
     files["CERTIFICATION.txt"] = cert.encode()
-    files["summary.pdf"] = _summary_pdf(req, t, counts, cert, truncated=rs.truncated_reports)
+    files["summary.pdf"] = _summary_pdf(req, t, counts, cert, truncated=t.truncated_reports)
     data, hashes = build_zip(files, folder=f"{req.ref}-production")
     return Built(
         data=data,
         sha256=sha256(data),
-        manifest={"files": hashes, "counts": counts, "truncated_call_reports": rs.truncated_reports},
+        manifest={"files": hashes, "counts": counts, "truncated_call_reports": t.truncated_reports},
         traceback_ids=sorted(rs.traceback_ids),
         campaign_ids=sorted(rs.campaign_ids),
     )

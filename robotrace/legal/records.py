@@ -47,30 +47,31 @@ def _in_range(q: Q, field_name: str, start: date | None, end: date | None) -> Q:
 
 @dataclass
 class RecordSet:
-    """Everything selected for one bundle, as ids; tables are built from it."""
+    """Everything selected for one bundle; tables are built from it. Call reports are kept
+    as filters (a campaign can have millions), resolved once when the tables are built."""
 
     traceback_ids: set[int] = field(default_factory=set)
     campaign_ids: set[int] = field(default_factory=set)
     provider_ids: set[int] = field(default_factory=set)
-    report_ids: set[int] = field(default_factory=set)
-    truncated_reports: bool = False
+    report_filters: list[Q] = field(default_factory=list)
 
-    def add_reports(self, qs: Any) -> None:
-        room = conf.MAX_REPORT_ROWS - len(self.report_ids)
-        if room <= 0:
-            self.truncated_reports = True
-            return
-        ids = list(qs.order_by("call_started_at", "id").values_list("id", flat=True)[: room + 1])
-        if len(ids) > room:
-            self.truncated_reports = True
-            ids = ids[:room]
-        self.report_ids.update(ids)
+    def add_reports(self, q: Q) -> None:
+        self.report_filters.append(q)
+
+    def reports(self) -> Any:
+        CallReport = _models()["CallReport"]
+        if not self.report_filters:
+            return CallReport.objects.unscoped(reason=REASON).none()
+        combined = self.report_filters[0]
+        for q in self.report_filters[1:]:
+            combined |= q
+        return CallReport.objects.unscoped(reason=REASON).filter(combined)
 
 
 def select_for_targets(targets: list[Any], *, default_from: date | None, default_to: date | None) -> RecordSet:
     """Resolve `LegalTarget`s marked produce into the rows to produce."""
     m = _models()
-    Traceback, CallReport, Hop = m["Traceback"], m["CallReport"], m["Hop"]
+    Traceback, Hop = m["Traceback"], m["Hop"]
     out = RecordSet()
     for t in targets:
         start, end = t.date_from or default_from, t.date_to or default_to
@@ -78,13 +79,12 @@ def select_for_targets(targets: list[Any], *, default_from: date | None, default
             num = t.phone_e164
             q = _in_range(Q(calling_number=num) | Q(called_number=num), "call_started_at", start, end)
             out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
-            rq = _in_range(Q(calling_number_e164=num) | Q(called_number=num), "call_started_at", start, end)
-            out.add_reports(CallReport.objects.unscoped(reason=REASON).filter(rq))
+            out.add_reports(_in_range(Q(calling_number_e164=num) | Q(called_number=num), "call_started_at", start, end))
         elif t.kind == "campaign" and t.campaign_id:
             out.campaign_ids.add(t.campaign_id)
             q = _in_range(Q(campaign_id=t.campaign_id), "call_started_at", start, end)
             out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
-            out.add_reports(CallReport.objects.unscoped(reason=REASON).filter(q))
+            out.add_reports(q)
         elif t.kind == "traceback" and t.traceback_id:
             out.traceback_ids.update(
                 Traceback.objects.unscoped(reason=REASON).filter(pk=t.traceback_id).values_list("id", flat=True)
@@ -103,7 +103,7 @@ def select_for_package(*, campaign_id: int | None, traceback_ids: list[int]) -> 
     if campaign_id:
         out.campaign_ids.add(campaign_id)
         out.traceback_ids.update(tbs.filter(campaign_id=campaign_id).values_list("id", flat=True))
-        out.add_reports(m["CallReport"].objects.unscoped(reason=REASON).filter(campaign_id=campaign_id))
+        out.add_reports(Q(campaign_id=campaign_id))
     if traceback_ids:
         found = list(tbs.filter(pk__in=traceback_ids).values_list("id", "campaign_id"))
         out.traceback_ids.update(i for i, _ in found)
@@ -144,6 +144,7 @@ class Tables:
     reports: list[list[Any]]
     provider_roles: dict[int, set[str]]
     chains: dict[int, list[Any]]  # traceback id -> hops in order
+    truncated_reports: bool = False
 
 
 TRACEBACK_HEADER = ["traceback", "campaign", "call_started_utc", "caller_id", "called_number", "status", "outcome", "originating_provider", "originating_customer", "opened_utc", "completed_utc", "shaken_attestation"]
@@ -161,7 +162,7 @@ def mask_number(num: str) -> str:
     return "•" * (len(num) - 4) + num[-4:]
 
 
-def build_tables(rs: RecordSet, *, mask_called: bool = False) -> Tables:
+def build_tables(rs: RecordSet, *, mask_called: bool = False, include_reports: bool = True) -> Tables:
     m = _models()
     tb_qs = (
         m["Traceback"].objects.unscoped(reason=REASON)
@@ -217,19 +218,19 @@ def build_tables(rs: RecordSet, *, mask_called: bool = False) -> Tables:
          c.report_count, c.caller_id_count, c.state_count, c.representative_transcript]
         for c in campaigns
     ]
-    reports = (
-        m["CallReport"].objects.unscoped(reason=REASON)
-        .filter(pk__in=sorted(rs.report_ids))
-        .order_by("call_started_at", "id")
-    )
-    report_rows = [
-        [r.id, r.report_type, r.call_started_at, r.received_at, r.calling_number, r.calling_number_e164,
-         mask_number(r.called_number) if mask_called else r.called_number, r.called_state, r.duration_seconds,
-         r.caller_name, r.shaken_attest, f"C-{r.campaign_id}" if r.campaign_id else "", (r.transcript or "")[:500]]
-        for r in reports.iterator()
-    ]
+    report_rows: list[list[Any]] = []
+    truncated = False
+    if include_reports:
+        reports = list(rs.reports().order_by("call_started_at", "id")[: conf.MAX_REPORT_ROWS + 1])
+        truncated = len(reports) > conf.MAX_REPORT_ROWS
+        report_rows = [
+            [r.id, r.report_type, r.call_started_at, r.received_at, r.calling_number, r.calling_number_e164,
+             mask_number(r.called_number) if mask_called else r.called_number, r.called_state, r.duration_seconds,
+             r.caller_name, r.shaken_attest, f"C-{r.campaign_id}" if r.campaign_id else "", (r.transcript or "")[:500]]
+            for r in reports[: conf.MAX_REPORT_ROWS]
+        ]
     customer_rows.sort(key=lambda r: (r[0], r[1]))
-    return Tables(tb_rows, hop_rows, provider_rows, customer_rows, campaign_rows, report_rows, roles, dict(chains))
+    return Tables(tb_rows, hop_rows, provider_rows, customer_rows, campaign_rows, report_rows, roles, dict(chains), truncated)
 
 
 NOTICE_HEADER = ["provider", "traceback", "campaign", "call_started_utc", "notice_received_utc", "reminded_utc", "escalated_utc", "answered_utc", "status", "response"]
@@ -256,10 +257,8 @@ def notice_history(provider_ids: set[int], *, through: datetime | None) -> list[
 
 def volume(rs: RecordSet) -> tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, Any]]:
     """Daily volume, called states and short-call analytics over the selected call reports."""
-    m = _models()
     rows = list(
-        m["CallReport"].objects.unscoped(reason=REASON)
-        .filter(pk__in=sorted(rs.report_ids))
+        rs.reports()
         .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164")
     )
     days: Counter[str] = Counter()

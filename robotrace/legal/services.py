@@ -319,6 +319,23 @@ def file_request(
     clean = _validate(data)
     dates, targets = clean["dates"], clean["targets"]
     key = normalise_case_number(data.case_number)
+    stored: list[str] = []
+    try:
+        req = _file_request(actor=actor, organisation=organisation, data=data, dates=dates, targets=targets, key=key, document=document, api_key=api_key, http_request=http_request, stored=stored)
+    except Exception:
+        # Nothing half-written: a stored PDF goes when its rows do not commit.
+        from robotrace.legal.uploads import full_path
+
+        for path in stored:
+            full_path(path).unlink(missing_ok=True)
+        raise
+    return req
+
+
+def _file_request(
+    *, actor: User | None, organisation: Organisation, data: NewRequest, dates: dict[str, Any], targets: list[LegalTarget],
+    key: str, document: CheckedPdf | None, api_key: ApiKey | None, http_request: Any, stored: list[str],
+) -> LegalRequest:
     with transaction.atomic():
         req = LegalRequest.objects.create(
             agency=organisation,
@@ -359,7 +376,8 @@ def file_request(
             request=http_request,
         )
         if document is not None:
-            attach_document(actor=actor, organisation=organisation, request=req, checked=document, api_key=api_key)
+            doc = attach_document(actor=actor, organisation=organisation, request=req, checked=document, api_key=api_key)
+            stored.append(doc.stored_name)
         if req.type == LegalRequest.Type.PRESERVATION:
             _create_holds(actor=actor, req=req, targets=targets)
         _notify(
