@@ -19,4 +19,6 @@ class AlertsConfig(AppConfig):
         entitlements.register(alerted_campaign_ids)
         register_home_panel(kinds=("agency",), template="alerts/_home_panel.html", context=views.home_panel, order=10)
         register_home_panel(kinds=("consortium",), template="alerts/_home_panel_consortium.html", context=views.home_panel_consortium, order=60)
-        register_seeder(70, "alerts", demo.seed)
+        # Before the campaigns seeder (40), so its campaign events find the subscriptions.
+        register_seeder(35, "alerts", demo.seed)
+        register_seeder(95, "alerts-evaluate", demo.evaluate)

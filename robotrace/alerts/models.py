@@ -50,6 +50,21 @@ class AlertSubscription(OrgScoped):
         return " · ".join(parts) or "(none)"
 
 
+    @property
+    def category_labels(self) -> list[str]:
+        from robotrace.campaigns.models import Category
+
+        labels = dict(Category.choices)
+        return [str(labels.get(c, c)) for c in self.categories]
+
+    @property
+    def event_kind_labels(self) -> list[str]:
+        from robotrace.campaigns.models import CampaignEvent
+
+        labels = dict(CampaignEvent.Kind.choices)
+        return [str(labels.get(k, k)) for k in self.event_kinds]
+
+
 class WebhookEndpoint(OrgScoped):
     """An agency system that receives alerts, signed per Standard Webhooks.
 

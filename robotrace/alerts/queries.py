@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +149,20 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _fill_days(counted: dict[date, int], *, max_days: int = 120) -> list[dict[str, Any]]:
+    """Every day from the first to the last (the last `max_days`), zeros included, so the
+    chart's time axis is honest about quiet days."""
+    if not counted:
+        return []
+    last = max(counted)
+    day = max(min(counted), last - timedelta(days=max_days - 1))
+    out = []
+    while day <= last:
+        out.append({"day": day.isoformat(), "n": counted.get(day, 0)})
+        day += timedelta(days=1)
+    return out
+
+
 def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
     """What the agency is entitled to see of `campaign` inside `j`, as plain JSON."""
     from robotrace.tracebacks.models import Traceback
@@ -158,11 +173,12 @@ def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
         r["called_state"] or "??": r["n"]
         for r in reports.values("called_state").annotate(n=Count("id")).order_by("-n", "called_state")
     }
-    daily = [
-        {"day": r["day"].isoformat(), "n": r["n"]}
+    counted = {
+        r["day"]: r["n"]
         for r in reports.annotate(day=TruncDate("call_started_at")).values("day").annotate(n=Count("id")).order_by("day")
         if r["day"] is not None
-    ]
+    }
+    daily = _fill_days(counted)
     caller_ids = [
         {"number": r["calling_number_e164"], "reports": r["n"]}
         for r in reports.exclude(calling_number_e164="")

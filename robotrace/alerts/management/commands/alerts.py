@@ -1,0 +1,68 @@
+"""`robotrace alerts catch-up|recheck|sweep|export-stix|status`: operate the alerts engine by
+hand (the same work the periodic tasks do)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Alerts: evaluate missed campaign events, retry deliveries, export STIX, show status."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("catch-up", help="evaluate campaign events not yet handled by alerts")
+        p = sub.add_parser("recheck", help="re-evaluate recent events (campaigns that grew)")
+        p.add_argument("--days", type=int, default=None)
+        sub.add_parser("sweep", help="attempt every due delivery now")
+        p = sub.add_parser("export-stix", help="write an agency's alerts as a STIX 2.1 bundle")
+        p.add_argument("agency", help="organisation slug")
+        p.add_argument("--out", default="-", help="file path, or - for stdout")
+        sub.add_parser("status", help="counts of alerts and deliveries")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from robotrace.alerts import services
+
+        action = opts["action"]
+        if action == "catch-up":
+            self.stdout.write(f"{services.catch_up(limit=100_000)} alert(s) created")
+        elif action == "recheck":
+            self.stdout.write(f"{services.recheck_recent(days=opts['days'])} alert(s) created")
+        elif action == "sweep":
+            self.stdout.write(f"{services.sweep_deliveries()} delivery attempt(s) made")
+        elif action == "export-stix":
+            self._export(opts["agency"], opts["out"])
+        else:
+            self._status()
+
+    def _export(self, slug: str, out: str) -> None:
+        from robotrace.accounts.models import Organisation
+        from robotrace.alerts import queries, stix
+        from robotrace.audit import services as audit
+
+        org = Organisation.objects.filter(slug=slug).first()
+        if org is None or not (org.is_agency or org.is_consortium):
+            raise CommandError(f"no agency with slug {slug!r}")
+        qs = queries.alerts_for(org)
+        alerts = list((qs.filter(agency=org) if org.is_agency else qs).order_by("-created_at")[:500])
+        body = stix.export_json(alerts)
+        audit.record(action="alerts.stix_exported", actor_label="command line", actor_org=org, object_type="alerts.alert",
+                     subject_org=org, data={"alerts": [a.pk for a in alerts], "via": "command"})
+        if out == "-":
+            self.stdout.write(body)
+        else:
+            with open(out, "w") as fh:
+                fh.write(body)
+            self.stderr.write(f"{len(alerts)} alert(s) written to {out}")
+
+    def _status(self) -> None:
+        from django.db.models import Count
+
+        from robotrace.alerts.models import Alert, AlertDelivery
+
+        alerts = Alert.objects.unscoped(reason="alerts status command")
+        self.stdout.write(f"alerts: {alerts.count()} ({alerts.filter(read_at__isnull=True).count()} unread)")
+        for row in AlertDelivery.objects.unscoped(reason="alerts status command").values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"):
+            self.stdout.write(f"  {row['channel']:8} {row['status']:10} {row['n']}")
