@@ -26,13 +26,13 @@ import binascii
 import datetime as dt
 import email.utils
 import hashlib
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -267,10 +267,18 @@ def parse_identity_header(value: str) -> IdentityHeader:
 _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
+_TO_STD = str.maketrans("-_", "+/")
+
+
 def b64url_decode(segment: str) -> bytes:
-    if len(segment) > MAX_SEGMENT_CHARS or not _B64URL_RE.match(segment) or len(segment) % 4 == 1:
+    """Strict base64url without padding: any other character is an error (the standard
+    library's default decoder silently drops them)."""
+    if len(segment) > MAX_SEGMENT_CHARS or len(segment) % 4 == 1 or "+" in segment or "/" in segment or "=" in segment:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    try:
+        return binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).translate(_TO_STD), strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64url") from None
 
 
 def b64url_encode(data: bytes) -> str:
@@ -296,11 +304,11 @@ def decode_jws(token: str) -> Jws:
     except (ValueError, binascii.Error):
         raise ValueError("a JWS segment is not base64url") from None
     try:
-        header = json.loads(hdr_bytes)
+        header = orjson.loads(hdr_bytes)
     except (ValueError, UnicodeDecodeError):
         raise ValueError("the protected header is not JSON") from None
     try:
-        claims = json.loads(claim_bytes)
+        claims = orjson.loads(claim_bytes)
     except (ValueError, UnicodeDecodeError):
         raise ValueError("the claims segment is not JSON") from None
     if not isinstance(header, dict):
