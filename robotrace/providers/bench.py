@@ -26,7 +26,8 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--providers", type=int, default=2000)
     parser.add_argument("--hops", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep-db", action="store_true", help="leave the temporary database in place")
+    parser.add_argument("--keep-db", action="store_true", help="leave the temporary database in place (prints where)")
+    parser.add_argument("--reuse-db", default="", help="SQLite file (or PostgreSQL database name) kept by --keep-db: skip the build")
 
 
 def _row_template(model: Any, **overrides: Any) -> tuple[list[str], list[Any]]:
@@ -221,17 +222,34 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
     old_name = db["NAME"]
     test = db.setdefault("TEST", {})
     tmpdir = None
-    if connection.vendor == "sqlite":
+    reuse = options.get("reuse_db") or ""
+    if reuse:
+        test["NAME"] = reuse
+    elif connection.vendor == "sqlite":
         tmpdir = tempfile.mkdtemp(prefix="rt-bench-scorecards-")
         test["NAME"] = os.path.join(tmpdir, "bench.sqlite3")
     else:
         test["NAME"] = f"rt_bench_scorecards_{os.getpid()}"
-    progress(f"creating temporary {connection.vendor} database {test['NAME']}")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    progress(f"{'reusing' if reuse else 'creating'} temporary {connection.vendor} database {test['NAME']}")
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=bool(reuse))
     try:
+        from robotrace.tracebacks.models import Hop
+
         started = time.perf_counter()
-        shape = build(options["providers"], options["hops"], options["seed"], progress)
-        progress(f"built in {time.perf_counter() - started:.1f}s: {shape}")
+        if reuse and Hop.objects.unscoped(reason="benchmark: is the kept database built?").exists():
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT COUNT(*) FROM {Hop._meta.db_table}")
+                n_hops = cur.fetchone()[0]
+                cur.execute("SELECT COUNT(*) FROM tracebacks_traceback")
+                shape = {"hops": n_hops, "tracebacks": cur.fetchone()[0]}
+                # Start from the same state as a fresh build: no scorecards, no flags yet.
+                from robotrace.providers.models import FlagRun, ProviderFlag, ProviderScorecard
+
+                for model in (ProviderScorecard, ProviderFlag, FlagRun):
+                    cur.execute(f"DELETE FROM {model._meta.db_table}")
+        else:
+            shape = build(options["providers"], options["hops"], options["seed"], progress)
+        progress(f"ready in {time.perf_counter() - started:.1f}s: {shape}")
         floor = min(floor_seconds() for _ in range(3))
         progress(f"floor {floor:.3f}s")
         t0 = time.perf_counter()
@@ -258,7 +276,10 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             "target_seconds": 30,
         }
     finally:
-        if not options.get("keep_db"):
+        if options.get("keep_db") or reuse:
+            progress(f"kept {test['NAME']}; rerun with --reuse-db {test['NAME']}")
+            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
+        else:
             connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
             if tmpdir:
                 import shutil

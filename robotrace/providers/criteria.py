@@ -274,23 +274,6 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
             ["active", "flagged_at", "cleared_at", "last_evaluated_at", "detail", "evidence_ids", "evidence_count", "history"],
             batch_size=1000,
         )
-        created_ids = {id(f) for f in to_create}
-        for flag in newly:
-            if id(flag) in created_ids and flag.pk is None:
-                flag = ProviderFlag.objects.unscoped(reason="flag evaluation").get(provider_id=flag.provider_id, rule=flag.rule)
-            audit.record(
-                action="provider.flagged",
-                object_type="providers.providerflag",
-                object_id=flag.pk,
-                data={"provider": flag.provider_id, "rule": flag.rule, "evidence": flag.evidence_ids[:50], "detail": flag.detail},
-            )
-        for flag in cleared:
-            audit.record(
-                action="provider.flag_cleared",
-                object_type="providers.providerflag",
-                object_id=flag.pk,
-                data={"provider": flag.provider_id, "rule": flag.rule},
-            )
         newly_by_provider: dict[int, list[str]] = defaultdict(list)
         for flag in newly:
             newly_by_provider[flag.provider_id].append(flag.rule)
@@ -301,9 +284,20 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
         for f in active:
             per_rule[f.rule] += 1
         seconds = round(time.perf_counter() - started, 3)
-        FlagRun.objects.create(
+        run = FlagRun.objects.create(
             at=now, active_flags=len(active), flagged_providers=len({f.provider_id for f in active}),
             newly_flagged=len(newly), cleared=len(cleared), per_rule=dict(per_rule), seconds=seconds,
+        )
+        # One event per evaluation naming every flag raised or cleared: the first run over a
+        # large history raises thousands at once, and the chain is appended one row at a time.
+        audit.record(
+            action="provider.flags_evaluated",
+            obj=run,
+            data={
+                "flagged": [[f.provider_id, f.rule, f.detail] for f in newly],
+                "cleared": [[f.provider_id, f.rule] for f in cleared],
+                "active": len(active),
+            },
         )
     return ApplyResult(active=len(active), newly_flagged=sorted(newly_by_provider), cleared=len(cleared), seconds=seconds, per_rule=dict(per_rule))
 

@@ -79,17 +79,31 @@ def flagged_providers(org: Organisation) -> list[dict[str, Any]]:
     for f in flags:
         entry = grouped.setdefault(
             f.provider_id,
-            {"provider": f.provider, "flags": [], "first_flagged_at": f.first_flagged_at, "evidence": set(), "trend": defaultdict(int)},
+            {"provider": f.provider, "flags": [], "first_flagged_at": f.first_flagged_at, "evidence": set()},
         )
         entry["flags"].append(f)
         entry["first_flagged_at"] = min(entry["first_flagged_at"], f.first_flagged_at)
         entry["evidence"].update(f.evidence_ids)
-        for day, n in f.history or []:
-            entry["trend"][day] += n
+    # Trend: the last 12 months of each flagged provider's scorecard (notices never answered;
+    # tracebacks it originated or let in), which shows the direction from the first day,
+    # unlike the flag's own daily history that starts when it was first flagged.
+    months: dict[int, dict[str, ProviderScorecard]] = defaultdict(dict)
+    keys: set[str] = set()
+    for card in ProviderScorecard.objects.unscoped(reason="trend of providers on the published list").filter(
+        provider_id__in=list(grouped), period=Period.MONTH
+    ).only("provider_id", "period_key", "never_answered", "originating_traced", "point_of_entry_traced", "no_record"):
+        months[card.provider_id][card.period_key] = card
+        keys.add(card.period_key)
+    labels = sorted(keys)[-12:]
     out = []
-    for entry in grouped.values():
-        days = sorted(entry["trend"])[-60:]
-        entry["trend"] = {"labels": days, "values": [entry["trend"][d] for d in days]}
+    for pid, entry in grouped.items():
+        cards = months.get(pid, {})
+        entry["trend"] = {
+            "labels": labels,
+            "never": [cards[k].never_answered if k in cards else 0 for k in labels],
+            "roles": [(cards[k].originating_traced + cards[k].point_of_entry_traced) if k in cards else 0 for k in labels],
+            "no_record": [cards[k].no_record if k in cards else 0 for k in labels],
+        }
         entry["evidence_count"] = len(entry["evidence"])
         out.append(entry)
     out.sort(key=lambda e: (-len(e["flags"]), -e["evidence_count"], e["provider"].name))

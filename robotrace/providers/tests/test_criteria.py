@@ -159,7 +159,8 @@ def test_it_keeps_the_first_flagged_date_records_trend_and_clears(world):
     flag.refresh_from_db()
     assert not flag.active and flag.cleared_at is not None
     assert FlagRun.objects.count() == 3
-    assert AuditEvent.objects.filter(action="provider.flag_cleared", object_id=str(flag.pk)).exists()
+    last = AuditEvent.objects.filter(action="provider.flags_evaluated").order_by("-id").first()
+    assert last.data["cleared"] == [[p.id, "non_responsive"]] and last.data["flagged"] == []
 
 
 @pytest.mark.django_db
@@ -179,4 +180,5 @@ def test_it_tells_a_newly_flagged_provider_in_app_and_by_email_with_only_a_link(
     msg = mail.outbox[0]
     assert set(msg.to) == {"noc@provider-a.test", world.pat.email}
     assert "/providers/scorecard/" in msg.body and "TB-" not in msg.body
-    assert AuditEvent.objects.filter(action="provider.flagged").count() == 2  # non-participation and non-responsive
+    event = AuditEvent.objects.get(action="provider.flags_evaluated")
+    assert sorted(r[1] for r in event.data["flagged"]) == ["non_participation", "non_responsive"]
