@@ -58,3 +58,29 @@ def org_keys(org: Organisation) -> QuerySet[ApiKey]:
 def agencies_for_request() -> QuerySet[Organisation]:
     """Agencies a requester may pick on the public form (active ones only)."""
     return Organisation.objects.filter(kind=Organisation.Kind.AGENCY, status=Organisation.Status.ACTIVE).order_by("name")
+
+
+def signins_by_day(days: int = 14) -> dict[str, list[Any]]:
+    """Successful and failed sign-ins per day (from the audit trail), for the admin chart."""
+    from datetime import timedelta
+
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    from robotrace.audit.models import AuditEvent
+
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    rows = (
+        AuditEvent.objects.filter(action__in=("auth.login", "auth.login_failed"), at__date__gte=start)
+        .annotate(day=TruncDate("at"))
+        .values("day", "action")
+        .annotate(n=Count("id"))
+    )
+    counts = {(r["day"], r["action"]): r["n"] for r in rows}
+    labels = [start + timedelta(days=i) for i in range(days)]
+    return {
+        "labels": [d.strftime("%b %d") for d in labels],
+        "ok": [counts.get((d, "auth.login"), 0) for d in labels],
+        "failed": [counts.get((d, "auth.login_failed"), 0) for d in labels],
+    }

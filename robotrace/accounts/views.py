@@ -68,6 +68,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
             "pending": queries.pending_approvals()[:8],
             "locked": queries.locked_users()[:8],
             "recent": recent,
+            "signins": queries.signins_by_day(),
         },
     )
 
