@@ -89,9 +89,15 @@ def build_graph(org: Organisation, *, campaigns: int = 40, per_campaign: int = 6
 
     from robotrace.campaigns.models import CampaignLink
 
-    for value, cid in CampaignLink.objects.filter(kind="callback", campaign_id__in=ids).values_list("value", "campaign_id"):
-        g.add_node(f"b{value}", label=value, kind="callback")
-        g.add_edge(f"c{cid}", f"b{value}", weight=1, kind="callback")
+    # Callback numbers tied to each campaign (a number belongs to one campaign in the engine's
+    # index); the first few per campaign keep the picture readable.
+    links = CampaignLink.objects.filter(kind="callback", campaign_id__in=ids).order_by("pk").values_list("value", "campaign_id")
+    shown: Counter[int] = Counter()
+    for value, cid in links:
+        if shown[cid] < 3:
+            shown[cid] += 1
+            g.add_node(f"b{value}", label=value, kind="callback")
+            g.add_edge(f"c{cid}", f"b{value}", weight=1, kind="callback")
 
     for r in reports.exclude(upstream_provider="").values("upstream_provider", "campaign_id").annotate(n=Count("id")):
         node = f"p{r['upstream_provider'].lower()}"

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -181,7 +181,7 @@ def category_trends(org: Organisation, *, days: int = 30) -> dict[str, Any]:
         })
     totals = (
         visible(org).exclude(status=Campaign.Status.MERGED).values("category")
-        .annotate(campaigns=Count("id"), reports=Count("reports"))
+        .annotate(campaigns=Count("id"), reports=Sum("report_count"))
         .order_by("-reports")
     )
     return {
