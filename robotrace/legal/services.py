@@ -314,6 +314,8 @@ def file_request(
 ) -> LegalRequest:
     if not organisation.is_agency:
         raise NotAllowed("only agencies file legal requests")
+    if organisation.status != "active":
+        raise NotAllowed("this agency is not active (pending verification or suspended)")
     if actor is not None and (actor.organisation_id != organisation.id or actor.approval != "approved" or not actor.can_write):
         raise NotAllowed("only approved agency users with write access may file requests")
     clean = _validate(data)

@@ -145,6 +145,12 @@ def test_it_lets_only_approved_agency_users_file(world, as_user):  # type: ignor
     world.dana.save()
     with pytest.raises(services.NotAllowed):
         file(world)
+    world.dana.approval = "approved"
+    world.dana.save()
+    world.agency_a.status = "suspended"
+    world.agency_a.save()
+    with pytest.raises(services.NotAllowed):
+        file(world)
 
 
 def test_it_creates_holds_for_a_preservation_letter(world):  # type: ignore[no-untyped-def]
