@@ -622,14 +622,14 @@ class Verifier:
             result: _CachedChain | FetchResult = FetchResult(error="no certificate source configured (offline, no store)")
         else:
             fetched = self.source.fetch(url)
-            result = fetched if fetched.error else self._prepare(fetched.certs)
+            result = fetched if fetched.error else self._prepare(fetched.certs, fetched.notes)
         with self._lock:
             if len(self._chains) > 10_000:
                 self._chains.clear()
             self._chains[url] = result
         return result
 
-    def _prepare(self, certs: list[x509.Certificate]) -> _CachedChain:
+    def _prepare(self, certs: list[x509.Certificate], notes: list[str] | None = None) -> _CachedChain:
         # Second cache level, by the fingerprints of what was served: URLs rotate and
         # several URLs serve the same chain; its profile and path checks are done once.
         key = "|".join(fingerprint(c) for c in certs)
@@ -638,6 +638,7 @@ class Verifier:
             return known
         leaf = certs[0]
         fatal, warn = leaf_profile_faults(leaf)
+        warn = [*warn, *(notes or [])]
         prepared = _CachedChain(
             certs=certs,
             leaf_key=leaf.public_key(),

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -106,6 +106,7 @@ class FetchResult:
     certs: list[x509.Certificate] = field(default_factory=list)
     error: str = ""
     body: bytes = b""
+    notes: list[str] = field(default_factory=list)
 
 
 class CertificateSource(Protocol):
@@ -190,10 +191,14 @@ class LocalCertStore:
 class HttpFetcher:
     """x5u over the network, hardened. Off unless ROBOTRACE_SHAKEN_FETCH is set."""
 
-    def __init__(self, *, timeout: float = 3.0, max_bytes: int = MAX_BODY_BYTES, ttl: float = 86_400) -> None:
+    def __init__(
+        self, *, timeout: float = 3.0, total_timeout: float = 5.0, max_bytes: int = MAX_BODY_BYTES, ttl: float = 86_400, transport: Any = None
+    ) -> None:
         self.timeout = timeout
+        self.total_timeout = total_timeout  # httpx's timeout is per operation; this caps a slow drip
         self.max_bytes = max_bytes
         self.ttl = ttl  # ATIS-1000080: cache at least 24 h
+        self.transport = transport  # tests pass an httpx.MockTransport; production uses the network
         self._cache: dict[str, tuple[float, FetchResult]] = {}
 
     def fetch(self, url: str) -> FetchResult:
@@ -225,16 +230,23 @@ class HttpFetcher:
         ip = str(addrs[0])
         netloc = f"[{ip}]" if ":" in ip else ip
         target = f"https://{netloc}:{port}{parts.path or '/'}"
+        deadline = time.monotonic() + self.total_timeout
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False, transport=self.transport) as client:
                 with client.stream("GET", target, headers={"Host": parts.netloc, "Accept": PEM_CHAIN_TYPE}, extensions={"sni_hostname": host}) as resp:
                     if resp.status_code != 200:
+                        # Redirects included: ATIS-1000080 forbids following them.
                         return FetchResult(error=f"HTTP {resp.status_code}")
+                    declared = resp.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > self.max_bytes:
+                        return FetchResult(error=f"body larger than {self.max_bytes} bytes")
                     body = b""
                     for chunk in resp.iter_bytes():
                         body += chunk
                         if len(body) > self.max_bytes:
                             return FetchResult(error=f"body larger than {self.max_bytes} bytes")
+                        if time.monotonic() > deadline:
+                            return FetchResult(error="timed out")
                     ctype = resp.headers.get("content-type", "")
         except httpx.TimeoutException:
             return FetchResult(error="timed out")
@@ -242,7 +254,8 @@ class HttpFetcher:
             return FetchResult(error=f"fetch failed ({type(exc).__name__})")
         result = _result_from_bytes(body)
         if not result.error and PEM_CHAIN_TYPE not in ctype.lower():
-            result.error = ""  # tolerated: many real repositories send another type; noted by callers
+            # Tolerated (many real repositories send another type), but recorded.
+            result.notes.append(f"x5u served Content-Type {ctype[:60]!r}, not {PEM_CHAIN_TYPE}")
         return result
 
 

@@ -116,3 +116,57 @@ def test_the_verifier_checks_a_chain_once_whatever_url_serves_it(pki):
     mirror = "https://mirror.test.example/TST9.pem"
     assert verifier.verify(pki.header(hdr={"x5u": mirror}, url=mirror), ctx()).verified
     assert verifier._chains[URL] is verifier._chains[mirror]
+
+
+def _fetcher(monkeypatch, handler, **kw):  # type: ignore[no-untyped-def]
+    import httpx
+
+    monkeypatch.setattr(x5u.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("93.184.216.34", 443))])
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    return HttpFetcher(transport=httpx.MockTransport(record), **kw), seen
+
+
+def test_the_fetcher_connects_to_the_checked_address_and_reads_a_pem_chain(monkeypatch, pki):
+    import httpx
+
+    body = pki.store.fetch("https://certs.test.example/shaken/TST9.pem").body
+    fetcher, seen = _fetcher(monkeypatch, lambda r: httpx.Response(200, content=body, headers={"content-type": "application/pem-certificate-chain"}))
+    got = fetcher.fetch("https://certs.example.net/shaken/TST9.pem")
+    assert not got.error and len(got.certs) == 2 and not got.notes
+    assert seen[0].url.host == "93.184.216.34" and seen[0].headers["host"] == "certs.example.net"
+    fetcher.fetch("https://certs.example.net/shaken/TST9.pem")
+    assert len(seen) == 1  # cached
+
+
+def test_the_fetcher_follows_no_redirect(monkeypatch):
+    import httpx
+
+    fetcher, seen = _fetcher(monkeypatch, lambda r: httpx.Response(302, headers={"location": "https://10.0.0.1/x.pem"}))
+    assert fetcher.fetch("https://certs.example.net/a.pem").error == "HTTP 302"
+    assert len(seen) == 1
+
+
+def test_the_fetcher_caps_the_body_and_notes_a_wrong_content_type(monkeypatch, pki):
+    import httpx
+
+    fetcher, _ = _fetcher(monkeypatch, lambda r: httpx.Response(200, content=b"A" * 100_000))
+    assert "larger" in fetcher.fetch("https://certs.example.net/big.pem").error
+    body = pki.store.fetch("https://certs.test.example/shaken/TST9.pem").body
+    fetcher, _ = _fetcher(monkeypatch, lambda r: httpx.Response(200, content=body, headers={"content-type": "text/plain"}))
+    got = fetcher.fetch("https://certs.example.net/a.pem")
+    assert got.certs and "Content-Type" in got.notes[0]
+
+
+def test_the_fetcher_reports_a_timeout(monkeypatch):
+    import httpx
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    fetcher, _ = _fetcher(monkeypatch, slow)
+    assert fetcher.fetch("https://certs.example.net/a.pem").error == "timed out"
