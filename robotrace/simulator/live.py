@@ -78,8 +78,8 @@ class LiveSimulation:
         seed: int = 7,
         seconds_per_hour: float = 10.0,
         tick: float = 2.0,
-        robocalls_per_tick: int = 6,
-        legit_per_tick: int = 4,
+        robocalls_per_tick: int = 5,
+        legit_per_tick: int = 3,
         target_open: int = 8,
         history: int = 40,
     ):
@@ -113,6 +113,7 @@ class LiveSimulation:
         self.reporter_keys = {slug: keys[slug] for slug in ("keystone-analytics", "callshield") if slug in keys}
         self.campaigns = campaigns_for(self.net, self.rng)
         self.records_dir = Path(settings.VAR_DIR) / "simulator" / "records"
+        self.started_at = timezone.now() - timedelta(minutes=1)
         logger.info("simulated network: %d providers, webhook hub on port %d, %d campaigns", len(self.net.providers), self.hub_port, len(self.campaigns))
 
     # --- traffic --------------------------------------------------------------------------
@@ -166,6 +167,16 @@ class LiveSimulation:
             self.agents.poll()
         if self._every("stats", 60):
             self.log_stats()
+        if self._every("prune", 600):
+            self.prune()
+
+    def prune(self) -> None:
+        """Keep memory flat: live calls older than 12 hours leave the records (the back-dated
+        history stays, its hops may still be answered late) and the in-memory call list."""
+        cutoff = timezone.now() - timedelta(hours=12)
+        removed = sum(p.records.prune(before=cutoff, since=self.started_at) for p in self.net.providers)
+        self.net.calls = self.net.calls[-5000:]
+        logger.info("simulator: pruned %d old call records", removed)
 
     def _every(self, name: str, seconds: float) -> bool:
         now = time.monotonic()

@@ -149,6 +149,21 @@ class CallRecords:
                 rows.sort(key=lambda r: r.at)
             self._sorted = True
 
+    def prune(self, *, before: datetime, since: datetime | None = None) -> int:
+        """Forget records older than `before` (and not older than `since`): a long-running
+        simulation keeps memory flat the way a provider's retention policy does."""
+        removed = 0
+        with self._lock:
+            for called, rows in list(self._by_called.items()):
+                keep = [r for r in rows if not (r.at < before and (since is None or r.at >= since))]
+                removed += len(rows) - len(keep)
+                if keep:
+                    self._by_called[called] = keep
+                else:
+                    del self._by_called[called]
+            self.count -= removed
+        return removed
+
     def find(self, *, at: datetime, calling: str, called: str) -> CallRecord | None:
         """The record of this call: same called number, within the skew window, the calling
         number matching if any record's does, and the closest in time."""

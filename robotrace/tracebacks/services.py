@@ -127,8 +127,8 @@ def import_number_blocks(*, actor: User | None, text: str, source: str = "") -> 
     for lineno, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         prefix = digits(row.get(prefix_col, ""))
-        if len(prefix) == 11 and prefix.startswith("1"):
-            prefix = prefix[1:]
+        if prefix.startswith("1"):
+            prefix = prefix[1:]  # the NANP country code; no area code starts with 1
         if not 3 <= len(prefix) <= 10:
             raise TracebackError(f"line {lineno}: {prefix_col} {row.get(prefix_col)!r} is not 3 to 10 digits of a NANP number", field=prefix_col)
         ref = row.get(provider_col, "")

@@ -89,3 +89,18 @@ def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_pa
     records = load_records(str(tmp_path / f"{term.slug}.csv"))
     found = records.find(at=call.at, calling=call.calling, called=call.called)
     assert found is not None and found.upstream_id == net.providers[call.path[-2]].provider_id
+
+
+def test_it_prunes_only_live_records_older_than_the_cutoff(world) -> None:  # type: ignore[no-untyped-def]
+    net = Network(30, seed=5, behaviours={"instant": 1.0})
+    now = timezone.now()
+    history = net.place_call(at=now - timedelta(days=3))
+    old_live = net.place_call(at=now - timedelta(hours=13))
+    fresh = net.place_call(at=now)
+    started = now - timedelta(days=1)
+    for p in net.providers:
+        p.records.prune(before=now - timedelta(hours=12), since=started)
+    term = lambda c: net.providers[c.terminating].records  # noqa: E731
+    assert term(history).find(at=history.at, calling=history.calling, called=history.called) is not None
+    assert term(old_live).find(at=old_live.at, calling=old_live.calling, called=old_live.called) is None
+    assert term(fresh).find(at=fresh.at, calling=fresh.calling, called=fresh.called) is not None

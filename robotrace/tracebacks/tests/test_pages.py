@@ -85,3 +85,32 @@ def test_it_puts_panels_on_home_pages(world, as_user) -> None:  # type: ignore[n
     request.user = world.alice
     html = render_to_string("tracebacks/panel_consortium.html", {"ctx": panels.consortium_panel(request)})
     assert "Overdue hops" in html and ">1<" in html
+
+
+def test_it_refuses_every_page_to_the_wrong_organisations(world, as_user) -> None:  # type: ignore[no-untyped-def]
+    from robotrace.tracebacks import services as svc
+
+    make_net(world)
+    tb = open_tb(world)
+    hop = tb.hops.get()
+    ev = svc.attach_evidence(actor=None, organisation=world.provider_a, hop_id=hop.id, filename="sip.txt", content=b"INVITE", content_type="text/plain")
+    pat, quinn, rita, dana, alice = (as_user(u) for u in (world.pat, world.quinn, world.rita, world.dana, world.alice))
+    # Evidence: the answering provider and staff only; the next provider never.
+    assert pat.get(f"/tracebacks/evidence/{ev.id}/").status_code == 200
+    assert alice.get(f"/tracebacks/evidence/{ev.id}/").status_code == 200
+    assert quinn.get(f"/tracebacks/evidence/{ev.id}/").status_code == 404
+    assert dana.get(f"/tracebacks/evidence/{ev.id}/").status_code == 403
+    # Staff-only pages and actions.
+    for client in (pat, rita, dana):
+        assert client.get("/tracebacks/open/").status_code == 403
+        assert client.post("/tracebacks/open/report/", {"report_id": "1"}).status_code == 403
+    # Provider-only pages.
+    for client in (alice, rita, dana):
+        assert client.get("/tracebacks/inbox/").status_code == 403
+        assert client.get(f"/tracebacks/hops/{hop.id}/respond/").status_code == 403
+    # Agency-only request page.
+    for client in (pat, rita, alice):
+        assert client.get("/tracebacks/requests/").status_code == 403
+    assert rita.get(f"/tracebacks/{tb.id}/").status_code == 403
+    hop.refresh_from_db()
+    assert hop.status == Hop.Status.REQUESTED
