@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -42,9 +43,9 @@ TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 _NON_DIGITS = re.compile(r"\D")
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """What intake needs to know about one number as presented."""
+class Checked(NamedTuple):
+    """What intake needs to know about one number as presented. (A NamedTuple: built in C,
+    several times cheaper than a frozen dataclass, and this is built for every new number.)"""
 
     e164: str  # "" when the text is not a telephone number at all
     reason: str  # why the number cannot be a real, assignable caller; "" when it can
@@ -80,6 +81,12 @@ def nanp_reason(ten: str) -> str:
 @lru_cache(maxsize=262_144)
 def check(raw: str) -> Checked:
     """Normalise a number as presented to E.164 and say whether it could be a real caller."""
+    n = len(raw)
+    if (n == 12 and raw[:2] == "+1" and raw[2:].isdigit()) or (n == 10 and raw.isdigit()):
+        # Already E.164 NANP, or ten bare digits: the common cases, no parsing needed.
+        ten = raw[-10:]
+        area = AREA_CODES.get(ten[:3])
+        return Checked("+1" + ten, nanp_reason(ten), area.state if area else "")
     text = raw.strip()
     if not text:
         return Checked("", "no number", "")

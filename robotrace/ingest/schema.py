@@ -160,7 +160,8 @@ def decode_identity(header: str) -> tuple[str, str]:
 
 def _sqlite_time(value: datetime) -> str:
     # Exactly what Django's SQLite backend stores for an aware datetime: naive UTC, str().
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    # str() of an aware UTC datetime is that plus "+00:00"; one call cheaper than replace().
+    return str(value.astimezone(UTC))[:-6]
 
 
 class Normaliser:
