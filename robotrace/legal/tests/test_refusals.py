@@ -73,6 +73,10 @@ def test_it_answers_404_to_another_agency_on_every_page(world, theirs, as_user):
         assert client.get(reverse(name)).status_code == 403, name
     listing = client.get(reverse("legal:my_requests")).content.decode()
     assert theirs["req"].ref not in listing and theirs["pkg"].ref not in listing
+    packages = client.get(reverse("legal:evidence_list"))
+    assert packages.status_code == 200 and theirs["pkg"].ref not in packages.content.decode()
+    mine = as_user(world.dana).get(reverse("legal:evidence_list")).content.decode()
+    assert theirs["pkg"].ref in mine
     theirs["req"].refresh_from_db()
     assert theirs["req"].status == "produced" and theirs["req"].messages.count() == 1
     theirs["hold"].refresh_from_db()
