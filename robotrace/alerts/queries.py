@@ -131,18 +131,43 @@ def jurisdiction_cells(campaign_id: int) -> list[tuple[str, str, int]]:
     return [(r["called_state"] or "", r["npa"] if r["cc"] == "+1" else "", r["n"]) for r in rows]
 
 
-def measure(cells: list[tuple[str, str, int]], j: Jurisdiction) -> tuple[int, int]:
-    """Reports and distinct called states of the campaign inside `j`."""
-    total = 0
-    states: set[str] = set()
-    for state, npa, n in cells:
-        if j.matches(state, npa):
+class Cells:
+    """A campaign's (called state, NPA, reports) cells, indexed by state and by NPA so each
+    subscription only looks at the cells its jurisdiction can reach."""
+
+    def __init__(self, cells: list[tuple[str, str, int]]):
+        self.cells = cells
+        self.by_state: dict[str, list[int]] = {}
+        self.by_npa: dict[str, list[int]] = {}
+        for i, (state, npa, _) in enumerate(cells):
+            self.by_state.setdefault(state, []).append(i)
+            self.by_npa.setdefault(npa, []).append(i)
+
+    def measure(self, j: Jurisdiction) -> tuple[int, int]:
+        """Reports and distinct called states of the campaign inside `j`."""
+        if j.all_states:
+            picked: Any = range(len(self.cells))
+        else:
+            picked = set()
+            for state in j.states:
+                picked.update(self.by_state.get(state, ()))
+            for npa in j.area_codes:
+                picked.update(self.by_npa.get(npa, ()))
+        total = 0
+        states: set[str] = set()
+        for i in picked:
+            state, npa, n = self.cells[i]
             total += n
             # A report without a called state still shows its state through the area code.
             state = state or npa_state(npa)
             if state:
                 states.add(state)
-    return total, len(states)
+        return total, len(states)
+
+
+def measure(cells: list[tuple[str, str, int]] | Cells, j: Jurisdiction) -> tuple[int, int]:
+    """Reports and distinct called states of the campaign inside `j`."""
+    return (cells if isinstance(cells, Cells) else Cells(cells)).measure(j)
 
 
 def _iso(value: Any) -> str | None:
@@ -163,22 +188,45 @@ def _fill_days(counted: dict[date, int], *, max_days: int = 120) -> list[dict[st
     return out
 
 
-def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
-    """What the agency is entitled to see of `campaign` inside `j`, as plain JSON."""
+def completed_tracebacks(campaign_id: int) -> list[dict[str, Any]]:
+    """Completed tracebacks of a campaign and their origins (the same for every agency)."""
     from robotrace.tracebacks.models import Traceback
 
+    return [
+        {
+            "ref": t.ref,
+            "id": t.pk,
+            "outcome": t.outcome,
+            "outcome_label": t.get_outcome_display(),
+            "originating_provider": t.originating_provider.name if t.originating_provider else "",
+            "point_of_entry_provider": t.point_of_entry_provider.name if t.point_of_entry_provider else "",
+            "completed_at": _iso(t.completed_at),
+        }
+        for t in Traceback.objects.unscoped(reason="alerts: completed tracebacks of an alerted campaign")
+        .filter(campaign_id=campaign_id, status=Traceback.Status.COMPLETED)
+        .select_related("originating_provider", "point_of_entry_provider")
+        .order_by("-completed_at")[:100]
+    ]
+
+
+def campaign_evidence(campaign: Campaign, j: Jurisdiction, *, tracebacks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the agency is entitled to see of `campaign` inside `j`, as plain JSON.
+
+    Five grouped queries over the campaign's reports in the jurisdiction; `tracebacks` may
+    be passed in when several subscriptions are evaluated against the same campaign."""
     reports = _reports(campaign.pk).filter(j.q())
-    agg = reports.aggregate(n=Count("id"), first=Min("call_started_at"), last=Max("call_started_at"))
-    by_state = {
-        r["called_state"] or "??": r["n"]
-        for r in reports.values("called_state").annotate(n=Count("id")).order_by("-n", "called_state")
-    }
+    by_state: dict[str, int] = {}
+    total, first, last = 0, None, None
+    for r in reports.values("called_state").annotate(n=Count("id"), first=Min("call_started_at"), last=Max("call_started_at")).order_by("-n", "called_state"):
+        by_state[r["called_state"] or "??"] = r["n"]
+        total += r["n"]
+        first = r["first"] if first is None or (r["first"] is not None and r["first"] < first) else first
+        last = r["last"] if last is None or (r["last"] is not None and r["last"] > last) else last
     counted = {
         r["day"]: r["n"]
         for r in reports.annotate(day=TruncDate("call_started_at")).values("day").annotate(n=Count("id")).order_by("day")
         if r["day"] is not None
     }
-    daily = _fill_days(counted)
     caller_ids = [
         {"number": r["calling_number_e164"], "reports": r["n"]}
         for r in reports.exclude(calling_number_e164="")
@@ -197,21 +245,6 @@ def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
         r["category"]
         for r in reports.exclude(category="").values("category").annotate(n=Count("id")).order_by("-n")[:10]
     ]
-    tracebacks = [
-        {
-            "ref": t.ref,
-            "id": t.pk,
-            "outcome": t.outcome,
-            "outcome_label": t.get_outcome_display(),
-            "originating_provider": t.originating_provider.name if t.originating_provider else "",
-            "point_of_entry_provider": t.point_of_entry_provider.name if t.point_of_entry_provider else "",
-            "completed_at": _iso(t.completed_at),
-        }
-        for t in Traceback.objects.unscoped(reason="alerts: completed tracebacks of an alerted campaign")
-        .filter(campaign_id=campaign.pk, status=Traceback.Status.COMPLETED)
-        .select_related("originating_provider", "point_of_entry_provider")
-        .order_by("-completed_at")[:100]
-    ]
     return {
         "campaign": {
             "id": campaign.pk,
@@ -222,15 +255,15 @@ def campaign_evidence(campaign: Campaign, j: Jurisdiction) -> dict[str, Any]:
             "category_label": campaign.get_category_display(),
         },
         "jurisdiction": j.to_json(),
-        "reports_in_jurisdiction": agg["n"] or 0,
+        "reports_in_jurisdiction": total,
         "states": by_state,
-        "daily": daily,
-        "first_seen": _iso(agg["first"]),
-        "last_seen": _iso(agg["last"]),
+        "daily": _fill_days(counted),
+        "first_seen": _iso(first),
+        "last_seen": _iso(last),
         "caller_ids": caller_ids,
         "callback_numbers": [{"number": k, "reports": v} for k, v in sorted(callbacks.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_NUMBERS]],
         "categories": [campaign.category, *[c for c in reporter_labels if c != campaign.category]],
-        "tracebacks": tracebacks,
+        "tracebacks": completed_tracebacks(campaign.pk) if tracebacks is None else tracebacks,
     }
 
 

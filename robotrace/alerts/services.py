@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,7 +30,16 @@ from django.utils import timezone
 
 from robotrace.alerts import conf
 from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt, AlertSubscription, WebhookEndpoint
-from robotrace.alerts.queries import NPA_RE, Jurisdiction, campaign_evidence, jurisdiction_cells, measure, npa_state
+from robotrace.alerts.queries import (
+    NPA_RE,
+    Cells,
+    Jurisdiction,
+    campaign_evidence,
+    completed_tracebacks,
+    jurisdiction_cells,
+    measure,
+    npa_state,
+)
 from robotrace.audit import services as audit
 from robotrace.core import webhooks
 
@@ -259,7 +269,7 @@ def mark_all_read(*, actor: User | None, organisation: Organisation) -> int:
 # --- Matching -------------------------------------------------------------------------------
 
 
-def subscription_matches(sub: AlertSubscription, *, category: str, kind: str, cells: list[tuple[str, str, int]]) -> tuple[bool, int, int]:
+def subscription_matches(sub: AlertSubscription, *, category: str, kind: str, cells: list[tuple[str, str, int]] | Cells) -> tuple[bool, int, int]:
     """Whether the campaign (its category, the event kind, its jurisdiction cells) crosses
     `sub`. Returns (matches, reports in jurisdiction, states in jurisdiction)."""
     if sub.event_kinds and kind not in sub.event_kinds:
@@ -280,9 +290,9 @@ def _recipients(agency: Organisation) -> list[str]:
     )
 
 
-def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: datetime) -> Alert | None:
+def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: datetime, tracebacks: list[dict[str, Any]]) -> Alert | None:
     """Create the alert and its deliveries; None when this crossing was already alerted."""
-    evidence = campaign_evidence(campaign, Jurisdiction.of(sub))
+    evidence = campaign_evidence(campaign, Jurisdiction.of(sub), tracebacks=tracebacks)
     evidence["event"] = {"id": event.pk, "kind": event.kind, "at": event.at.isoformat(), "data": event.data}
     evidence["thresholds"] = {"min_reports": sub.min_reports, "min_states": sub.min_states}
     try:
@@ -343,11 +353,14 @@ def process_event(*, event_id: int, recheck: bool = False) -> list[Alert]:
                 .values_list("subscription_id", flat=True)
             )
             subs = [s for s in subs if s.pk not in already and s.agency.status == "active"]
-            cells = jurisdiction_cells(campaign.pk) if subs else []
+            cells = Cells(jurisdiction_cells(campaign.pk) if subs else [])
+            tracebacks: list[dict[str, Any]] | None = None
             for sub in subs:
                 ok, _, _ = subscription_matches(sub, category=campaign.category, kind=event.kind, cells=cells)
                 if ok:
-                    alert = _create_alert(sub=sub, campaign=campaign, event=event, now=now)
+                    if tracebacks is None:
+                        tracebacks = completed_tracebacks(campaign.pk)
+                    alert = _create_alert(sub=sub, campaign=campaign, event=event, now=now, tracebacks=tracebacks)
                     if alert is not None:
                         created.append(alert)
         if not handled:
@@ -481,6 +494,22 @@ def _refuse_private_target(url: str) -> None:
             raise DeliveryError(f"{host} resolves to a non-public address")
 
 
+_client_lock = threading.Lock()
+_client: Any = None
+
+
+def _http() -> Any:
+    """One HTTP client per process: building one loads the CA bundle (~80 ms), which would
+    otherwise dominate every delivery. httpx clients are safe to share between threads."""
+    global _client
+    import httpx
+
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+        return _client
+
+
 def _send_webhook(delivery: AlertDelivery) -> int:
     import httpx
 
@@ -494,8 +523,7 @@ def _send_webhook(delivery: AlertDelivery) -> int:
     headers = webhooks.headers_for(ep.secret, body, msg_id=delivery.msg_id)
     headers["user-agent"] = "Robotrace-Alerts/1"
     try:
-        with httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
-            resp = client.post(ep.url, content=body, headers=headers)
+        resp = _http().post(ep.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from exc
     if not 200 <= resp.status_code < 300:
