@@ -124,7 +124,9 @@ def create_organisation(
         raise ValidationError({"name": f"cannot make a short name from {name!r}; give a slug"})
     if Organisation.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"an organisation with slug {slug!r} already exists"})
-    if Organisation.objects.filter(name__iexact=name).exists():
+    # People creating organisations by hand are stopped from making look-alike duplicates;
+    # system work (simulator, seeders) keeps its own naming and is only held to unique slugs.
+    if actor is not None and Organisation.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": f"an organisation named {name!r} already exists"})
     clean = _clean_kind_fields(kind, dict(fields))
     with transaction.atomic():
