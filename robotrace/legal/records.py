@@ -259,13 +259,15 @@ def volume(rs: RecordSet) -> tuple[list[tuple[str, int]], list[tuple[str, int]],
     """Daily volume, called states and short-call analytics over the selected call reports."""
     rows = list(
         rs.reports()
-        .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164")
+        .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164", "report_type")
     )
     days: Counter[str] = Counter()
     states: Counter[str] = Counter()
     short = dnc = 0
     callers: set[str] = set()
-    for started, state, duration, is_dnc, caller in rows:
+    sources: Counter[str] = Counter()
+    for started, state, duration, is_dnc, caller, source in rows:
+        sources[source] += 1
         days[started.astimezone(UTC).date().isoformat()] += 1
         states[state or "unknown"] += 1
         if duration is not None and duration < 15:
@@ -282,6 +284,9 @@ def volume(rs: RecordSet) -> tuple[list[tuple[str, int]], list[tuple[str, int]],
         "distinct_caller_ids": len(callers),
         "distinct_called_states": len([s for s in states if s != "unknown"]),
     }
+    # Exhibit D corroboration: where the reports came from (complaints vs. network data).
+    for source, n in sorted(sources.items()):
+        analytics[f"reports_from_{source}"] = n
     # Every day between the first and the last, so quiet days show as zero bars.
     if days:
         first = date.fromisoformat(min(days))
