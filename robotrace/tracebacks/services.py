@@ -297,7 +297,8 @@ def open_traceback(
         )
         _event(tb, "traceback.opened", f"opened by {_label(actor, actor_label)} ({tb.get_source_display().lower()})", at=now)
         _open_hop(tb, provider, sequence=1, named_by=None, now=now)
-        if signer is not None and getattr(signer, "provider_id", None):
+        # Only a fully verified PASSporT names its signer; an unverified one proves nothing.
+        if signer is not None and getattr(signer, "verified", True) and getattr(signer, "provider_id", None):
             signer_provider = Provider.objects.filter(id=signer.provider_id).first()
             if signer_provider is not None:
                 tb.shaken_signer = signer_provider

@@ -84,3 +84,28 @@ def test_it_names_a_foreign_upstream_from_the_trunk_mapping(world, tmp_path) -> 
     records = load_records(str(path))
     hop = {"id": 1, "call": {"started_at": at.isoformat(), "calling_number": "+442071234567", "called_number": "+19195550123"}}
     assert records.answer_for(hop)["response"] == "foreign_upstream"
+
+
+def test_it_reads_call_records_from_a_postgresql_table() -> None:
+    import os
+
+    import pytest
+
+    psycopg = pytest.importorskip("psycopg")
+    dsn = "postgresql://postgres@127.0.0.1:5432/postgres"
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=2)
+    except psycopg.OperationalError:
+        pytest.skip("PostgreSQL is not running")
+    table = f"rt_agent_cdr_{os.getpid()}"
+    at = timezone.now().replace(microsecond=0)
+    try:
+        conn.execute(f'CREATE TABLE "{table}" (started_at timestamptz, ani text, dnis text, ingress_trunk text, upstream_provider text)')
+        conn.execute(f'INSERT INTO "{table}" VALUES (%s, %s, %s, %s, %s)', (at + timedelta(seconds=40), "+1 202 555 0111", "9195550123", "TG7", "Bravo Transit"))
+        records = load_records(f"{dsn}?table={table}")
+        hop = {"id": 1, "call": {"started_at": at.isoformat(), "calling_number": "+12025550111", "called_number": "+19195550123"}}
+        body = records.answer_for(hop)
+        assert body["response"] == "upstream" and body["upstream"] == "Bravo Transit"
+    finally:
+        conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+        conn.close()

@@ -107,3 +107,12 @@ def test_it_works_without_the_shaken_facade(world) -> None:  # type: ignore[no-u
     r = report(world, campaign, 5, age_days=1, identity_header="eyJ")
     tb = services.open_traceback(actor=world.alice, organisation=world.consortium, report_id=r.id)
     assert tb.hops.count() == 1
+
+
+def test_it_ignores_an_unverified_signer(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    net = make_net(world)
+    campaign = Campaign.objects.create(name="y")
+    r = report(world, campaign, 6, age_days=1, identity_header="eyJ")
+    monkeypatch.setattr(services, "_verified_signer", lambda rid: SimpleNamespace(provider_id=net.transit.id, attest="A", origid="x", verified=False))
+    tb = services.open_traceback(actor=world.alice, organisation=world.consortium, report_id=r.id)
+    assert tb.hops.count() == 1 and tb.shaken_signer is None
