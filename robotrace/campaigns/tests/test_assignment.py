@@ -124,3 +124,19 @@ def test_it_assigns_reports_when_ingest_announces_an_upload(world, django_captur
     assert upload.accepted == 2, upload.first_rejects
     ids = set(_reports().filter(reporter=world.reporter_a).values_list("campaign_id", flat=True))
     assert len(ids) == 1 and None not in ids
+
+
+@pytest.mark.django_db
+def test_it_catches_up_reports_whose_notification_was_lost(world):
+    from robotrace.campaigns import tasks
+
+    # Stored without any reports_stored signal (as after a crash between commit and enqueue).
+    rows = store_reports(world.reporter_a, [{"transcript": WARRANTY}, {"transcript": SSA}])
+    assert _reports().filter(pk__in=[r.pk for r in rows], campaign__isnull=True).count() == 2
+    tasks.sweep.call_local()
+    assert _reports().filter(pk__in=[r.pk for r in rows], campaign__isnull=True).count() == 0
+    assert EngineState.objects.get(pk=1).last_report_id == rows[-1].pk
+    # Running it again finds nothing new and changes nothing.
+    before = Campaign.objects.unscoped(reason="test").count()
+    assert tasks.sweep.call_local()["scanned"] == 0
+    assert Campaign.objects.unscoped(reason="test").count() == before
