@@ -166,7 +166,7 @@ def verify_reports(*, report_ids: Iterable[int], actor: User | None = None, veri
                     changed.append(row)
             ShakenVerification.objects.bulk_create(new, batch_size=500)
             if changed:
-                ShakenVerification.all_objects.bulk_update(changed, fields=[k.removesuffix("_id") if k in ("reporter_id", "signer_provider_id") else k for k in rows[0][1]], batch_size=500)
+                ShakenVerification.objects.unscoped(reason="shaken: replace re-verified rows").bulk_update(changed, fields=[k.removesuffix("_id") if k in ("reporter_id", "signer_provider_id") else k for k in rows[0][1]], batch_size=500)
             if rows:
                 audit.record(
                     action="shaken.reports_verified",
