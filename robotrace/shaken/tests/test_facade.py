@@ -86,3 +86,19 @@ def test_it_summarises_who_signed_a_campaign(world, shaken_var):
     assert s["signers"][0] == {"provider_id": kv.id, "spc": "KV01", "calls": 2, "attestation": {"A": 1, "B": 1, "C": 0}, "provider_name": "Keystone Voice"}
     assert s["signers"][1]["spc"] == "ZZ99" and s["signers"][1]["provider_id"] is None
     assert facade.campaign_signing_stats(987654)["reports"] == 0
+
+
+def test_its_campaign_and_provider_snippets_render(world, shaken_var):
+    from django.template import Context, Template
+
+    from robotrace.campaigns.models import Campaign
+
+    kv = provider("Keystone Voice", spc="KV01")
+    camp = _campaign(Campaign.Status.CONFIRMED)
+    at = timezone.now() - dt.timedelta(hours=1)
+    r = report(world.reporter_a, identity=_sig("KV01", at, "A"), at=at, campaign=camp)
+    services.verify_reports(report_ids=[r.id])
+    html = Template("{% load shaken_tags %}{% shaken_campaign cid %}").render(Context({"cid": camp.id}))
+    assert "100 %" in html and "Keystone Voice" in html
+    html = Template("{% load shaken_tags %}{% shaken_provider pid %}").render(Context({"pid": kv.id}))
+    assert "A-attested illegal calls" in html and '<span class="badge danger">1</span>' in html
