@@ -78,6 +78,7 @@ class Campaign(OrgScoped):
     report_count = models.PositiveIntegerField(default=0)
     caller_id_count = models.PositiveIntegerField(default=0)
     state_count = models.PositiveIntegerField(default=0)
+    called_states = models.JSONField(default=list, blank=True, help_text="Distinct called states (kept incrementally)")
 
     class Meta:
         ordering = ["-last_seen_at"]

@@ -165,8 +165,23 @@ def _write_assignments(results: Sequence[Assignment]) -> set[int]:
     return set(by_campaign)
 
 
+def _describe(campaign: Campaign) -> None:
+    """Representative transcript, category and automatic name from the exemplars."""
+    texts = list(CampaignExemplar.objects.filter(campaign=campaign).order_by("pk").values_list("text", flat=True)[:20])
+    if not texts:
+        return
+    # The longest rendition: fragments are common, the full message tells most.
+    campaign.representative_transcript = max(texts, key=len)
+    if campaign.category_source != Campaign.CategorySource.ANALYST:
+        category, source, _ = categorise(texts)
+        campaign.category, campaign.category_source = category, source
+    if campaign.name_is_auto:
+        campaign.name = auto_name(campaign.category, campaign.representative_transcript)
+
+
 def refresh_campaigns(campaign_ids: Iterable[int], *, check_events: bool = True) -> None:
-    """Recompute counters, representative text, category and name; then threshold events."""
+    """Recompute counters from all of a campaign's reports (after merges and splits), then
+    its description and threshold events. Routine batches use `_apply_batch` instead."""
     from robotrace.ingest.models import CallReport
 
     reports = CallReport.objects.unscoped(reason="campaign counters")
@@ -174,27 +189,53 @@ def refresh_campaigns(campaign_ids: Iterable[int], *, check_events: bool = True)
         agg = reports.filter(campaign_id=campaign.pk).aggregate(
             n=Count("id"),
             callers=Count("calling_number_e164", distinct=True, filter=~Q(calling_number_e164="")),
-            states=Count("called_state", distinct=True, filter=~Q(called_state="")),
             first=Min("call_started_at"),
             last=Max("call_started_at"),
         )
+        states = sorted(set(reports.filter(campaign_id=campaign.pk).exclude(called_state="").values_list("called_state", flat=True).distinct()))
         campaign.report_count = agg["n"] or 0
         campaign.caller_id_count = agg["callers"] or 0
-        campaign.state_count = agg["states"] or 0
+        campaign.called_states = states
+        campaign.state_count = len(states)
         campaign.first_seen_at = agg["first"] or campaign.first_seen_at
         campaign.last_seen_at = agg["last"] or campaign.last_seen_at
-        texts = list(CampaignExemplar.objects.filter(campaign=campaign).order_by("pk").values_list("text", flat=True)[:20])
-        if texts:
-            # The longest rendition: fragments are common, the full message tells most.
-            campaign.representative_transcript = max(texts, key=len)
-        if campaign.category_source != Campaign.CategorySource.ANALYST and texts:
-            category, source, _ = categorise(texts)
-            campaign.category, campaign.category_source = category, source
-        if campaign.name_is_auto and texts:
-            campaign.name = auto_name(campaign.category, campaign.representative_transcript)
+        _describe(campaign)
         campaign.save()
         if check_events:
             events.check_thresholds(campaign)
+
+
+def _apply_batch(new_reports: dict[int, list[Any]], described: set[int]) -> None:
+    """Update counters incrementally from this batch's reports only, so a batch costs the
+    same whether its campaigns hold ten reports or ten million. Distinct caller IDs are
+    checked against earlier reports through the (calling number, time) index."""
+    from robotrace.ingest.models import CallReport
+
+    reports = CallReport.objects.unscoped(reason="campaign counters")
+    for campaign in Campaign.objects.unscoped(reason="campaign counters").filter(pk__in=list(new_reports)):
+        rows = new_reports[campaign.pk]
+        ids = [r.pk for r in rows]
+        campaign.report_count += len(rows)
+        times = [r.call_started_at for r in rows]
+        campaign.first_seen_at = min([t for t in (campaign.first_seen_at, *times) if t is not None])
+        campaign.last_seen_at = max([t for t in (campaign.last_seen_at, *times) if t is not None])
+        states = set(campaign.called_states or []) | {r.called_state for r in rows if r.called_state}
+        campaign.called_states = sorted(states)
+        campaign.state_count = len(states)
+        numbers = {r.calling_number_e164 for r in rows if r.calling_number_e164}
+        if numbers:
+            seen: set[str] = set()
+            batch = sorted(numbers)
+            for i in range(0, len(batch), 500):
+                seen.update(
+                    reports.filter(calling_number_e164__in=batch[i : i + 500], campaign_id=campaign.pk)
+                    .exclude(pk__in=ids).values_list("calling_number_e164", flat=True).distinct()
+                )
+            campaign.caller_id_count += len(numbers - seen)
+        if campaign.pk in described:
+            _describe(campaign)
+        campaign.save()
+        events.check_thresholds(campaign)
 
 
 def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: bool = False, limit: int | None = None) -> dict[str, Any]:
@@ -223,15 +264,32 @@ def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: b
                     todo = [pk for pk, cid in ids if cid is None]
                     batch = list(qs.filter(pk__in=todo).order_by("call_started_at", "pk")) if todo else []
                 results = db.engine.assign_batch(report_input(r) for r in batch)
+                described = {e.campaign_id for e in db.engine.pending.exemplars} | set(db.created)
                 db.flush()
-                touched = _write_assignments(results)
+                _write_assignments(results)
                 if advance_cursor and scanned_max:
                     state.last_report_id = scanned_max
                 state.version += 1
                 state.save(update_fields=["version", "last_report_id", "updated_at"])
                 db.version = state.version
-                if touched or db.created:
-                    refresh_campaigns(touched | set(db.created))
+                by_id = {r.pk: r for r in batch}
+                new_reports: dict[int, list[Any]] = {}
+                recount: set[int] = set()
+                for a in results:
+                    if a.campaign_id is None:
+                        continue
+                    if a.report_id in by_id:
+                        new_reports.setdefault(a.campaign_id, []).append(by_id[a.report_id])
+                    else:
+                        recount.add(a.campaign_id)  # a burst claimed reports of earlier batches
+                for cid in db.created:
+                    new_reports.setdefault(cid, [])
+                for cid in recount:
+                    new_reports.pop(cid, None)
+                if new_reports:
+                    _apply_batch(new_reports, described)
+                if recount:
+                    refresh_campaigns(recount)
                 return {
                     "scanned": len(ids) if report_ids is None else len(batch),
                     "assigned": sum(1 for a in results if a.campaign_id is not None),

@@ -140,3 +140,17 @@ def test_it_catches_up_reports_whose_notification_was_lost(world):
     before = Campaign.objects.unscoped(reason="test").count()
     assert tasks.sweep.call_local()["scanned"] == 0
     assert Campaign.objects.unscoped(reason="test").count() == before
+
+
+@pytest.mark.django_db
+def test_it_keeps_incremental_counters_equal_to_a_full_recount(world):
+    calls = list(generate(800, seed=21))
+    for i in range(0, 800, 200):  # four uploads
+        store_reports(world.reporter_a, calls[i : i + 200])
+        store.catch_up()
+    qs = Campaign.objects.unscoped(reason="test").order_by("pk")
+    fields = ("report_count", "caller_id_count", "state_count", "first_seen_at", "last_seen_at", "called_states")
+    incremental = list(qs.values_list(*fields))
+    store.refresh_campaigns(list(qs.values_list("pk", flat=True)), check_events=False)
+    assert list(qs.values_list(*fields)) == incremental
+    assert sum(r[0] for r in incremental) == _reports().filter(campaign__isnull=False).count()
