@@ -16,7 +16,8 @@ from robotrace.conftest import bearer
 
 @pytest.fixture
 def a_stuff(world):
-    sub = services.create_subscription(actor=world.dana, organisation=world.agency_a, data={"name": "NC", "states": ["NC"], "min_reports": 1})
+    # A distinctive name: a two-letter one could turn up inside a CSRF token.
+    sub = services.create_subscription(actor=world.dana, organisation=world.agency_a, data={"name": "Alpha state watch", "states": ["NC"], "min_reports": 1})
     ep = services.create_endpoint(actor=world.dana, organisation=world.agency_a, url="http://127.0.0.1:9/hook").endpoint
     c = make_campaign()
     add_reports(c, world.reporter_a, 3)
@@ -128,7 +129,7 @@ def test_agency_b_gets_404_from_the_api_for_agency_a_objects(world, client, as_u
     body = {"name": "hijack", "states": ["OH"]}
     assert omar.put(f"/api/v1/alerts/subscriptions/{s.sub.pk}", body, content_type="application/json").status_code == 404
     assert omar.delete(f"/api/v1/alerts/subscriptions/{s.sub.pk}").status_code == 404
-    assert AlertSubscription.objects.for_org(world.agency_a).get(pk=s.sub.pk).name == "NC"
+    assert AlertSubscription.objects.for_org(world.agency_a).get(pk=s.sub.pk).name == "Alpha state watch"
 
 
 def test_an_agency_that_was_not_alerted_cannot_open_the_campaign(world, as_user, a_stuff):
