@@ -497,7 +497,7 @@ def build_chain(
     anchor_fps = {fingerprint(a) for a in anchors}
     for _ in range(6):
         if fingerprint(current) in anchor_fps:
-            return _window(path, "")
+            return _finish_path(path)
         issuer = None
         for cand in [*anchors, *intermediates]:
             if cand.subject != current.issuer or cand is current:
@@ -508,14 +508,45 @@ def build_chain(
             break
         if issuer is None:
             return ChainResult(path, f"no trusted issuer found for {current.subject.rfc4514_string() or current.issuer.rfc4514_string()}")
-        why = _is_ca(issuer, strict)
+        why = _is_ca(issuer, strict) or _path_len_exceeded(issuer, below=len(path) - 1)
         if why:
             return ChainResult(path, why)
         path.append(issuer)
         if fingerprint(issuer) in anchor_fps:
-            return _window(path, "")
+            return _finish_path(path)
         current = issuer
     return ChainResult(path, "certificate path too long")
+
+
+# Extensions whose meaning we apply (or that the SHAKEN profile defines). A critical
+# extension outside this set must make the path fail (RFC 5280 §4.2).
+_UNDERSTOOD = {
+    x509.oid.ExtensionOID.BASIC_CONSTRAINTS, x509.oid.ExtensionOID.KEY_USAGE, x509.oid.ExtensionOID.CERTIFICATE_POLICIES,
+    x509.oid.ExtensionOID.CRL_DISTRIBUTION_POINTS, x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+    x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER, x509.oid.ExtensionOID.EXTENDED_KEY_USAGE, TN_AUTH_LIST_OID,
+}
+
+
+def _path_len_exceeded(ca: x509.Certificate, *, below: int) -> str:
+    """`below`: CA certificates between this one and the leaf."""
+    try:
+        limit = ca.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+    except x509.ExtensionNotFound:
+        return ""
+    if limit is not None and below > limit:
+        return f"{ca.subject.rfc4514_string()} allows {limit} CA certificates below it, the path has {below}"
+    return ""
+
+
+def _finish_path(path: list[x509.Certificate]) -> ChainResult:
+    for cert in path[:-1]:  # the anchor is trusted as configured
+        try:
+            odd = [e.oid.dotted_string for e in cert.extensions if e.critical and e.oid not in _UNDERSTOOD]
+        except Exception:  # noqa: BLE001 - undecodable extensions
+            return ChainResult(path, f"{cert.subject.rfc4514_string()} has undecodable extensions")
+        if odd:
+            return ChainResult(path, f"{cert.subject.rfc4514_string()} has unknown critical extensions {odd}")
+    return _window(path, "")
 
 
 def _window(path: list[x509.Certificate], error: str) -> ChainResult:

@@ -210,3 +210,25 @@ def test_it_ignores_unknown_parameters_unless_told_to_follow_the_french_plan(pki
     assert v.verified and v.layers["header"].status == "warning"
     strict = pki.verifier(reject_unknown_params=True).verify(header, ctx())
     assert (strict.sip_code, strict.failed_layer) == (438, "header")
+
+
+def test_its_path_building_honours_path_length_and_critical_extensions():
+    from cryptography.x509.oid import ObjectIdentifier
+
+    from robotrace.shaken.signing import _dn, _issue
+    from robotrace.shaken.verifier import build_chain
+
+    nb, na = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    k = [ec.generate_private_key(ec.SECP256R1()) for _ in range(4)]
+    root_n, ca1_n, ca2_n = _dn("SHAKEN R", "R"), _dn("SHAKEN CA1", "R"), _dn("SHAKEN CA2", "R")
+    root = _issue("root", root_n, k[0], root_n, k[0], nb, na)
+    ca1 = _issue("ca", ca1_n, k[1], root_n, k[0], nb, na)  # pathLen 0: may not issue CAs
+    ca2 = _issue("ca", ca2_n, k[2], ca1_n, k[1], nb, na)
+    leaf = _issue("leaf", _dn("SHAKEN X001", "X"), k[3], ca2_n, k[2], nb, na, "X001")
+    assert "allows 0" in build_chain(leaf, [ca2, ca1], [root], strict=True).error
+    odd = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(ca1_n).public_key(k[3].public_key())
+           .serial_number(12345678901234567890).not_valid_before(nb).not_valid_after(na)
+           .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+           .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00"), critical=True)
+           .sign(k[1], hashes.SHA256()))
+    assert "unknown critical" in build_chain(odd, [ca1], [root], strict=True).error
