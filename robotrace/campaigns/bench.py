@@ -28,6 +28,7 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--copies", type=int, default=4, help="independent operators per script (more campaigns)")
+    parser.add_argument("--db-reports", type=int, default=0, help="also time the database path on this many reports (via `campaigns cluster`)")
 
 
 def _inputs(n: int, seed: int, days: int, copies: int) -> tuple[list[Any], list[str]]:
@@ -90,6 +91,10 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
     tail_s = time.perf_counter() - t_tail
     tail_n = n - (tail_from // batch) * batch
 
+    db: dict[str, Any] = {}
+    if options.get("db_reports"):
+        db = _db_path(reports[: options["db_reports"]], progress)
+
     methods: dict[str, int] = {}
     for a in assignments:
         methods[a.method] = methods.get(a.method, 0) + 1
@@ -123,6 +128,31 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
         "ratio_to_floor": round(total_s / floor_s, 1) if floor_s else None,
         "generation_seconds": round(gen_s, 1),
         "methods": methods,
+        "db_path": db,
         "quality_vs_generator_truth": quality,
         "targets_met": {"1M_under_10_min": n < 1_000_000 or total_s < 600, "incremental>=5000/s": (tail_n / tail_s if tail_s else 0) >= 5000},
     }
+
+
+def _db_path(reports: list[Any], progress: Any) -> dict[str, Any]:
+    """The platform's path: `campaigns cluster` stores the reports in an empty temporary
+    SQLite database and runs the DB-backed engine (transactions of 5,000 reports writing
+    assignments, index rows, counters and events)."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    from robotrace.campaigns.management.commands.campaigns import Command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        with src.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["report_id", "transcript", "calling_number", "call_started_at", "callback_number"])
+            for r in reports:
+                w.writerow([f"r{r.id}", r.transcript, r.calling_number, r.call_started_at.isoformat(), ",".join(r.callback_numbers)])
+        progress(f"database path: `campaigns cluster` on {len(reports):,} reports...")
+        t0 = time.perf_counter()
+        Command().cluster(src, out, keep=False)
+        seconds = time.perf_counter() - t0
+    return {"reports": len(reports), "seconds_incl_migrate_and_load": round(seconds, 1), "reports_per_second": round(len(reports) / seconds)}
