@@ -39,6 +39,15 @@ def overview(request: HttpRequest) -> HttpResponse:
             "outcomes": ShakenVerification.Outcome.choices,
             "outcome_chart": json.dumps(data["outcome_chart"]),
             "attest_chart": json.dumps(data["attest_chart"]),
+            "signer_chart": json.dumps(
+                {
+                    "labels": [f"{t['signer_spc']} {t['signer_provider__name'] or ''}".strip() for t in data["top_signers"]],
+                    "a": [t["a"] for t in data["top_signers"]],
+                    "b": [t["b"] for t in data["top_signers"]],
+                    "c": [t["c"] for t in data["top_signers"]],
+                    "failed": [t["n_failed"] for t in data["top_signers"]],
+                }
+            ),
             "searching": any(f.values()),
         },
     )
