@@ -710,9 +710,7 @@ class Verifier:
         parsed = [parse_identity_header(h) for h in headers]
         # The SHAKEN header is the one whose ppt says so; otherwise the first one.
         chosen = next((p for p in parsed if p.params.get("ppt", "").lower() == "shaken"), parsed[0])
-        for p in parsed:
-            if p is not chosen:
-                v.other_headers.append({"ppt": p.params.get("ppt", ""), "info": p.params.get("info", "")})
+        others = [p for p in parsed if p is not chosen]
 
         # 1. Structure of the compact JWS.
         try:
@@ -808,9 +806,69 @@ class Verifier:
         if url_ok:
             self._check_credential(v, x5u, jws, call_time)
 
-        # 7. The call itself.
-        self._check_call(v, ctx)
+        # 7. Other Identity headers (RFC 8946 diversion), then the call itself.
+        diverted_to = self._check_others(v, others, call_time) if others else []
+        self._check_call(v, ctx, diverted_to)
         return v.finish()
+
+    def _check_others(self, v: Verdict, others: list[IdentityHeader], call_time: dt.datetime) -> list[str]:
+        """Record every other Identity header; verify `div` PASSporTs (RFC 8946): signed,
+        chained, fresh, `orig` unchanged and `div.tn` one of the SHAKEN `dest` numbers.
+        Returns the new targets of verified diversions (they explain a different To)."""
+        targets: list[str] = []
+        for p in others[:5]:
+            entry: dict[str, Any] = {"ppt": p.params.get("ppt", ""), "info": p.params.get("info", "")}
+            v.other_headers.append(entry)
+            if entry["ppt"] != "div":
+                continue
+            entry["verified"], entry["reason"] = False, ""
+            try:
+                jws = decode_jws(p.token)
+            except ValueError as exc:
+                entry["reason"] = str(exc)
+                continue
+            hdr, claims = jws.header, jws.claims
+            x5u = hdr.get("x5u") if isinstance(hdr.get("x5u"), str) else ""
+            div, dest, orig = claims.get("div"), claims.get("dest"), claims.get("orig")
+            div_tn = div.get("tn") if isinstance(div, dict) else None
+            new_dest = dest.get("tn") if isinstance(dest, dict) else None
+            iat = claims.get("iat")
+            why = ""
+            if hdr.get("alg") != "ES256" or hdr.get("typ") != "passport" or hdr.get("ppt") != "div":
+                why = "div PASSporT header is not alg ES256, typ passport, ppt div"
+            elif not isinstance(div_tn, str) or div_tn not in v.dest_tns:
+                why = "div.tn is not one of the SHAKEN dest numbers"
+            elif not isinstance(orig, dict) or orig.get("tn") != v.orig_tn:
+                why = "div orig differs from the SHAKEN orig"
+            elif not isinstance(new_dest, list) or not all(isinstance(t, str) and TN_RE.match(t) for t in new_dest):
+                why = "div dest.tn is not an array of numbers"
+            elif isinstance(iat, bool) or not isinstance(iat, int) or abs(int(call_time.timestamp()) - iat) > self.freshness_seconds:
+                why = "div iat missing or outside the window"
+            elif p.params.get("info") != x5u or check_x5u_url(x5u):
+                why = "div x5u/info unusable"
+            else:
+                got = self._chain_for(x5u)
+                if isinstance(got, FetchResult):
+                    why = f"div certificate not obtained: {got.error}"
+                else:
+                    strict = self.cert_profile == "strict"
+                    chain = got.chain.get(strict)
+                    if chain is None:
+                        chain = got.chain[strict] = build_chain(got.certs[0], got.certs[1:], self.trust_anchors, strict=strict)
+                    if chain.error or not (chain.not_before and chain.not_after and chain.not_before <= call_time <= chain.not_after):
+                        why = "div certificate does not chain to a trust anchor at call time"
+                    elif not es256_verify(got.leaf_key, jws.signing_input, jws.signature):
+                        why = "div signature does not verify"
+                    else:
+                        entry["spc"] = got.spc
+            entry["div"], entry["dest"] = div_tn if isinstance(div_tn, str) else "", new_dest if isinstance(new_dest, list) else []
+            if why:
+                entry["reason"] = why
+                v.warn("call_match", f"div header not verified: {why}")
+            else:
+                entry["verified"], entry["reason"] = True, "verified diversion"
+                targets.extend(new_dest)  # type: ignore[arg-type]
+        return targets
 
     def _check_claims(self, v: Verdict, claims: dict[str, Any]) -> None:
         attest = claims.get("attest")
@@ -915,7 +973,7 @@ class Verifier:
                     return f"{cert.subject.rfc4514_string()} was revoked on {entry.revocation_date_utc.isoformat()}"
         return ""
 
-    def _check_call(self, v: Verdict, ctx: CallContext) -> None:
+    def _check_call(self, v: Verdict, ctx: CallContext, diverted_to: list[str] | None = None) -> None:
         checked = False
         if ctx.orig_tn is not None and ctx.orig_tn.strip() != "":
             # Presentation characters are fine in the report; anything else is malformed.
@@ -932,7 +990,9 @@ class Verifier:
         if ctx.dest_tn is not None and ctx.dest_tn.strip() != "" and v.dest_tns:
             dest = _FORMATTING.sub("", ctx.dest_tn)
             results = [_tn_matches(t, dest) for t in v.dest_tns]
-            if not any(m for m, _ in results):
+            if not any(m for m, _ in results) and any(_tn_matches(t, dest)[0] for t in diverted_to or []):
+                v.warn("call_match", "the called number is the target of a verified diversion (RFC 8946)")
+            elif not any(m for m, _ in results):
                 v.fail("call_match.mismatch", 438, "dest.tn does not contain the called number")
             elif not any(m and not loose for m, loose in results):
                 v.warn("call_match", "dest matched on the last 10 digits only")

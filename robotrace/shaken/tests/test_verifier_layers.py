@@ -195,7 +195,24 @@ def test_it_keeps_several_identity_headers_and_picks_the_shaken_one(pki):
     div = pki.token(hdr={"ppt": "div"}) + ";info=<https://certs.test.example/div.pem>;alg=ES256;ppt=div"
     assert split_identity_headers(f"{div}, {shaken}") == [div, shaken]
     v = pki.verifier().verify([div, shaken], ctx())
-    assert v.verified and v.other_headers == [{"ppt": "div", "info": "https://certs.test.example/div.pem"}]
+    assert v.verified and [(h["ppt"], h["info"], h["verified"]) for h in v.other_headers] == [("div", "https://certs.test.example/div.pem", False)]
+    assert any("div header not verified" in w for w in v.warnings)
+
+
+def test_a_verified_diversion_explains_a_different_called_number(pki):
+    from robotrace.shaken.tests.pki import DEST
+
+    new_target = "13125550000"
+    div_claims = {"attest": DROP, "origid": DROP, "dest": {"tn": [new_target]}, "div": {"tn": DEST}}
+    div = pki.token(hdr={"ppt": "div"}, claims=div_claims) + f";info=<{URL}>;alg=ES256;ppt=div"
+    v = pki.verifier().verify([pki.header(), div], ctx(dest_tn=new_target))
+    assert v.verified and v.other_headers[0]["verified"] is True
+    assert any("diversion" in w for w in v.warnings)
+    # Without the div header the same call is a dest mismatch.
+    assert pki.verifier().verify(pki.header(), ctx(dest_tn=new_target)).sip_code == 438
+    # A div header whose div.tn is not the SHAKEN dest explains nothing.
+    bad = pki.token(hdr={"ppt": "div"}, claims={**div_claims, "div": {"tn": "19999999999"}}) + f";info=<{URL}>;alg=ES256;ppt=div"
+    assert pki.verifier().verify([pki.header(), bad], ctx(dest_tn=new_target)).sip_code == 438
 
 
 def test_it_decodes_tnauthlist_entries():
