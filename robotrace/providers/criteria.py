@@ -9,6 +9,7 @@ records a FlagRun for the trend.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from robotrace.providers.conf import Thresholds, evidence_limit
 from robotrace.providers.models import FlagRun, Provider, ProviderFlag
-from robotrace.providers.scorecards import _tables, db_time, json_nonempty_expr
+from robotrace.providers.scorecards import WindowStats, _tables, db_time, json_nonempty_expr
 
 Rule = ProviderFlag.Rule
 
@@ -127,12 +128,18 @@ def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: d
     return out
 
 
-def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = None) -> list[Finding]:
-    """Which providers meet which rules now, with evidence. Reads only."""
+def evaluate(
+    *, thresholds: Thresholds | None = None, now: datetime | None = None, window: dict[int, WindowStats] | None = None
+) -> list[Finding]:
+    """Which providers meet which rules now, with evidence. Reads only.
+
+    `window`: per-provider figures over the look-back window already gathered by the
+    scorecard pass (scorecards.compute_all with the same `now` and window); without it the
+    rules read the hops and tracebacks themselves."""
     th = thresholds or Thresholds.from_env()
     now = now or timezone.now()
     since = now - timedelta(days=th.window_days)
-    window = f"in the last {th.window_days} days"
+    period = f"in the last {th.window_days} days"
     providers = {
         p["id"]: p
         for p in Provider.objects.exclude(status=Provider.Status.MERGED).values(
@@ -141,9 +148,15 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
     }
     findings: list[Finding] = []
     with connection.cursor() as cur:
-        stats = _hop_stats(cur, since, now)
-        originating = _illegal_roles(cur, "originating_provider_id", since, th.illegal_scope)
-        gateway = _illegal_roles(cur, "point_of_entry_provider_id", since, th.illegal_scope)
+        if window is None:
+            stats = _hop_stats(cur, since, now)
+            originating = _illegal_roles(cur, "originating_provider_id", since, th.illegal_scope)
+            gateway = _illegal_roles(cur, "point_of_entry_provider_id", since, th.illegal_scope)
+        else:
+            confirmed = th.illegal_scope == "confirmed"
+            stats = {pid: HopStats(w.notices_due, w.answered, w.never, w.no_record) for pid, w in window.items() if w.notices_due or w.no_record}
+            originating = {pid: (w.originating_illegal if confirmed else w.originating) for pid, w in window.items()}
+            gateway = {pid: (w.gateway_illegal if confirmed else w.gateway) for pid, w in window.items()}
 
         non_participation: dict[int, str] = {}
         non_responsive: dict[int, str] = {}
@@ -156,13 +169,13 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
                 p["contacts_unreachable_at"] is not None or not (p["contact_email"] or p["fallback_contact_email"])
             )
             if s.answered == 0 and s.notices_due >= th.non_participation_min_notices:
-                non_participation[pid] = f"{s.notices_due} notices {window}, none answered"
+                non_participation[pid] = f"{s.notices_due} notices {period}, none answered"
             elif s.answered == 0 and unreachable and s.notices_due >= 1:
-                non_participation[pid] = f"{s.notices_due} notices {window}; no platform account and no reachable contact"
+                non_participation[pid] = f"{s.notices_due} notices {period}; no platform account and no reachable contact"
             if s.never >= th.non_responsive_min:
-                non_responsive[pid] = f"{s.never} notices never answered {window}"
+                non_responsive[pid] = f"{s.never} notices never answered {period}"
             if s.no_record >= th.no_records_min and s.answered and s.no_record / s.answered >= th.no_records_share:
-                no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {window}"
+                no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {period}"
 
         never_cond = "h.answered_at IS NULL AND h.due_at < %s"
         ev_np = _hop_evidence(cur, sorted(non_participation), never_cond, since, [db_time(now)])
@@ -182,7 +195,7 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
             met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
             ev = _traceback_evidence(cur, column, met, since, th.illegal_scope)
             kind = "tracebacks of confirmed illegal campaigns" if th.illegal_scope == "confirmed" else "tracebacks of illegal calls"
-            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {window}", ev.get(pid, [])) for pid in met)
+            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {period}", ev.get(pid, [])) for pid in met)
 
         absent = {
             pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
@@ -195,6 +208,39 @@ def evaluate(*, thresholds: Thresholds | None = None, now: datetime | None = Non
             )
             findings.append(Finding(pid, Rule.RMD_ABSENT, detail, ev_rmd.get(pid, [])))
     return findings
+
+
+def _write_flags(to_create: list[ProviderFlag], to_update: list[ProviderFlag]) -> None:
+    """Plain executemany: the ORM's bulk_update builds a CASE per column per batch, which
+    costs seconds for a few thousand flags."""
+    table = ProviderFlag._meta.db_table
+    j = json.dumps
+
+    def when(value: datetime | None) -> Any:
+        return db_time(value) if value is not None else None
+
+    with connection.cursor() as cur:
+        if to_create:
+            cur.executemany(
+                f"""INSERT INTO {table} (provider_id, rule, active, first_flagged_at, flagged_at, last_evaluated_at, cleared_at,
+                    detail, evidence_ids, evidence_count, dismissed_evidence_ids, history)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                [
+                    (f.provider_id, f.rule, f.active, when(f.first_flagged_at), when(f.flagged_at), when(f.last_evaluated_at),
+                     when(f.cleared_at), f.detail, j(f.evidence_ids), f.evidence_count, j(f.dismissed_evidence_ids or []), j(f.history))
+                    for f in to_create
+                ],
+            )
+        if to_update:
+            cur.executemany(
+                f"""UPDATE {table} SET active = %s, flagged_at = %s, cleared_at = %s, last_evaluated_at = %s, detail = %s,
+                    evidence_ids = %s, evidence_count = %s, history = %s WHERE id = %s""",
+                [
+                    (f.active, when(f.flagged_at), when(f.cleared_at), when(f.last_evaluated_at), f.detail, j(f.evidence_ids),
+                     f.evidence_count, j(f.history), f.pk)
+                    for f in to_update
+                ],
+            )
 
 
 @dataclass
@@ -268,12 +314,7 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
         to_update.append(flag)
 
     with transaction.atomic():
-        ProviderFlag.objects.bulk_create(to_create, batch_size=1000)
-        ProviderFlag.objects.unscoped(reason="flag evaluation").bulk_update(
-            to_update,
-            ["active", "flagged_at", "cleared_at", "last_evaluated_at", "detail", "evidence_ids", "evidence_count", "history"],
-            batch_size=1000,
-        )
+        _write_flags(to_create, to_update)
         newly_by_provider: dict[int, list[str]] = defaultdict(list)
         for flag in newly:
             newly_by_provider[flag.provider_id].append(flag.rule)
@@ -302,7 +343,19 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
     return ApplyResult(active=len(active), newly_flagged=sorted(newly_by_provider), cleared=len(cleared), seconds=seconds, per_rule=dict(per_rule))
 
 
-def run(*, thresholds: Thresholds | None = None, now: datetime | None = None, notify: bool = True) -> ApplyResult:
+def run(
+    *, thresholds: Thresholds | None = None, now: datetime | None = None, notify: bool = True, window: dict[int, WindowStats] | None = None
+) -> ApplyResult:
     """Evaluate every rule and update the flags (the periodic task calls this)."""
     now = now or timezone.now()
-    return apply(evaluate(thresholds=thresholds, now=now), now=now, notify=notify)
+    return apply(evaluate(thresholds=thresholds, now=now, window=window), now=now, notify=notify)
+
+
+def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thresholds | None = None) -> tuple[Any, ApplyResult]:
+    """Scorecards and flags together: one pass over hops and tracebacks feeds both."""
+    from robotrace.providers.scorecards import compute_all
+
+    th = thresholds or Thresholds.from_env()
+    now = now or timezone.now()
+    cards = compute_all(now=now, since=now - timedelta(days=th.window_days))
+    return cards, run(thresholds=th, now=now, notify=notify, window=cards.window)

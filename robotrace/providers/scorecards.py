@@ -25,7 +25,7 @@ import json
 import statistics
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -106,45 +106,75 @@ def period_start(period: str, key: str) -> date | None:
 
 @dataclass
 class Figures:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNT_FIELDS))
     originating_campaigns: set[int] = field(default_factory=set)
     poe_campaigns: set[int] = field(default_factory=set)
     answer_seconds: list[float] = field(default_factory=list)
 
     def add(self, other: Figures) -> None:
-        for k, v in other.counts.items():
-            self.counts[k] += v
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
         self.originating_campaigns |= other.originating_campaigns
         self.poe_campaigns |= other.poe_campaigns
         self.answer_seconds.extend(other.answer_seconds)
 
 
-def _hop_counts(cur: Any, now: datetime, months: dict[tuple[int, str], Figures]) -> None:
+IDX = {name: i for i, name in enumerate(COUNT_FIELDS)}
+
+
+@dataclass
+class WindowStats:
+    """One provider's figures over the rules' look-back window (criteria.py), gathered in
+    the same passes as the scorecards so the rules need no pass of their own."""
+
+    notices_due: int = 0
+    answered: int = 0
+    never: int = 0
+    no_record: int = 0
+    originating: int = 0
+    originating_illegal: int = 0
+    gateway: int = 0
+    gateway_illegal: int = 0
+
+
+def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int, str], Figures], window: dict[int, WindowStats]) -> None:
     t = _tables()
     mk = month_expr("h.received_at")
+    n, s = db_time(now), db_time(since)
     cur.execute(
         f"""
         SELECT h.provider_id, {mk} AS mk,
                COUNT(*),
-               SUM(CASE WHEN h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NOT NULL AND h.answered_at <= h.due_at THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NOT NULL AND h.answered_at > h.due_at THEN 1 ELSE 0 END),
+               COUNT(h.answered_at),
+               SUM(CASE WHEN h.answered_at <= h.due_at THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.answered_at > h.due_at THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.answered_at IS NULL AND h.due_at >= %s THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.customer_action = 'warned' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END)
+               SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.received_at >= %s AND (h.answered_at IS NOT NULL OR h.due_at < %s) THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.received_at >= %s AND h.response = 'no_record' THEN 1 ELSE 0 END)
         FROM {full_scan(t['hop'], 'h')}
         WHERE h.status <> 'cancelled'
         GROUP BY h.provider_id, {mk}
         """,
-        [db_time(now), db_time(now)],
+        [n, n, s, n, s, s, n, s],
     )
     names = ("notices", "answered", "answered_on_time", "answered_late", "never_answered", "open_notices", "no_record", "customers_warned", "customers_terminated")
+    slots = [IDX[name] for name in names]
     for row in cur.fetchall():
         fig = months.setdefault((row[0], row[1]), Figures())
-        for name, value in zip(names, row[2:], strict=True):
-            fig.counts[name] += int(value or 0)
+        counts = fig.counts
+        for slot, value in zip(slots, row[2:11], strict=True):
+            counts[slot] += int(value or 0)
+        if row[11] or row[13] or row[14]:
+            w = window.setdefault(row[0], WindowStats())
+            w.notices_due += int(row[11] or 0)
+            w.answered += int(row[12] or 0)
+            w.never += int(row[13] or 0)
+            w.no_record += int(row[14] or 0)
 
 
 def _answer_times(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
@@ -156,38 +186,48 @@ def _answer_times(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
         WHERE h.status <> 'cancelled' AND h.answered_at IS NOT NULL
         """
     )
+    get = months.get
     while True:
-        rows = cur.fetchmany(50_000)
+        rows = cur.fetchmany(100_000)
         if not rows:
             break
         for pid, mk, secs in rows:
-            fig = months.get((pid, mk))
+            fig = get((pid, mk))
             if fig is not None:
-                fig.answer_seconds.append(max(0.0, float(secs)))
+                fig.answer_seconds.append(secs if secs > 0 else 0.0)
 
 
-def _traceback_roles(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
+def _traceback_roles(cur: Any, since: datetime, months: dict[tuple[int, str], Figures], window: dict[int, WindowStats]) -> None:
     t = _tables()
     mk = month_expr("t.created_at")
     illegal = f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
-    for column, counter, campaigns_attr in (
-        ("originating_provider_id", "originating", "originating_campaigns"),
-        ("point_of_entry_provider_id", "point_of_entry", "poe_campaigns"),
+    s = db_time(since)
+    for column, counter, campaigns_attr, w_attr in (
+        ("originating_provider_id", "originating", "originating_campaigns", "originating"),
+        ("point_of_entry_provider_id", "point_of_entry", "poe_campaigns", "gateway"),
     ):
         cur.execute(
             f"""
-            SELECT t.{column}, {mk}, t.campaign_id, COUNT(*), SUM(CASE WHEN {illegal} THEN 1 ELSE 0 END)
-            FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+            SELECT t.{column}, {mk}, t.campaign_id, COUNT(*), SUM(CASE WHEN {illegal} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN t.created_at >= %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN t.created_at >= %s AND {illegal} THEN 1 ELSE 0 END)
+            FROM {full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
             WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled'
             GROUP BY t.{column}, {mk}, t.campaign_id
-            """
+            """,
+            [s, s],
         )
-        for pid, key, campaign_id, n, n_illegal in cur.fetchall():
+        traced_i, illegal_i = IDX[f"{counter}_traced"], IDX[f"{counter}_illegal"]
+        for pid, key, campaign_id, n, n_illegal, w_n, w_illegal in cur.fetchall():
             fig = months.setdefault((pid, key), Figures())
-            fig.counts[f"{counter}_traced"] += int(n)
-            fig.counts[f"{counter}_illegal"] += int(n_illegal or 0)
+            fig.counts[traced_i] += int(n)
+            fig.counts[illegal_i] += int(n_illegal or 0)
             if campaign_id is not None:
                 getattr(fig, campaigns_attr).add(int(campaign_id))
+            if w_n:
+                w = window.setdefault(pid, WindowStats())
+                setattr(w, w_attr, getattr(w, w_attr) + int(w_n))
+                setattr(w, f"{w_attr}_illegal", getattr(w, f"{w_attr}_illegal") + int(w_illegal or 0))
     cur.execute(
         f"""
         SELECT t.non_responsive_provider_id, {mk}, COUNT(*)
@@ -196,8 +236,9 @@ def _traceback_roles(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
         GROUP BY t.non_responsive_provider_id, {mk}
         """
     )
+    stopped = IDX["chain_stopped"]
     for pid, key, n in cur.fetchall():
-        months.setdefault((pid, key), Figures()).counts["chain_stopped"] += int(n)
+        months.setdefault((pid, key), Figures()).counts[stopped] += int(n)
 
 
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -225,13 +266,19 @@ def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def collect(now: datetime | None = None) -> dict[tuple[int, str, str], Figures]:
-    """Every (provider id, period, period key) -> Figures, from the current tracebacks."""
+def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[dict[tuple[int, str, str], Figures], dict[int, WindowStats]]:
+    """Every (provider id, period, period key) -> Figures, and each provider's figures
+    since `since` (the rules' window), from the current tracebacks."""
     now = now or timezone.now()
+    if since is None:
+        from robotrace.providers.conf import Thresholds
+
+        since = now - timedelta(days=Thresholds.from_env().window_days)
     months: dict[tuple[int, str], Figures] = {}
+    window: dict[int, WindowStats] = {}
     with connection.cursor() as cur:
-        _hop_counts(cur, now, months)
-        _traceback_roles(cur, months)
+        _hop_counts(cur, now, since, months, window)
+        _traceback_roles(cur, since, months, window)
         _answer_times(cur, months)
     out: dict[tuple[int, str, str], Figures] = {}
     for (pid, mk), fig in months.items():
@@ -241,7 +288,7 @@ def collect(now: datetime | None = None) -> dict[tuple[int, str, str], Figures]:
             if agg is None:
                 agg = out[(pid, period, key)] = Figures()
             agg.add(fig)
-    return out
+    return out, window
 
 
 @dataclass
@@ -249,6 +296,8 @@ class Result:
     providers: int
     rows: int
     seconds: float
+    window: dict[int, WindowStats] = field(default_factory=dict)
+    since: datetime | None = None
 
 
 def _median(values: list[float]) -> float | None:
@@ -271,12 +320,16 @@ def _write(rows: list[tuple[Any, ...]], columns: list[str]) -> None:
                 cur.executemany(sql, rows[start : start + 5000])
 
 
-def compute_all(*, now: datetime | None = None) -> Result:
+def compute_all(*, now: datetime | None = None, since: datetime | None = None) -> Result:
     """Recompute every scorecard. Safe to run while pages read: the swap is one
     transaction."""
     started = time.perf_counter()
     now = now or timezone.now()
-    figures = collect(now)
+    if since is None:
+        from robotrace.providers.conf import Thresholds
+
+        since = now - timedelta(days=Thresholds.from_env().window_days)
+    figures, window = collect(now, since)
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
@@ -297,7 +350,7 @@ def compute_all(*, now: datetime | None = None) -> Result:
             continue  # a merged provider's hops are moved by the merge; skip stragglers
         counts = fig.counts
         rows.append((
-            pid, str(period), key, date_value(period_start(period, key)), *(counts[c] for c in COUNT_FIELDS),
+            pid, str(period), key, date_value(period_start(period, key)), *counts,
             _median(fig.answer_seconds),
             json.dumps(sorted(fig.originating_campaigns)), json.dumps(sorted(fig.poe_campaigns)),
             json.dumps(signing.get(pid, {}) if period == Period.ALL else {}, default=str),
@@ -305,4 +358,4 @@ def compute_all(*, now: datetime | None = None) -> Result:
         ))
     with transaction.atomic():
         _write(rows, columns)
-    return Result(providers=len(providers), rows=len(rows), seconds=round(time.perf_counter() - started, 3))
+    return Result(providers=len(providers), rows=len(rows), seconds=round(time.perf_counter() - started, 3), window=window, since=since)

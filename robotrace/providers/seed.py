@@ -19,7 +19,5 @@ def seed(world: Any) -> None:
         link_organisation(actor=None, organisation=org)
     if Hop.objects.unscoped(reason="demo seeding: is there anything to score?").exists():
         from robotrace.providers import criteria
-        from robotrace.providers.scorecards import compute_all
 
-        compute_all()
-        criteria.run()
+        criteria.refresh()

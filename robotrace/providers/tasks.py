@@ -12,12 +12,10 @@ from robotrace.providers.conf import scorecard_interval_minutes
 
 def _refresh() -> dict[str, Any]:
     from robotrace.providers import criteria
-    from robotrace.providers.scorecards import compute_all
 
     # One at a time: two overlapping swaps would be correct but wasteful.
     with lock_task("providers-refresh"):
-        cards = compute_all()
-        flags = criteria.run()
+        cards, flags = criteria.refresh()
     return {"scorecard_rows": cards.rows, "active_flags": flags.active, "newly_flagged": flags.newly_flagged}
 
 

@@ -182,3 +182,27 @@ def test_it_tells_a_newly_flagged_provider_in_app_and_by_email_with_only_a_link(
     assert "/providers/scorecard/" in msg.body and "TB-" not in msg.body
     event = AuditEvent.objects.get(action="provider.flags_evaluated")
     assert sorted(r[1] for r in event.data["flagged"]) == ["non_participation", "non_responsive"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", ["traced", "confirmed"])
+def test_it_finds_the_same_with_the_scorecard_pass_as_on_its_own(scope):
+    from robotrace.providers.scorecards import compute_all
+
+    th = Thresholds(**{**TH.__dict__, "illegal_scope": scope})
+    c = f.campaign()
+    quiet, orig, gw, nr = f.provider("Quiet"), f.provider("Orig"), f.provider("Gw"), f.provider("Nr", rmd_status="removed")
+    f.unanswered(quiet, 4, at=RECENT)
+    f.unanswered(quiet, 4, at=NOW - timedelta(days=200))
+    for _ in range(3):
+        f.traceback(at=RECENT, campaign=c, originating_provider=orig)
+        f.traceback(at=RECENT, campaign=f.campaign("s", status="suspected"), point_of_entry_provider=gw)
+    answered(nr, 3, response="no_record")
+    cards = compute_all(now=NOW, since=NOW - timedelta(days=th.window_days))
+
+    def key(findings):
+        return sorted((x.provider_id, x.rule, x.detail, tuple(x.evidence_ids)) for x in findings)
+
+    alone = key(criteria.evaluate(thresholds=th, now=NOW))
+    assert alone == key(criteria.evaluate(thresholds=th, now=NOW, window=cards.window))
+    assert {(p, r) for p, r, _, _ in alone} >= {(quiet.id, "non_responsive"), (orig.id, "originates_illegal"), (nr.id, "no_records"), (nr.id, "rmd_absent")}

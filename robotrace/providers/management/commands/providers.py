@@ -35,10 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{r.rows} scorecard rows for {r.providers} providers in {r.seconds:.2f}s")
         elif action == "evaluate":
             from robotrace.providers import criteria
-            from robotrace.providers.scorecards import compute_all
 
-            r = compute_all()
-            a = criteria.run()
+            r, a = criteria.refresh()
             self.stdout.write(
                 f"{r.rows} scorecard rows; {a.active} active flags ({', '.join(f'{k}: {v}' for k, v in sorted(a.per_rule.items())) or 'none'}); "
                 f"{len(a.newly_flagged)} providers newly flagged, {a.cleared} flags cleared"
