@@ -157,6 +157,7 @@ else:
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "files")))
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "robotrace" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

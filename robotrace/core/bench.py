@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, str] = {
     "traceback": "robotrace.tracebacks.bench",
     "scorecards": "robotrace.providers.bench",
     "shaken": "robotrace.shaken.bench",
+    "legal": "robotrace.legal.bench",
 }
