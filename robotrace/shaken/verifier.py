@@ -52,6 +52,8 @@ CP_1_4 = "2.16.840.1.114569.1.1.4"
 SHAKEN_POLICIES = {CP_1_1, CP_1_2, CP_1_3, CP_1_4}
 CURRENT_POLICIES = {CP_1_3, CP_1_4}
 
+_KNOWN_PARAMS = {"info", "alg", "ppt"}
+
 LAYERS = ("header", "passport", "freshness", "certificate", "chain", "signature", "call_match")
 
 # Hard caps: an Identity header is attacker-controlled text that we store and parse.
@@ -587,6 +589,7 @@ class CallContext:
 
 
 _NON_DIGITS = re.compile(r"\D+")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def normalise_tn(tn: str) -> str:
@@ -733,7 +736,7 @@ class Verifier:
             v.fail("header.ppt", 438, "Identity header has no ppt parameter")
         elif params["ppt"] != "shaken":
             v.fail("header.ppt", 438, f"Identity ppt {params['ppt'][:20]!r} is not shaken")
-        unknown = sorted(set(params) - {"info", "alg", "ppt"})
+        unknown = sorted(set(params) - _KNOWN_PARAMS) if len(params) > 3 or not params.keys() <= _KNOWN_PARAMS else []
         if unknown and self.reject_unknown_params:
             v.fail("header.ppt", 438, f"unknown Identity parameters: {unknown[:5]}")
         elif unknown:
@@ -881,7 +884,7 @@ class Verifier:
         origid = claims.get("origid")
         if isinstance(origid, str):
             v.origid = origid[:100]
-            if not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", origid):
+            if not _UUID_RE.fullmatch(origid):
                 v.warn("passport", "origid is not a UUID")
         elif origid is None:
             v.warn("passport", "claims have no origid")
