@@ -27,7 +27,13 @@ END_REASONS = {
     "idle": "You were signed out after 30 minutes without activity.",
     "expired": "Sessions last at most 12 hours. Please sign in again.",
     "revoked": "Your session was ended by an administrator.",
+    "admin_mfa": "The administration site needs your second factor: sign in here with your authenticator code.",
 }
+
+# Django's admin site has its own password-only login form; it is only reachable in a
+# session that passed allauth's second-factor step.
+ADMIN_SITE_PREFIX = "/django-admin/"
+_ADMIN_SITE_OPEN = ("/django-admin/login/", "/django-admin/logout/")
 
 
 class SessionPolicyMiddleware:
@@ -71,22 +77,40 @@ class SessionPolicyMiddleware:
 
 
 class MfaRequiredMiddleware:
-    """Consortium and agency users reach nothing beyond enrolment without a second factor."""
+    """Consortium and agency users reach nothing beyond enrolment without a second factor.
+
+    Staff (Django admin site) need one too, and the admin site is only reachable in a
+    session that went through the second-factor step, because its own login form asks for
+    a password alone.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and getattr(user, "needs_mfa", False)
-            and not request.path.startswith(_OPEN_PREFIXES)
-        ):
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        path = request.path
+        admin_site = path.startswith(ADMIN_SITE_PREFIX) and not path.startswith(_ADMIN_SITE_OPEN)
+        needs = getattr(user, "needs_mfa", False) or user.is_staff or user.is_superuser
+        if (needs and not path.startswith(_OPEN_PREFIXES)) or admin_site:
             from allauth.mfa.utils import is_mfa_enabled
 
             if not is_mfa_enabled(user):
                 messages.info(request, "Set up an authenticator app before you continue: it is required for your organisation.")
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
+            if admin_site and not _passed_second_factor(request, user):
+                from robotrace.audit import services as audit
+
+                audit.record(action="auth.session_ended", actor=user, data={"reason": "admin_mfa"}, request=request)
+                logout(request)
+                query = urlencode({"next": request.get_full_path(), "ended": "admin_mfa"})
+                return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
         return self.get_response(request)
+
+
+def _passed_second_factor(request: HttpRequest, user: object) -> bool:
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    return any(r.get("method") == "mfa" for r in get_authentication_records(request, user))  # type: ignore[arg-type]

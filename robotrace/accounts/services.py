@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -488,3 +488,34 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
         ApiKey.objects.unscoped(reason="touch last_used_at").filter(id=key.id).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def disable_idle_accounts(*, idle_days: int = 90, now: datetime | None = None) -> int:
+    """Disable people who have not signed in for `idle_days` (CJIS AC-2(3), design Z2).
+
+    Run daily by a Huey periodic task, so an idle account is disabled within a day, well
+    inside the one week the policy allows. Each account is claimed with a conditional
+    UPDATE, so two workers never disable (and audit) the same person twice.
+    """
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=idle_days)
+    idle = User.objects.filter(is_active=True, approval=User.Approval.APPROVED, organisation__isnull=False).filter(
+        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    )
+    done = 0
+    for user_id in list(idle.values_list("id", flat=True)[:1000]):
+        with transaction.atomic():
+            claimed = User.objects.filter(id=user_id, is_active=True).update(is_active=False, session_epoch=models.F("session_epoch") + 1)
+            if not claimed:
+                continue
+            user = User.objects.select_related("organisation").get(id=user_id)
+            audit.record(
+                action="user.disabled_idle",
+                obj=user,
+                subject_org=user.organisation,
+                data={"idle_days": idle_days, "last_login": user.last_login.isoformat() if user.last_login else None},
+            )
+            done += 1
+    return done

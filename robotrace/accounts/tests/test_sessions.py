@@ -106,3 +106,26 @@ def test_a_tampered_session_cookie_goes_to_login_not_500(world, as_user):
 def test_unknown_end_reasons_show_nothing(client):
     body = client.get(reverse("account_login") + "?ended=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)</script>" not in body
+
+
+def test_it_disables_accounts_idle_for_90_days(world, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from robotrace.accounts.models import User
+
+    now = timezone.now()
+    User.objects.filter(pk=world.sam.pk).update(last_login=now - timedelta(days=91))
+    User.objects.filter(pk=world.rita.pk).update(last_login=now - timedelta(days=89))
+    User.objects.filter(pk=world.quinn.pk).update(last_login=None, date_joined=now - timedelta(days=120))
+    c = as_user(world.sam)
+    User.objects.filter(pk=world.sam.pk).update(last_login=now - timedelta(days=91))  # as_user just stamped it
+    assert accounts.disable_idle_accounts(now=now) == 2
+    assert accounts.disable_idle_accounts(now=now) == 0  # claimed once
+    world.sam.refresh_from_db()
+    world.rita.refresh_from_db()
+    world.quinn.refresh_from_db()
+    assert not world.sam.is_active and not world.quinn.is_active and world.rita.is_active
+    assert AuditEvent.objects.filter(action="user.disabled_idle").count() == 2
+    assert c.get(reverse(PAGE)).status_code == 302
