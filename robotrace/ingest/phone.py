@@ -78,7 +78,7 @@ def nanp_reason(ten: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=65_536)
 def check(raw: str) -> Checked:
     """Normalise a number as presented to E.164 and say whether it could be a real caller."""
     n = len(raw)
@@ -175,7 +175,7 @@ def _spoken_runs(text: str) -> list[str]:
     return [run for run in runs if len(run) >= 10]
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4_096)
 def _extract(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for m in _WRITTEN.finditer(text):

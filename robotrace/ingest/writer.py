@@ -25,7 +25,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from robotrace.ingest.schema import COLUMNS
 
 TABLE = "ingest_callreport"
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
 INSERT_COLUMNS = ("reporter_id", "upload_id", *COLUMNS)
 
 
@@ -46,7 +46,7 @@ class SqliteWriter:
         self.conn.ensure_connection()
         if getattr(self.conn, "_rt_ingest_cache", None) is not self.conn.connection:
             # SQLite's default 2 MB page cache makes every index insert of a 5,000-row batch
-            # spill to the WAL; 64 MB keeps a batch's index pages in memory (3-4x faster).
+            # spill to the WAL; 32 MB keeps a batch's index pages in memory (3-4x faster).
             self.conn.connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             # Remember which connection has it: Django opens a new one per request.
             self.conn._rt_ingest_cache = self.conn.connection  # type: ignore[attr-defined]
