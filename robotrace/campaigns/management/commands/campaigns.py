@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 REQUIRED = ("report_id", "transcript")
@@ -118,6 +119,7 @@ class Command(BaseCommand):
             proc = subprocess.run(
                 [sys.executable, "-m", "robotrace.cli", "campaigns", "cluster-worker", str(rows_path), str(partial)],
                 env=child_env(tmp), capture_output=True, text=True, check=False,
+                cwd=str(settings.BASE_DIR),  # so `-m robotrace.cli` imports this checkout
             )
             if proc.returncode != 0:
                 raise CommandError(f"clustering failed:\n{proc.stderr.strip()[-3000:]}")
