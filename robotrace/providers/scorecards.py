@@ -1,7 +1,7 @@
 """Provider scorecards, computed in bulk from tracebacks and hops.
 
 One GROUP BY pass over hops by (provider, month) gives every count; tracebacks give the
-illegal-campaign roles; answer times are read once for the medians. Quarters and all time
+illegal-campaign roles; answer times ride along as one aggregated list per group for the medians. Quarters and all time
 are rolled up from the months in Python (counts add up; medians are recomputed from the
 answer times, because medians do not add up). The result replaces the ProviderScorecard
 table in one transaction, so pages read precomputed rows.
@@ -85,6 +85,14 @@ def full_scan(table: str, alias: str) -> str:
     return f"{table} {alias} NOT INDEXED" if connection.vendor == "sqlite" else f"{table} {alias}"
 
 
+def answer_seconds_agg() -> str:
+    """Whole seconds from receipt to answer of every answered hop in the group."""
+    secs = seconds_expr("h.answered_at", "h.received_at")
+    if connection.vendor == "postgresql":
+        return f"array_agg(GREATEST(ROUND({secs}), 0)::integer) FILTER (WHERE h.answered_at IS NOT NULL)"
+    return f"group_concat(CASE WHEN h.answered_at IS NOT NULL THEN MAX(CAST(ROUND({secs}) AS INTEGER), 0) END)"
+
+
 def db_time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -155,7 +163,8 @@ def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int
                SUM(CASE WHEN h.received_at >= %s AND (h.answered_at IS NOT NULL OR h.due_at < %s) THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.received_at >= %s AND h.response = 'no_record' THEN 1 ELSE 0 END)
+               SUM(CASE WHEN h.received_at >= %s AND h.response = 'no_record' THEN 1 ELSE 0 END),
+               {answer_seconds_agg()}
         FROM {full_scan(t['hop'], 'h')}
         WHERE h.status <> 'cancelled'
         GROUP BY h.provider_id, {mk}
@@ -169,32 +178,16 @@ def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int
         counts = fig.counts
         for slot, value in zip(slots, row[2:11], strict=True):
             counts[slot] += int(value or 0)
+        if row[15]:
+            # Answer times ride along as one aggregated value per group, so medians need no
+            # second pass over the hops.
+            fig.answer_seconds = row[15] if isinstance(row[15], list) else list(map(int, row[15].split(",")))
         if row[11] or row[13] or row[14]:
             w = window.setdefault(row[0], WindowStats())
             w.notices_due += int(row[11] or 0)
             w.answered += int(row[12] or 0)
             w.never += int(row[13] or 0)
             w.no_record += int(row[14] or 0)
-
-
-def _answer_times(cur: Any, months: dict[tuple[int, str], Figures]) -> None:
-    t = _tables()
-    cur.execute(
-        f"""
-        SELECT h.provider_id, {month_expr('h.received_at')}, {seconds_expr('h.answered_at', 'h.received_at')}
-        FROM {full_scan(t['hop'], 'h')}
-        WHERE h.status <> 'cancelled' AND h.answered_at IS NOT NULL
-        """
-    )
-    get = months.get
-    while True:
-        rows = cur.fetchmany(100_000)
-        if not rows:
-            break
-        for pid, mk, secs in rows:
-            fig = get((pid, mk))
-            if fig is not None:
-                fig.answer_seconds.append(secs if secs > 0 else 0.0)
 
 
 def _traceback_roles(cur: Any, since: datetime, months: dict[tuple[int, str], Figures], window: dict[int, WindowStats]) -> None:
@@ -279,7 +272,6 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
     with connection.cursor() as cur:
         _hop_counts(cur, now, since, months, window)
         _traceback_roles(cur, since, months, window)
-        _answer_times(cur, months)
     out: dict[tuple[int, str, str], Figures] = {}
     for (pid, mk), fig in months.items():
         out[(pid, Period.MONTH, mk)] = fig
