@@ -86,3 +86,27 @@ def test_only_consortium_admins_browse_the_trail(world, as_user, persona):
     c = as_user(getattr(world, persona))
     assert c.get(reverse("audit:list")).status_code == 403
     assert c.post(reverse("audit:verify")).status_code == 403
+
+
+def test_it_exports_the_filtered_trail_as_csv(world, as_user):
+    audit.record(action="test.export", actor=world.pat, data={"note": "=HYPERLINK(\"http://evil\")"})
+    audit.record(action="test.other", actor=world.pat)
+    c = as_user(world.alice)
+    r = c.get(reverse("audit:export"), {"action": "test.export"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    body = b"".join(r.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,at_utc,action")
+    assert len(lines) == 2 and "test.export" in lines[1] and "test.other" not in body
+    assert AuditEvent.objects.filter(action="audit.exported", actor_user=world.alice).exists()
+
+
+def test_export_cells_cannot_become_spreadsheet_formulas(world, as_user):
+    audit.record(action="test.inject", actor_label="=cmd|' /C calc'!A0")
+    body = b"".join(as_user(world.alice).get(reverse("audit:export"), {"action": "test.inject"}).streaming_content).decode()
+    assert ",'=cmd" in body
+
+
+@pytest.mark.parametrize("persona", ["carol", "pat", "dana"])
+def test_only_consortium_admins_export(world, as_user, persona):
+    assert as_user(getattr(world, persona)).get(reverse("audit:export")).status_code == 403
