@@ -28,6 +28,7 @@ import email.utils
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -646,6 +647,8 @@ class Verifier:
         self.reject_unknown_params = reject_unknown_params
         self._chains: dict[str, _CachedChain | FetchResult] = {}
         self._by_fp: dict[str, _CachedChain] = {}
+        self._failed_at: dict[str, float] = {}
+        self.failure_ttl = 300.0
         self._lock = threading.Lock()
 
     # The certificate cache is keyed by URL *and* fingerprint: the URL entry points at the
@@ -653,7 +656,10 @@ class Verifier:
     def _chain_for(self, url: str) -> _CachedChain | FetchResult:
         cached = self._chains.get(url)
         if cached is not None:
-            return cached
+            # Failures are remembered briefly only: a timeout now must not mean "no
+            # certificate" for the rest of the process's life.
+            if not isinstance(cached, FetchResult) or time.monotonic() - self._failed_at.get(url, 0.0) < self.failure_ttl:
+                return cached
         if self.source is None:
             result: _CachedChain | FetchResult = FetchResult(error="no certificate source configured (offline, no store)")
         else:
@@ -663,6 +669,8 @@ class Verifier:
             if len(self._chains) > 10_000:
                 self._chains.clear()
             self._chains[url] = result
+            if isinstance(result, FetchResult):
+                self._failed_at[url] = time.monotonic()
         return result
 
     def _prepare(self, certs: list[x509.Certificate], notes: list[str] | None = None) -> _CachedChain:

@@ -170,3 +170,20 @@ def test_the_fetcher_reports_a_timeout(monkeypatch):
 
     fetcher, _ = _fetcher(monkeypatch, slow)
     assert fetcher.fetch("https://certs.example.net/a.pem").error == "timed out"
+
+
+def test_the_verifier_retries_a_failed_fetch_after_a_while(pki):
+    from robotrace.shaken.tests.pki import URL, ctx
+    from robotrace.shaken.x5u import FetchResult
+
+    answers = [FetchResult(error="timed out"), pki.store.fetch(URL)]
+
+    class Flaky:
+        def fetch(self, url: str) -> FetchResult:
+            return answers.pop(0)
+
+    verifier = pki.verifier().__class__(trust_anchors=[pki.root], source=Flaky())
+    assert verifier.verify(pki.header(), ctx()).sip_code == 436
+    assert verifier.verify(pki.header(), ctx()).sip_code == 436  # remembered for a while
+    verifier.failure_ttl = 0.0
+    assert verifier.verify(pki.header(), ctx()).verified
