@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from robotrace.providers.conf import Thresholds, evidence_limit
 from robotrace.providers.models import FlagRun, Provider, ProviderFlag
-from robotrace.providers.scorecards import WindowStats, _tables, db_time, json_nonempty_expr
+from robotrace.providers.scorecards import WindowStats, _tables, db_time, full_scan, json_nonempty_expr
 
 Rule = ProviderFlag.Rule
 
@@ -107,6 +107,44 @@ def _hop_evidence(cur: Any, provider_ids: list[int], condition: str, since: date
     return out
 
 
+SCAN_ABOVE = 200
+
+
+def _hop_evidence_scan(
+    cur: Any, since: datetime, now: datetime, never_ids: set[int], no_record_ids: set[int], any_ids: set[int]
+) -> tuple[dict[int, list[int]], dict[int, list[int]], dict[int, list[int]]]:
+    t = _tables()
+    cur.execute(
+        f"""
+        SELECT h.provider_id, h.traceback_id,
+               CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END,
+               CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END
+        FROM {full_scan(t['hop'], 'h')}
+        WHERE h.status <> 'cancelled' AND h.received_at >= %s
+        """,
+        [db_time(now), db_time(since)],
+    )
+    never: dict[int, set[int]] = defaultdict(set)
+    no_record: dict[int, set[int]] = defaultdict(set)
+    anything: dict[int, set[int]] = defaultdict(set)
+    while True:
+        rows = cur.fetchmany(50_000)
+        if not rows:
+            break
+        for pid, tid, is_never, is_no_record in rows:
+            if is_never and pid in never_ids:
+                never[pid].add(tid)
+            if is_no_record and pid in no_record_ids:
+                no_record[pid].add(tid)
+            if pid in any_ids:
+                anything[pid].add(tid)
+    return (
+        {k: sorted(v) for k, v in never.items()},
+        {k: sorted(v) for k, v in no_record.items()},
+        {k: sorted(v) for k, v in anything.items()},
+    )
+
+
 def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: datetime, scope: str) -> dict[int, list[int]]:
     if not provider_ids:
         return {}
@@ -177,10 +215,21 @@ def evaluate(
             if s.no_record >= th.no_records_min and s.answered and s.no_record / s.answered >= th.no_records_share:
                 no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {period}"
 
-        never_cond = "h.answered_at IS NULL AND h.due_at < %s"
-        ev_np = _hop_evidence(cur, sorted(non_participation), never_cond, since, [db_time(now)])
-        ev_nr = _hop_evidence(cur, sorted(non_responsive), never_cond, since, [db_time(now)])
-        ev_rec = _hop_evidence(cur, sorted(no_records), "h.response = 'no_record'", since, [])
+        absent = {
+            pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
+        }
+        never_ids, no_record_ids, any_ids = set(non_participation) | set(non_responsive), set(no_records), set(absent)
+        if len(never_ids) + len(no_record_ids) + len(any_ids) > SCAN_ABOVE:
+            # Many providers to show evidence for (a first run over a long history): one scan
+            # of the window's hops beats an index walk per provider.
+            ev_never, ev_rec, ev_rmd = _hop_evidence_scan(cur, since, now, never_ids, no_record_ids, any_ids)
+            ev_np = ev_nr = ev_never
+        else:
+            never_cond = "h.answered_at IS NULL AND h.due_at < %s"
+            ev_np = _hop_evidence(cur, sorted(non_participation), never_cond, since, [db_time(now)])
+            ev_nr = _hop_evidence(cur, sorted(non_responsive), never_cond, since, [db_time(now)])
+            ev_rec = _hop_evidence(cur, sorted(no_records), "h.response = 'no_record'", since, [])
+            ev_rmd = _hop_evidence(cur, sorted(absent), "1 = 1", since, [])
         for src, rule, ev in (
             (non_participation, Rule.NON_PARTICIPATION, ev_np),
             (non_responsive, Rule.NON_RESPONSIVE, ev_nr),
@@ -197,10 +246,6 @@ def evaluate(
             kind = "tracebacks of confirmed illegal campaigns" if th.illegal_scope == "confirmed" else "tracebacks of illegal calls"
             findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {period}", ev.get(pid, [])) for pid in met)
 
-        absent = {
-            pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
-        }
-        ev_rmd = _hop_evidence(cur, sorted(absent), "1 = 1", since, [])
         for pid, p in absent.items():
             detail = (
                 f"removed from the RMD on {p['rmd_removed_at']:%Y-%m-%d}" if p["rmd_status"] == Provider.RmdStatus.REMOVED and p["rmd_removed_at"]

@@ -186,7 +186,7 @@ def test_it_tells_a_newly_flagged_provider_in_app_and_by_email_with_only_a_link(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("scope", ["traced", "confirmed"])
-def test_it_finds_the_same_with_the_scorecard_pass_as_on_its_own(scope):
+def test_it_finds_the_same_with_the_scorecard_pass_as_on_its_own(scope, monkeypatch):
     from robotrace.providers.scorecards import compute_all
 
     th = Thresholds(**{**TH.__dict__, "illegal_scope": scope})
@@ -204,5 +204,8 @@ def test_it_finds_the_same_with_the_scorecard_pass_as_on_its_own(scope):
         return sorted((x.provider_id, x.rule, x.detail, tuple(x.evidence_ids)) for x in findings)
 
     alone = key(criteria.evaluate(thresholds=th, now=NOW))
+    assert alone == key(criteria.evaluate(thresholds=th, now=NOW, window=cards.window))
+    # the one-scan evidence path (many flagged providers) finds the same evidence
+    monkeypatch.setattr(criteria, "SCAN_ABOVE", 0)
     assert alone == key(criteria.evaluate(thresholds=th, now=NOW, window=cards.window))
     assert {(p, r) for p, r, _, _ in alone} >= {(quiet.id, "non_responsive"), (orig.id, "originates_illegal"), (nr.id, "no_records"), (nr.id, "rmd_absent")}
