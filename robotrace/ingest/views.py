@@ -94,10 +94,16 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = queries.report_for(_org(request), pk)
     if report is None:
         raise Http404
-    fields: list[tuple[str, Any]] = [
-        (field.verbose_name.capitalize(), getattr(report, field.attname)) for field in CallReport._meta.concrete_fields
-        if field.name not in ("id", "transcript", "identity_header", "reporter", "upload", "campaign")
-    ]  # fmt: skip
+    fields: list[tuple[str, Any]] = []
+    for field in CallReport._meta.concrete_fields:
+        if field.name in ("id", "transcript", "identity_header", "reporter", "upload", "campaign"):
+            continue
+        value = getattr(report, field.attname)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        fields.append((field.verbose_name.capitalize(), value))
     return render(request, "ingest/report_detail.html", {"report": report, "fields": fields})
 
 
