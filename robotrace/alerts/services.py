@@ -232,6 +232,33 @@ def set_endpoint_active(*, actor: User | None, organisation: Organisation, endpo
     return ep
 
 
+@dataclass
+class PingResult:
+    ok: bool
+    status: int | None
+    error: str
+
+
+def ping_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> PingResult:
+    """Send a signed `ping` message now so an agency can check its receiver (no alert data)."""
+    import httpx
+
+    ep = WebhookEndpoint.objects.for_org(organisation).get(pk=endpoint_id, agency=organisation)
+    body = json.dumps({"type": "ping", "timestamp": timezone.now().isoformat(), "data": {"agency": organisation.slug}}, separators=(",", ":")).encode()
+    try:
+        _refuse_private_target(ep.url)
+        resp = _http().post(ep.url, content=body, headers={**webhooks.headers_for(ep.secret, body), "user-agent": "Robotrace-Alerts/1"})
+        result = PingResult(200 <= resp.status_code < 300, resp.status_code, "" if resp.status_code < 300 else f"endpoint answered {resp.status_code}")
+    except DeliveryError as exc:
+        result = PingResult(False, None, str(exc))
+    except httpx.HTTPError as exc:
+        result = PingResult(False, None, f"{type(exc).__name__}: {exc}"[:300])
+    with transaction.atomic():
+        audit.record(action="alerts.webhook_pinged", actor=actor, obj=ep, subject_org=organisation, outcome="success" if result.ok else "failure",
+                     data={"url": ep.url, "status": result.status, "error": result.error})
+    return result
+
+
 def delete_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> None:
     with transaction.atomic():
         ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("webhooks/new", views.webhook_new, name="webhook_new"),
     path("webhooks/<int:endpoint_id>/rotate", views.webhook_rotate, name="webhook_rotate"),
     path("webhooks/<int:endpoint_id>/toggle", views.webhook_toggle, name="webhook_toggle"),
+    path("webhooks/<int:endpoint_id>/test", views.webhook_ping, name="webhook_ping"),
     path("webhooks/<int:endpoint_id>/delete", views.webhook_delete, name="webhook_delete"),
 ]

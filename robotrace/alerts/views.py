@@ -324,6 +324,18 @@ def webhook_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @require_kind(*AGENCY, write=True)
 @require_POST
+def webhook_ping(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    ep = _get_endpoint(request, endpoint_id)
+    result = services.ping_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]
+    if result.ok:
+        messages.success(request, f"Test message delivered to {ep.url} (HTTP {result.status}).")
+    else:
+        messages.error(request, f"Test message to {ep.url} failed: {result.error}")
+    return redirect("alerts:subscriptions")
+
+
+@require_kind(*AGENCY, write=True)
+@require_POST
 def webhook_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     ep = _get_endpoint(request, endpoint_id)
     services.delete_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]

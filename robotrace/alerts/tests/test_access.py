@@ -42,6 +42,7 @@ def _pages(s):
         ("post", "/alerts/webhooks/new"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/rotate"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/toggle"),
+        ("post", f"/alerts/webhooks/{s.ep.pk}/test"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/delete"),
     ]
 
@@ -101,6 +102,7 @@ def test_agency_b_gets_404_for_every_object_of_agency_a(world, as_user, a_stuff)
         ("post", f"/alerts/subscriptions/{s.sub.pk}/delete"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/rotate"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/toggle"),
+        ("post", f"/alerts/webhooks/{s.ep.pk}/test"),
         ("post", f"/alerts/webhooks/{s.ep.pk}/delete"),
     ]:
         assert getattr(c, method)(url).status_code == 404, (method, url)

@@ -140,3 +140,15 @@ def test_the_payload_is_json_with_the_alert_link(world, hook_server):
     services.sweep_deliveries()
     body = json.loads(hook_server.requests[0]["body"])
     assert body["data"]["url"].endswith(f"/alerts/{alert.pk}/")
+
+
+def test_a_test_ping_is_signed_and_reported(world, as_user, hook_server):
+    created = services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
+    r = as_user(world.dana).post(f"/alerts/webhooks/{created.endpoint.pk}/test", follow=True)
+    assert "Test message delivered" in r.content.decode()
+    [req] = hook_server.requests
+    assert Webhook(created.secret).verify(req["body"], req["headers"])["type"] == "ping"
+    hook_server.status = 500
+    r = as_user(world.dana).post(f"/alerts/webhooks/{created.endpoint.pk}/test", follow=True)
+    assert "failed: endpoint answered 500" in r.content.decode()
+    assert AuditEvent.objects.filter(action="alerts.webhook_pinged").count() == 2
