@@ -104,3 +104,13 @@ def test_it_searches_by_spc_provider_verdict_and_attest(world, shaken_var):
     assert [v.report_id for v in queries.search(org, attest="C")] == [c.id]
     # A reporter sees only its own reports' verdicts; another reporter none of them.
     assert queries.search(world.reporter_b).count() == 0
+
+
+def test_its_periodic_task_catches_up(world, shaken_var):
+    from robotrace.shaken import tasks
+
+    at = timezone.now() - dt.timedelta(hours=1)
+    r = report(world.reporter_a, identity=_signed("KV01", at), at=at)
+    assert tasks.catch_up.call_local() == 1
+    assert ShakenVerification.objects.unscoped(reason="test").filter(report_id=r.id, verified=True).exists()
+    assert tasks.catch_up.call_local() == 0
