@@ -401,7 +401,7 @@ def register_login_failure(*, email: str, request: HttpRequest | None) -> bool:
     return False
 
 
-def unlock_user(*, actor: User, user: User) -> User:
+def unlock_user(*, actor: User | None, user: User) -> User:
     _require_admin_over(actor, user, "release a locked account")
     with transaction.atomic():
         user.locked_at = None
