@@ -213,6 +213,10 @@ def _apply_batch(new_reports: dict[int, list[Any]], described: set[int]) -> None
 
     reports = CallReport.objects.unscoped(reason="campaign counters")
     for campaign in Campaign.objects.unscoped(reason="campaign counters").filter(pk__in=list(new_reports)):
+        if campaign.state_count and not campaign.called_states:
+            # Counted before called_states existed (migration 0003): recount once from all reports.
+            refresh_campaigns([campaign.pk])
+            continue
         rows = new_reports[campaign.pk]
         ids = [r.pk for r in rows]
         campaign.report_count += len(rows)
