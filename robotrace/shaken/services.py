@@ -120,7 +120,7 @@ def _fields_for(report: Any, verdict: Verdict, resolver: SignerResolver) -> dict
         "signer_source": source,
         "calling_number_e164": (report.calling_number_e164 or "")[:16],
         "called_number": (report.called_number or "")[:16],
-        "orig_mismatch": verdict.failure == "call_match.mismatch" and "orig" in verdict.reason,
+        "orig_mismatch": verdict.orig_mismatch,
     }
 
 

@@ -127,6 +127,7 @@ class Verdict:
     cert_subject: str = ""
     cert_issuer: str = ""
     signature_valid: bool | None = None
+    orig_mismatch: bool = False
     other_headers: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[tuple[int, str, str, int, str]] = field(default_factory=list, repr=False)
 
@@ -185,6 +186,7 @@ class Verdict:
             "cert_subject": self.cert_subject,
             "cert_issuer": self.cert_issuer,
             "signature_valid": self.signature_valid,
+            "orig_mismatch": self.orig_mismatch,
             "other_headers": self.other_headers,
         }
 
@@ -994,6 +996,7 @@ class Verifier:
             elif v.orig_tn:
                 match, loose = _tn_matches(v.orig_tn, orig)
                 if not match:
+                    v.orig_mismatch = True
                     v.fail("call_match.mismatch", 438, "orig.tn differs from the calling number")
                 elif loose:
                     v.warn("call_match", "orig matched on the last 10 digits only")
