@@ -230,6 +230,9 @@ def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 services.reject_user(actor=request.user, user=user, reason=d["notes"])  # type: ignore[arg-type]
                 messages.success(request, f"The request of {user.email} was rejected.")
         except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                names = {"verification_method": "method", "verification_notes": "notes", "reason": "notes"}
+                exc = ValidationError({names.get(k, k): v for k, v in exc.message_dict.items()})
             apply_errors(form, exc)
         else:
             return redirect("accounts:approvals")
@@ -320,6 +323,10 @@ def agency_request(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = AgencyRequestForm(request.POST or None)
+    if request.method == "POST" and _request_limit_reached(request):
+        form.is_valid()
+        form.add_error(None, "Too many access requests from your network in the last hour. Please try again later.")
+        return render(request, "accounts/agency_request.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -345,8 +352,35 @@ def agency_request(request: HttpRequest) -> HttpResponse:
                 exc = ValidationError({mapping.get(k, k): v for k, v in exc.message_dict.items()})
             apply_errors(form, exc)
         else:
+            _count_request(request)
             return HttpResponseRedirect(reverse("accounts:agency_request_sent"))
     return render(request, "accounts/agency_request.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# Successful access requests per source address per hour: the form is public, and every
+# request costs a consortium analyst a phone call.
+AGENCY_REQUESTS_PER_HOUR = 5
+
+
+def _request_key(request: HttpRequest) -> str:
+    return f"rt:agency-request:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _request_limit_reached(request: HttpRequest) -> bool:
+    from django.core.cache import cache
+
+    return int(cache.get(_request_key(request), 0)) >= AGENCY_REQUESTS_PER_HOUR
+
+
+def _count_request(request: HttpRequest) -> None:
+    from django.core.cache import cache
+
+    key = _request_key(request)
+    if not cache.add(key, 1, timeout=3600):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=3600)
 
 
 def agency_request_sent(request: HttpRequest) -> HttpResponse:

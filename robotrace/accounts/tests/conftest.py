@@ -16,6 +16,14 @@ from robotrace.conftest import PASSWORD, TOTP_SECRET
 COUNTER = 58_000_000
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Used TOTP codes and the access-request limit live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def fixed_totp(monkeypatch: Any) -> Any:
     monkeypatch.setattr(totp_auth, "yield_hotp_counters_from_time", lambda: iter([COUNTER]))

@@ -123,3 +123,23 @@ def test_only_consortium_admins_decide(world, client, as_user):
 
 def test_a_signed_in_person_is_sent_home_from_the_request_page(world, as_user):
     assert as_user(world.pat).get(reverse("accounts:agency_request")).status_code == 302
+
+
+def test_the_public_form_is_rate_limited_per_address(world, client):
+    from django.core.cache import cache
+
+    cache.clear()
+    for i in range(5):
+        assert _request(client, email=f"officer{i}@ga-ag.example", new_agency_name=f"Georgia Unit {i}").status_code == 302
+    r = _request(client, email="officer9@ga-ag.example", new_agency_name="Georgia Unit 9")
+    assert r.status_code == 429
+    assert not User.objects.filter(email="officer9@ga-ag.example").exists()
+    cache.clear()
+
+
+def test_approval_errors_sit_next_to_the_fields(world, client, as_user):
+    _request(client)
+    user = User.objects.get(email="nia@ga-ag.example")
+    r = as_user(world.alice).post(reverse("accounts:approval_decide", args=[user.pk]), {"decision": "approve", "method": "", "notes": "called"})
+    assert r.status_code == 400
+    assert "choose how the requester was verified" in r.content.decode()

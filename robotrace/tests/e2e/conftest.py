@@ -87,6 +87,9 @@ def browser_page(_browser: Any, live_server: Any, _static_from_source: None) -> 
 
 @pytest.fixture
 def e2e_world(transactional_db: None, world: Any) -> Any:
+    from django.core.cache import cache
+
+    cache.clear()  # used TOTP codes and request limits from earlier tests in this process
     return world
 
 
