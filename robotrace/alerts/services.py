@@ -97,6 +97,9 @@ def clean_subscription(organisation: Organisation, data: dict[str, Any]) -> dict
         if outside:
             errors["states"] = f"outside your jurisdiction ({', '.join(jurisdiction) or 'none'}): {', '.join(outside)}"
     area_codes = _clean_list(data.get("area_codes"), "area_codes")
+    if not (all_states or states or area_codes):
+        # Nothing chosen: the agency's own jurisdiction (federal agencies have none to default to).
+        states = list(jurisdiction)
     bad = [a for a in area_codes if not NPA_RE.match(a)]
     if bad:
         errors["area_codes"] = f"area codes are three digits starting 2-9: {', '.join(bad)}"

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -71,14 +72,17 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         if status in ("retrying", "gave_up", "delivered", "pending"):
             qs = qs.filter(deliveries__status=status).distinct()
         qs = qs.order_by("-created_at", "-id")
-    alerts = list(qs[:200])
+    pager = Paginator(qs, 50).get_page(request.GET.get("page"))
+    alerts = list(pager.object_list)
     summaries = queries.delivery_summaries([a.pk for a in alerts], org)
     rows = [{"alert": a, "delivery": summaries.get(a.pk)} for a in alerts]
     base = queries.alerts_for(org).filter(agency=org) if org.is_agency else queries.alerts_for(org)
     stats = base.aggregate(total=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True)), campaigns=Count("campaign", distinct=True))
     failing = queries.deliveries_for(org).filter(status__in=[AlertDelivery.Status.RETRYING, AlertDelivery.Status.GAVE_UP]).count()
-    return render(request, "alerts/list.html", {"rows": rows, "stats": stats, "failing": failing, "agencies": agencies,
-                                                 "status": status, "agency_filter": request.GET.get("agency", "")})
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(request, "alerts/list.html", {"rows": rows, "stats": stats, "failing": failing, "agencies": agencies, "pager": pager,
+                                                 "query": keep.urlencode(), "status": status, "agency_filter": request.GET.get("agency", "")})
 
 
 def _get_alert(request: HttpRequest, alert_id: int) -> Alert:

@@ -179,7 +179,6 @@ def test_merged_campaigns_do_not_alert(world):
         ({"name": "x", "area_codes": ["614"]}, "area_codes"),
         ({"name": "x", "area_codes": ["12"]}, "area_codes"),
         ({"name": "x", "all_states": True}, "all_states"),
-        ({"name": "x"}, "states"),
         ({"name": "", "states": ["NC"]}, "name"),
         ({"name": "x", "states": ["NC"], "categories": ["lottery"]}, "categories"),
         ({"name": "x", "states": ["NC"], "event_kinds": ["boom"]}, "event_kinds"),
@@ -199,6 +198,15 @@ def test_state_agencies_may_use_their_own_area_codes_and_federal_agencies_any(wo
     federal = accounts.create_organisation(actor=None, name="Federal", kind="agency", slug="fed", agency_level="federal", jurisdiction=[])
     sub = services.create_subscription(actor=None, organisation=federal, data={"name": "y", "states": ["OH", "NC"], "area_codes": ["212"]})
     assert sub.states == ["NC", "OH"]
+
+
+def test_a_subscription_without_a_place_defaults_to_the_agency_jurisdiction(world):
+    sub = services.create_subscription(actor=world.dana, organisation=world.agency_a, data={"name": "x"})
+    assert sub.states == ["NC"]
+    federal = accounts.create_organisation(actor=None, name="Federal", kind="agency", slug="fed", agency_level="federal", jurisdiction=[])
+    with pytest.raises(ValidationError) as exc:
+        services.create_subscription(actor=None, organisation=federal, data={"name": "y"})
+    assert "states" in exc.value.message_dict
 
 
 def test_only_agencies_subscribe(world):
