@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.http import FileResponse, HttpRequest
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from robotrace.accounts.apiauth import ApiKeyAuth, principal_of
 from robotrace.core.problems import ApiProblem
@@ -124,3 +125,38 @@ def get_report(request: HttpRequest, report_id: int) -> Any:
     if report is None:
         raise ApiProblem(404, "Not found")
     return report
+
+
+class RecordingOut(Schema):
+    report_id: int
+    recording_sha256: str
+    recording_url: str
+
+
+@router.post("/reports/{report_id}/recording", response={201: RecordingOut}, auth=uploads_auth, summary="Attach a call recording")
+def attach_recording(request: HttpRequest, report_id: int, file: File[UploadedFile]) -> Any:
+    """Multipart upload (field `file`) of the call's audio. Stored by SHA-256; the hash and a
+    download URL go on the report."""
+    principal = principal_of(request)
+    if not principal.organisation.is_reporter:
+        raise ApiProblem(403, "Forbidden", "only the reporter that sent the report attaches its recording")
+    try:
+        sha = services.attach_recording(organisation=principal.organisation, actor=principal.user, api_key=principal.api_key,
+                                        report_id=report_id, chunks=file.chunks(), content_type=file.content_type or "",
+                                        request=request)  # fmt: skip
+    except LookupError:
+        raise ApiProblem(404, "Not found")
+    except services.RecordingRefused as exc:
+        raise ApiProblem(415 if "audio type" in str(exc) else 413 if "limited" in str(exc) else 400, "Recording refused", str(exc))
+    return Status(201, {"report_id": report_id, "recording_sha256": sha, "recording_url": f"/api/v1/reports/{report_id}/recording"})
+
+
+@router.get("/reports/{report_id}/recording", auth=search_auth, summary="Download a call recording")
+def get_recording(request: HttpRequest, report_id: int) -> Any:
+    principal = principal_of(request)
+    report = queries.report_for(principal.organisation, report_id)
+    path = services.recording_path(report) if report is not None else None
+    if report is None or path is None:
+        raise ApiProblem(404, "Not found")
+    services.record_recording_download(actor=principal.user, organisation=principal.organisation, report=report, request=request)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"report-{report.id}{path.suffix}")

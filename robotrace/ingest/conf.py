@@ -26,3 +26,5 @@ NATS_STREAM = env_str("INGEST_NATS_STREAM", "ROBOTRACE_REPORTS")
 NATS_SUBJECT_PREFIX = env_str("INGEST_NATS_SUBJECT_PREFIX", "robotrace.reports")
 # PostgreSQL: months of partitions kept ready ahead of today.
 PARTITION_MONTHS_AHEAD = env_int("INGEST_PARTITION_MONTHS_AHEAD", 3, minimum=1, maximum=36)
+# Uploaded call recordings (audio), stored under MEDIA_ROOT/ingest/recordings/.
+RECORDING_MAX_BYTES = env_int("INGEST_RECORDING_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)

@@ -301,3 +301,72 @@ def record_rejects_download(*, actor: User | None, organisation: Organisation, u
     """Rejects files hold reporters' raw data; reading one is audited like any document read."""
     audit.record(action="ingest.rejects_downloaded", actor=actor, actor_org=organisation, obj=upload,
                  subject_org=upload.reporter, request=request, data={"rejected": upload.rejected})  # fmt: skip
+
+
+RECORDING_TYPES = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3",
+                   "audio/ogg": "ogg", "audio/flac": "flac", "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/webm": "webm"}  # fmt: skip
+
+
+class RecordingRefused(ValueError):
+    pass
+
+
+def attach_recording(*, organisation: Organisation, actor: User | None, report_id: int, chunks: Iterable[bytes],
+                     content_type: str, api_key: ApiKey | None = None, request: HttpRequest | None = None) -> str:  # fmt: skip
+    """Store a report's recording (content-addressed by SHA-256, so the same audio sent for many
+    reports is kept once) and record its hash on the report. Returns the hash."""
+    import hashlib
+    import os
+    import tempfile
+
+    from robotrace.ingest.models import CallReport
+
+    ext = RECORDING_TYPES.get(content_type.split(";")[0].strip().lower())
+    if ext is None:
+        raise RecordingRefused(f"not a supported audio type: {content_type!r} (use WAV, MP3, OGG, FLAC, M4A or WebM)")
+    report = CallReport.objects.for_org(organisation).filter(id=report_id, reporter=organisation).first()
+    if report is None:
+        raise LookupError(report_id)
+    folder = Path(settings.MEDIA_ROOT) / "ingest" / "recordings" / str(organisation.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > conf.RECORDING_MAX_BYTES:
+                    raise RecordingRefused(f"recordings are limited to {conf.RECORDING_MAX_BYTES:,} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise RecordingRefused("the recording is empty")
+        sha = digest.hexdigest()
+        final = folder / f"{sha}.{ext}"
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with transaction.atomic():
+        CallReport.objects.for_org(organisation).filter(id=report.id).update(
+            recording_sha256=sha, recording_url=f"/api/v1/reports/{report.id}/recording"
+        )
+        audit.record(action="ingest.recording_attached", actor=actor, actor_org=organisation,
+                     actor_label=_actor_label(actor, api_key, "api"), object_type="ingest.callreport", object_id=report.id,
+                     subject_org=organisation, request=request, data={"sha256": sha, "bytes": size, "type": ext})  # fmt: skip
+    return sha
+
+
+def recording_path(report: Any) -> Path | None:
+    if not report.recording_sha256:
+        return None
+    folder = Path(settings.MEDIA_ROOT) / "ingest" / "recordings" / str(report.reporter_id)
+    for candidate in folder.glob(f"{report.recording_sha256}.*"):
+        return candidate
+    return None
+
+
+def record_recording_download(*, actor: User | None, organisation: Organisation, report: Any, request: HttpRequest | None = None) -> None:
+    audit.record(action="ingest.recording_downloaded", actor=actor, actor_org=organisation, object_type="ingest.callreport",
+                 object_id=report.id, subject_org=report.reporter, request=request, data={"sha256": report.recording_sha256})  # fmt: skip
