@@ -59,6 +59,47 @@ def get_upload(request: HttpRequest, upload_id: int) -> dict[str, Any]:
     return _upload_out(upload)
 
 
+class UploadAnswer(Schema):
+    upload_id: int
+    status: str
+    lines: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    rejects: list[dict[str, Any]]
+    rejects_url: str | None
+
+
+_POST_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"source_report_id": "a-1", "report_type": "honeypot", '
+                                     '"call_started_at": "2026-11-20T14:05:00-05:00", "calling_number": "704-286-1234", '
+                                     '"called_number": "+19193324567", "transcript": "... call us back at 833-304-1447"}\n'},
+            "application/json-seq": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}, "example": "source_report_id,report_type,call_started_at,calling_number,called_number\n"},
+        },
+    },
+    "parameters": [
+        {"name": "Content-Encoding", "in": "header", "schema": {"type": "string", "enum": ["gzip"]}},
+        {"name": "X-Timezone", "in": "header", "schema": {"type": "string"}, "description": "IANA zone for times without an offset (or ?timezone=)"},
+        {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 128}, "description": "a retry with the same key gets the first answer"},
+    ],
+}  # fmt: skip
+
+
+@router.post("/reports", response={202: UploadAnswer}, auth=uploads_auth, summary="Post call reports (NDJSON or CSV, optionally gzip)",
+             openapi_extra=_POST_DOC)  # fmt: skip
+def post_reports(request: HttpRequest) -> Any:
+    """Streams the body; each bad line is rejected on its own with {line, field, reason}, the
+    accepted lines are stored in one transaction, and 202 means they are durable. 400 bad
+    gzip or CSV header, 413 over the size cap, 415 wrong content type (problem+json,
+    nothing stored). Served by a plain Django view mounted before this API (see
+    ingest/api_urls.py); this entry documents it in the OpenAPI schema."""
+    raise ApiProblem(500, "Misrouted", "POST /api/v1/reports is served by ingest.api_urls")
+
+
 class ReportOut(Schema):
     id: int
     reporter: str

@@ -110,3 +110,9 @@ def test_it_shows_the_consortium_intake_on_its_home_page(world: Any, reporter_ke
     assert ctx is not None and ctx["totals"]["accepted"] == 1
     html = render_to_string("ingest/panels/intake.html", {"ctx": ctx}, request=request)
     assert "Call-report intake, last 24 h" in html
+
+
+def test_it_documents_the_streaming_post_in_the_openapi_schema(world: Any) -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    post_op = schema["paths"]["/api/v1/reports"]["post"]
+    assert "text/csv" in post_op["requestBody"]["content"]
