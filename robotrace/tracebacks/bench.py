@@ -35,8 +35,11 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--tracebacks", type=int, default=10000)
     parser.add_argument("--hops", type=int, default=6, help="providers per call path (0 = random 3 to 8)")
     parser.add_argument("--non-responsive", type=int, default=0, help="transit providers that never answer")
-    parser.add_argument("--concurrency", type=int, default=8, help="tracebacks opened in parallel")
+    parser.add_argument("--concurrency", type=int, default=3, help="tracebacks opened in parallel")
+    parser.add_argument("--latency-samples", type=int, default=30, help="tracebacks first run one at a time to time a chain without queueing")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--agent-workers", type=int, default=8)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for tracebacks to settle")
@@ -102,7 +105,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         server = subprocess.Popen([gunicorn, "robotrace.wsgi:application", "-b", f"127.0.0.1:{port}", "--workers", str(options["web_workers"]),
-                                   "--threads", "8", "--timeout", "300", "--access-logfile", "/dev/null", "--error-logfile", str(tmp / "web.log")], env=env)
+                                   "--threads", str(options["web_threads"]), "--timeout", "300", "--access-logfile", "/dev/null", "--error-logfile", str(tmp / "web.log")], env=env)
         for _ in range(100):
             try:
                 if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
@@ -110,7 +113,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             except requests.RequestException:
                 time.sleep(0.2)
         progress(f"server up at {url}; agents' webhook hub at {hub_url}")
-        agents = Agents(net, HttpTransport(url), workers=32)
+        agents = Agents(net, HttpTransport(url), workers=options["agent_workers"])
         agents.serve(hub_port)
 
         # Calls happened a few minutes ago, routed through the network; every provider wrote
@@ -142,7 +145,27 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 else:
                     errors += 1
 
-        progress(f"opening {n} tracebacks ({options['concurrency']} at a time)")
+        # Latency: a few tracebacks alone in the system, each followed until it settles.
+        unloaded: list[float] = []
+        latency_ids: set[int] = set()
+        for call in calls[: options["latency_samples"]]:
+            if call.foreign:
+                continue
+            t = time.perf_counter()
+            r = staff.post(f"{url}/api/v1/tracebacks", json={"call_started_at": call.at.isoformat(), "calling_number": call.calling,
+                                                              "called_number": call.called}, timeout=120)
+            tb_id = r.json()["items"][0]["id"]
+            by_tb[tb_id] = call
+            latency_ids.add(tb_id)
+            while time.perf_counter() - t < 120:
+                if staff.get(f"{url}/api/v1/tracebacks/{tb_id}", timeout=30).json()["status"] == "completed":
+                    unloaded.append(time.perf_counter() - t)
+                    break
+                time.sleep(0.02)
+        if unloaded:
+            progress(f"one at a time: median {statistics.median(unloaded):.2f} s to origin over {len(unloaded)} chains")
+        calls = calls[options["latency_samples"]:]
+        progress(f"opening {len(calls)} tracebacks ({options['concurrency']} at a time)")
         t0 = time.monotonic()
         with ThreadPoolExecutor(options["concurrency"]) as pool:
             list(pool.map(open_one, calls))
@@ -168,7 +191,12 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 subprocess.run([*_exe(), "tracebacks", "sweep", "--now", later], env=env, check=True, stdout=subprocess.DEVNULL)
 
         rows = _fetch_all(staff, url)
-        return _score(rows, by_tb, net, silent, floor, options, errors=errors, opened_s=opened_s, settled_s=settled_s)
+        result = _score(rows, by_tb, net, silent, floor, options, latency_ids=latency_ids, errors=errors, opened_s=opened_s, settled_s=settled_s)
+        result["median_s_to_origin_one_at_a_time"] = round(statistics.median(unloaded), 3) if unloaded else None
+        result["p95_s_to_origin_one_at_a_time"] = round(_pct(unloaded, 0.95), 3) if unloaded else None
+        if unloaded and result["mean_hops"]:
+            result["ratio_one_at_a_time"] = round(statistics.median(unloaded) / (floor * result["mean_hops"]), 1)
+        return result
     finally:
         if server is not None:
             server.terminate()
@@ -228,7 +256,9 @@ def _score(rows: list[dict[str, Any]], by_tb: dict[int, Any], net: Any, silent: 
         if call is None:
             continue
         created = datetime.fromisoformat(row["created_at"])
-        first_open = created if first_open is None or created < first_open else first_open
+        bulk = row["id"] not in extra["latency_ids"]
+        if bulk:
+            first_open = created if first_open is None or created < first_open else first_open
         if row["status"] != "completed":
             continue
         completed += 1
@@ -239,8 +269,9 @@ def _score(rows: list[dict[str, Any]], by_tb: dict[int, Any], net: Any, silent: 
             nr_total += 1
             nr_right += row["outcome"] == "non_responsive" and row["non_responsive_provider_id"] == stopper
             continue
-        finish.append(done)
-        to_origin.append((done - created).total_seconds())
+        if bulk:
+            finish.append(done)
+            to_origin.append((done - created).total_seconds())
         hops.append(row["hop_count"])
         truth = net.providers[call.true_origin].provider_id
         found = row["point_of_entry_provider_id"] if call.foreign else row["originating_provider_id"]
@@ -259,14 +290,14 @@ def _score(rows: list[dict[str, Any]], by_tb: dict[int, Any], net: Any, silent: 
         "hops_per_call": options["hops"] or "3-8",
         "completed_share": round(completed / n, 4) if n else 0,
         "origin_correct_share": round(correct / traced, 4),
-        "median_s_to_origin": round(median, 3),
-        "p95_s_to_origin": round(_pct(to_origin, 0.95), 3),
+        "median_s_to_origin_under_load": round(median, 3),
+        "p95_s_to_origin_under_load": round(_pct(to_origin, 0.95), 3),
         "mean_hops": round(mean_hops, 2),
         "completed_per_min": round(len(finish) / span_min, 1) if span_min else 0,
         "non_responsive_named_share": round(nr_right / nr_total, 4) if nr_total else None,
         "non_responsive_tracebacks": nr_total,
         "floor_ms": round(floor * 1000, 2),
-        "ratio": round(median / (floor * mean_hops), 1) if floor and mean_hops else None,
+        "ratio_under_load": round(median / (floor * mean_hops), 1) if floor and mean_hops else None,
         "open_errors": extra["errors"],
         "open_seconds": round(extra["opened_s"], 1),
         "settle_seconds": round(extra["settled_s"], 1),
