@@ -1,3 +1,30 @@
 from __future__ import annotations
 
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from robotrace.providers.models import Dispute, FlagRun, Provider, RmdImport, RmdSnapshot
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ("name", "frn", "spc", "country", "status", "rmd_status", "organisation")
+    list_filter = ("status", "rmd_status", "country")
+    search_fields = ("name", "frn", "spc")
+    # Registry changes go through services (audited); the admin is for looking.
+    readonly_fields = [f.name for f in Provider._meta.fields]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RmdImport)
+class RmdImportAdmin(admin.ModelAdmin):
+    list_display = ("seen_on", "file_name", "rows", "listed", "not_listed", "removed", "created_at")
+
+
+admin.site.register(RmdSnapshot)
+admin.site.register(FlagRun)
+admin.site.register(Dispute)

@@ -66,6 +66,8 @@ def test_it_shows_detail_create_edit_and_merge_to_the_consortium(world, as_user,
         assert as_user(user).get(reverse("providers:detail", args=[a.pk])).status_code == 403
         assert as_user(user).post(reverse("providers:merge", args=[a.pk]), {"target": scored["b"].pk}).status_code == 403
         assert as_user(user).get(reverse("providers:create")).status_code == 403
+        assert as_user(user).get(reverse("providers:edit", args=[a.pk])).status_code == 403
+        assert as_user(user).post(reverse("providers:edit", args=[a.pk]), {"name": "Hijacked"}).status_code == 403
 
 
 def test_it_shows_a_provider_its_own_scorecard_and_never_another(world, as_user, scored):
