@@ -33,3 +33,18 @@ def test_it_refreshes_scorecards_and_flags_from_the_tasks(world):
     assert value["scorecard_rows"] >= 3 and silent.id in value["newly_flagged"]
     refresh_scorecards_and_flags()
     assert FlagRun.objects.count() == 2
+
+
+def test_it_recomputes_from_the_command_line(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    silent = f.provider("Command Line Silent")
+    f.unanswered(silent, 3, at=timezone.now() - timedelta(days=2))
+    out = StringIO()
+    call_command("providers", "evaluate", stdout=out)
+    assert "providers newly flagged" in out.getvalue() and "non_responsive: 1" in out.getvalue()
+    out = StringIO()
+    call_command("providers", "scorecards", stdout=out)
+    assert "scorecard rows for 3 providers" in out.getvalue()
