@@ -66,8 +66,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if tb.completed_at:
         seconds = (tb.completed_at - tb.created_at).total_seconds()
         elapsed = f"{seconds:.1f} s" if seconds < 120 else (f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h")
+    callbacks: list[str] = []
+    if org.is_consortium and tb.sample_report_id and tb.kind == Traceback.Kind.TRACEBACK:
+        from robotrace.ingest.models import CallReport
+
+        report = CallReport.objects.for_org(org).filter(id=tb.sample_report_id).only("callback_numbers").first()
+        callbacks = list(report.callback_numbers or []) if report else []
     return render(request, "tracebacks/detail.html", {
-        "tb": tb, "elapsed": elapsed, "chain": path_nodes, "parallel": [h for h in chain if h not in path_nodes],
+        "tb": tb, "elapsed": elapsed, "callbacks": callbacks, "chain": path_nodes, "parallel": [h for h in chain if h not in path_nodes],
         "events": queries.timeline(tb), "is_staff": org.is_consortium,
     })
 
@@ -173,6 +179,21 @@ def open_from_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
         return redirect(request.POST.get("next") or reverse("tracebacks:board"))
     messages.success(request, f"Opened {len(tbs)} traceback(s): {', '.join(t.ref for t in tbs)}")
     return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+
+
+@require_POST
+@require_kind("consortium", write=True)
+def open_forward(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    report_id = request.POST.get("report_id", "")
+    try:
+        tb = services.open_trace_forward(actor=request.user, organisation=org, callback_number=request.POST.get("callback_number", ""),  # type: ignore[arg-type]
+                                         report_id=int(report_id) if report_id.isdigit() else None)
+    except services.TracebackError as exc:
+        messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+    messages.success(request, f"Trace-forward {tb.ref} opened: asking who holds {tb.callback_number}.")
+    return redirect("tracebacks:detail", pk=tb.id)
 
 
 class ManualForm(forms.Form):

@@ -114,3 +114,14 @@ def test_it_refuses_every_page_to_the_wrong_organisations(world, as_user) -> Non
     assert rita.get(f"/tracebacks/{tb.id}/").status_code == 403
     hop.refresh_from_db()
     assert hop.status == Hop.Status.REQUESTED
+
+
+def test_it_opens_a_trace_forward_from_the_detail_page(world, as_user) -> None:  # type: ignore[no-untyped-def]
+    from robotrace.tracebacks.models import Traceback
+
+    make_net(world)
+    r = as_user(world.alice).post("/tracebacks/open/forward/", {"callback_number": "(919) 555-8888"})
+    tb = Traceback.objects.for_org(world.consortium).get(kind="trace_forward")
+    assert r.status_code == 302 and tb.callback_number == "+19195558888"
+    assert as_user(world.pat).post("/tracebacks/open/forward/", {"callback_number": "9195558888"}).status_code == 403
+    assert as_user(world.alice).get(f"/tracebacks/{tb.id}/").status_code == 200
