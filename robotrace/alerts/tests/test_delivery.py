@@ -152,3 +152,29 @@ def test_a_test_ping_is_signed_and_reported(world, as_user, hook_server):
     r = as_user(world.dana).post(f"/alerts/webhooks/{created.endpoint.pk}/test", follow=True)
     assert "failed: endpoint answered 500" in r.content.decode()
     assert AuditEvent.objects.filter(action="alerts.webhook_pinged").count() == 2
+
+
+def test_the_consortium_can_retry_a_failed_delivery_now(world, as_user, hook_server):
+    hook_server.status = 500
+    services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
+    alert = _alert(world, email=False)
+    services.sweep_deliveries()
+    [d] = _deliveries(world, "webhook")
+    assert d.status == "retrying"
+    hook_server.status = 200
+    r = as_user(world.alice).post(f"/alerts/deliveries/{d.pk}/retry")
+    assert r.status_code == 302 and r["Location"].endswith(f"/alerts/{alert.pk}/")
+    d.refresh_from_db()
+    assert (d.status, d.attempt) == ("delivered", 2)
+    assert AuditEvent.objects.filter(action="alerts.delivery_retry_requested", object_id=str(d.pk)).exists()
+
+
+def test_deleting_an_endpoint_gives_up_its_pending_deliveries(world, hook_server):
+    hook_server.status = 500
+    created = services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
+    _alert(world, email=False)
+    services.sweep_deliveries()
+    services.delete_endpoint(actor=world.dana, organisation=world.agency_a, endpoint_id=created.endpoint.pk)
+    [d] = _deliveries(world, "webhook")
+    assert d.status == "gave_up" and d.next_attempt_at is None and d.endpoint is None
+    assert services.sweep_deliveries(now=timezone.now() + timedelta(days=1)) == 0
