@@ -23,9 +23,6 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("ROBOTRACE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# between browser steps are still plain synchronous code, so Django may allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Text that only appears on our error pages (or Django's technical ones).
 ERROR_MARKERS = ("Something went wrong", "Server Error (500)", "Traceback (most recent call last)", "TemplateSyntaxError",
@@ -42,13 +39,26 @@ def _playwright_or_skip() -> Any:
     return sync_playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _browser() -> Iterator[Any]:
+    """One Chromium per test module. Module scope, not session: Playwright's sync API keeps
+    an asyncio loop running in this thread while it is open, which would break any later
+    test (of any app, on the same xdist worker) that calls asyncio.run()."""
     sync_playwright = _playwright_or_skip()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    # While the loop runs, Django refuses ORM calls as "async"; the tests' ORM calls between
+    # browser steps are plain synchronous code, so allow them for this module only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
