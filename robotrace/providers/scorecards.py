@@ -70,7 +70,8 @@ def month_expr(column: str) -> str:
 
 def seconds_expr(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+        # date_part gives a double; EXTRACT gives numeric, several times slower per row.
+        return f"date_part('epoch', {later} - {earlier})"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
