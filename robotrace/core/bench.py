@@ -16,4 +16,5 @@ BENCHMARKS: dict[str, str] = {
     "scorecards": "robotrace.providers.bench",
     "shaken": "robotrace.shaken.bench",
     "legal": "robotrace.legal.bench",
+    "alerts": "robotrace.alerts.bench",
 }
