@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
@@ -75,13 +76,21 @@ class SearchFilters:
         return out
 
 
+def callback_q(e164: str) -> Q:
+    """Reports that gave this callback number: `@>` on the GIN index on PostgreSQL; a text
+    match on SQLite, whose JSON columns have no containment lookup."""
+    if connection.vendor == "postgresql":
+        return Q(callback_numbers__contains=[e164])
+    return Q(callback_numbers__icontains=f'"{e164}"')
+
+
 def search(org: Organisation, f: SearchFilters) -> QuerySet[CallReport]:
     """Reports matching every given filter, newest call first. A number matches the calling
     number, the called number or a callback number, in any written form."""
     qs = reports_for(org).select_related("reporter")
     if f.number:
         e164 = phone.normalise(f.number) or f.number.strip()
-        qs = qs.filter(Q(calling_number_e164=e164) | Q(called_number=e164) | Q(callback_numbers__icontains=e164))
+        qs = qs.filter(Q(calling_number_e164=e164) | Q(called_number=e164) | callback_q(e164))
     tz = timezone.get_current_timezone()
     if f.since:
         qs = qs.filter(call_started_at__gte=datetime.combine(f.since, time.min, tzinfo=tz))

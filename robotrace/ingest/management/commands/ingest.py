@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from robotrace.accounts.models import Organisation
-from robotrace.ingest import conf, parsers, services
+from robotrace.ingest import parsers, services
 
 # FTC and FCC exports give local times without an offset; their publishers are on Eastern time.
 DEFAULT_ZONES = {"ftc-dnc": "America/New_York", "fcc-complaints": "America/New_York"}
@@ -60,8 +61,9 @@ class Command(BaseCommand):
             bar.update(len(data))
             return data
 
+        # No size cap here: the operator chose the file; it is streamed batch by batch.
         chunks = parsers.read_chunks(read, chunk_size=1024 * 1024)
-        chunks = parsers.capped(parsers.gunzip(chunks), conf.MAX_UPLOAD_BYTES * 64) if gz else chunks
+        chunks = parsers.gunzip(chunks) if gz else chunks
         rows = 0
 
         def on_batch(last_line: int, n: int) -> None:
@@ -88,10 +90,4 @@ class Command(BaseCommand):
         for r in u.first_rejects[:10]:
             self.stdout.write(f"  line {r['line']}: {r['field'] or '-'}: {r['reason']}")
         if u.rejects_path:
-            self.stdout.write(f"  all rejects: {Path(conf_media()) / u.rejects_path}")
-
-
-def conf_media() -> str:
-    from django.conf import settings
-
-    return str(settings.MEDIA_ROOT)
+            self.stdout.write(f"  all rejects: {Path(settings.MEDIA_ROOT) / u.rejects_path}")
