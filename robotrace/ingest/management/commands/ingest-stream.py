@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import IntegrityError, close_old_connections
 
 from robotrace.accounts.models import Organisation
 from robotrace.ingest import conf, parsers, queries, services
@@ -52,6 +52,12 @@ def store_message(data: bytes, headers: dict[str, str], subject: str, stream: st
                                   tz=tz, idempotency_key=key, filename=subject)  # fmt: skip
     except parsers.ReadProblem as exc:
         return f"poison: {exc.title}: {exc.detail}"
+    except IntegrityError:
+        # Another consumer stored this very message first (a redelivery overlapping a slow
+        # first attempt): its upload carries the idempotency key, so this one is done.
+        if queries.upload_by_idempotency_key(org, key) is not None:
+            return "replayed"
+        raise
     return f"stored upload {upload.id}: {upload.accepted} accepted, {upload.duplicates} duplicates, {upload.rejected} rejected"
 
 
