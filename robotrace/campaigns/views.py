@@ -70,6 +70,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "categories": [x for x in Category.choices if x[0] != Category.UNKNOWN],
         "bases": LegalBasis.choices,
         "traceback_url": _reverse_or_empty("tracebacks:open_from_campaign", c.pk),
+        "evidence_url": _reverse_or_empty("legal:evidence_new"),
         "merge_targets": queries.visible(org).exclude(pk=c.pk).exclude(status=Campaign.Status.MERGED).order_by("-report_count")[:100] if org.is_consortium else [],
     }
     return render(request, "campaigns/detail.html", ctx)

@@ -91,3 +91,27 @@ def test_it_serves_the_api_to_staff_and_entitled_agencies(world, client, api_key
     reporter = api_key(world.reporter_a, ["campaigns:read"])
     assert client.get("/api/v1/campaigns", **bearer(reporter)).status_code == 403
     assert client.get("/api/v1/campaigns?category=nope", **bearer(key)).status_code == 400
+
+
+@pytest.mark.django_db
+def test_it_starts_tracebacks_and_evidence_from_the_campaign_page(world, as_user, campaigns):
+    from robotrace.ingest.models import CallReport
+    from robotrace.providers.services import create_provider
+    from robotrace.tracebacks.models import NumberBlock, Traceback
+
+    top = campaigns[0]
+    # The terminating carrier of every called number, as an imported number-block table says.
+    carrier = create_provider(actor=None, name="Terminating Carrier")
+    called = CallReport.objects.for_org(world.consortium).filter(campaign=top).values_list("called_number", flat=True)
+    for npa in {n.removeprefix("+1")[:3] for n in called if n}:
+        NumberBlock.objects.get_or_create(prefix=npa, defaults={"provider": carrier})
+    c = as_user(world.carol)
+    page = c.get(f"/campaigns/{top.pk}/").content.decode()
+    assert f'action="/tracebacks/open/campaign/{top.pk}/"' in page
+    assert f"/legal/evidence/new/?campaign={top.pk}" in page or f"?campaign={top.pk}" in page
+    r = c.post(f"/tracebacks/open/campaign/{top.pk}/", {"samples": "2", "next": f"/campaigns/{top.pk}/"})
+    assert r.status_code == 302
+    assert Traceback.objects.for_org(world.consortium).filter(campaign=top).exists()
+    # An agency cannot start one.
+    r = as_user(world.dana).post(f"/tracebacks/open/campaign/{top.pk}/", {"samples": "1"})
+    assert r.status_code in (403, 404)
