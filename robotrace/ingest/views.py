@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,7 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if upload is None:
         raise Http404
     sample = queries.reports_for(org).filter(upload_id=upload.id).select_related("reporter").order_by("id")[:25]
-    return render(request, "ingest/upload_detail.html", {"upload": upload, "sample": sample, "answer": services.answer(upload)})
+    return render(request, "ingest/upload_detail.html", {"upload": upload, "sample": sample, "answer": json.dumps(services.answer(upload), indent=2)})
 
 
 @require_kind("reporter", "consortium")
