@@ -151,32 +151,42 @@ def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int
     t = _tables()
     mk = month_expr("h.received_at")
     n, s = db_time(now), db_time(since)
-    cur.execute(
-        f"""
-        SELECT h.provider_id, {mk} AS mk,
-               COUNT(*),
-               COUNT(h.answered_at),
-               SUM(CASE WHEN h.answered_at <= h.due_at THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at > h.due_at THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at >= %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.customer_action = 'warned' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.received_at >= %s AND (h.answered_at IS NOT NULL OR h.due_at < %s) THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.received_at >= %s AND h.response = 'no_record' THEN 1 ELSE 0 END),
-               {answer_seconds_agg()}
-        FROM {full_scan(t['hop'], 'h')}
-        WHERE h.status <> 'cancelled'
-        GROUP BY h.provider_id, {mk}
-        """,
-        [n, n, s, n, s, s, n, s],
-    )
+    pg = connection.vendor == "postgresql"
+    if pg:
+        # array_agg's memory estimate makes the planner sort all hops by provider (via the
+        # index) instead of hashing ~50k groups: 2-3x slower. Hash it, for this query only.
+        cur.execute("SET work_mem = '256MB'; SET enable_sort = off; SET enable_indexscan = off")
+    try:
+        cur.execute(
+            f"""
+            SELECT h.provider_id, {mk} AS mk,
+                   COUNT(*),
+                   COUNT(h.answered_at),
+                   SUM(CASE WHEN h.answered_at <= h.due_at THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.answered_at > h.due_at THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.answered_at IS NULL AND h.due_at >= %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.customer_action = 'warned' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.received_at >= %s AND (h.answered_at IS NOT NULL OR h.due_at < %s) THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.received_at >= %s AND h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.received_at >= %s AND h.response = 'no_record' THEN 1 ELSE 0 END),
+                   {answer_seconds_agg()}
+            FROM {full_scan(t['hop'], 'h')}
+            WHERE h.status <> 'cancelled'
+            GROUP BY h.provider_id, {mk}
+            """,
+            [n, n, s, n, s, s, n, s],
+        )
+        rows = cur.fetchall()
+    finally:
+        if pg:
+            cur.execute("RESET work_mem; RESET enable_sort; RESET enable_indexscan")
     names = ("notices", "answered", "answered_on_time", "answered_late", "never_answered", "open_notices", "no_record", "customers_warned", "customers_terminated")
     slots = [IDX[name] for name in names]
-    for row in cur.fetchall():
+    for row in rows:
         fig = months.setdefault((row[0], row[1]), Figures())
         counts = fig.counts
         for slot, value in zip(slots, row[2:11], strict=True):
