@@ -315,8 +315,21 @@ class Result:
 
 
 def _median(values: list[float]) -> float | None:
-    # numpy partitions instead of sorting; these lists reach tens of thousands per provider.
-    return round(float(np.median(np.asarray(values, dtype=np.float64))), 1) if values else None
+    n = len(values)
+    if not n:
+        return None
+    if n < 256:
+        # Most groups are a month of one provider: a few dozen answers, where sorting in
+        # Python beats numpy's per-call overhead.
+        v = sorted(values)
+        m = n // 2
+        return round(float(v[m] if n % 2 else (v[m - 1] + v[m]) / 2), 1)
+    # numpy partitions instead of sorting; all-time lists reach tens of thousands.
+    return round(float(np.median(np.asarray(values, dtype=np.float64))), 1)
+
+
+def _ids_json(ids: set[int]) -> str:
+    return json.dumps(sorted(ids)) if ids else "[]"
 
 
 def _write(rows: list[tuple[Any, ...]], columns: list[str]) -> None:
@@ -367,8 +380,8 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
         rows.append((
             pid, str(period), key, date_value(period_start(period, key)), *counts,
             _median(fig.answer_seconds),
-            json.dumps(sorted(fig.originating_campaigns)), json.dumps(sorted(fig.poe_campaigns)),
-            json.dumps(signing.get(pid, {}) if period == Period.ALL else {}, default=str),
+            _ids_json(fig.originating_campaigns), _ids_json(fig.poe_campaigns),
+            json.dumps(signing[pid], default=str) if period == Period.ALL and pid in signing else "{}",
             providers[pid], at,
         ))
     with transaction.atomic():

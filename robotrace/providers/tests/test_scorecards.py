@@ -90,3 +90,14 @@ def test_it_replaces_the_previous_computation(built):
     before = ProviderScorecard.objects.unscoped(reason="test").count()
     compute_all(now=NOW)
     assert ProviderScorecard.objects.unscoped(reason="test").count() == before
+
+
+def test_it_takes_exact_medians_of_short_and_long_lists():
+    from robotrace.providers.scorecards import _median
+
+    assert _median([]) is None
+    assert _median([5, 1, 3]) == 3
+    assert _median([4, 1, 3, 2]) == 2.5
+    long = list(range(1000, 0, -1))  # 1..1000: median 500.5
+    assert _median(long) == 500.5
+    assert _median([*long, 1001]) == 501
