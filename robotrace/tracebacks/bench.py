@@ -148,9 +148,10 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         # Latency: a few tracebacks alone in the system, each followed until it settles.
         unloaded: list[float] = []
         latency_ids: set[int] = set()
+        silent_set = set(silent)
         for call in calls[: options["latency_samples"]]:
-            if call.foreign:
-                continue
+            if call.foreign or silent_set.intersection(call.path):
+                continue  # a silent provider would hold the chain for the 24-hour clock
             t = time.perf_counter()
             r = staff.post(f"{url}/api/v1/tracebacks", json={"call_started_at": call.at.isoformat(), "calling_number": call.calling,
                                                               "called_number": call.called}, timeout=120)
