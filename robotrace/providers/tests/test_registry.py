@@ -86,3 +86,16 @@ def test_it_refuses_bad_merges(world):
         services.merge_providers(actor=world.alice, source=a, target=b)
     with pytest.raises(services.PermissionDenied):
         services.merge_providers(actor=world.pat, source=f.provider("x", status="pending"), target=a)
+
+
+def test_it_searches_and_filters_the_registry(world):
+    from robotrace.providers.queries import registry
+
+    gw = f.provider("Harbor Gateway", roles=["gateway", "transit"], dba_names=["Harbor Voice"], ocns=["HG77"], country="US")
+    f.provider("Overseas Link", roles=["foreign"], country="GB", rmd_status="removed")
+    assert list(registry(role="gateway")) == [gw]
+    assert list(registry(q="harbor voice")) == [gw]
+    assert list(registry(q="hg77")) == [gw]
+    assert [p.name for p in registry(country="gb", rmd="removed")] == ["Overseas Link"]
+    assert {p.name for p in registry(account="yes")} == {"Provider Alpha", "Provider Bravo"}
+    assert gw not in registry(account="yes")
