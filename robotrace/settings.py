@@ -186,6 +186,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Robotrace <no-reply@robotrac
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# allauth's backend authenticates the login form; accounts.adapters refuses locked, pending
+# and rejected accounts there with a message that says why. PolicyModelBackend applies the
+# same policy to every other authenticate() call.
 AUTHENTICATION_BACKENDS = [
     "robotrace.accounts.backends.PolicyModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -165,6 +165,8 @@ class ApiKey(OrgScoped):
         CAMPAIGNS_READ = "campaigns:read", "Read campaigns"
         PROVIDERS_READ = "providers:read", "Read provider registry and scorecards"
         ACCOUNTS_READ = "accounts:read", "Read your organisation's API keys"
+        ALERTS_WRITE = "alerts:write", "Manage alert subscriptions"
+        SHAKEN_READ = "shaken:read", "Read call-authentication verdicts"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)

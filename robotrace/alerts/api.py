@@ -1,5 +1,5 @@
 """Alerts API: agency keys need the `alerts:read` scope; subscription writes need
-`alerts:write` (granted to signed-in agency users; see the final report for the key scope)."""
+`alerts:write` (signed-in agency users pass)."""
 
 from __future__ import annotations
 

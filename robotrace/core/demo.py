@@ -67,7 +67,7 @@ USERS: list[dict[str, str]] = [
 KEY_SCOPES = {
     "reporter": ["ingest"],
     "provider": ["traceback:respond", "traceback:read"],
-    "agency": ["legal:read", "legal:write", "alerts:read", "campaigns:read"],
+    "agency": ["legal:read", "legal:write", "alerts:read", "alerts:write", "campaigns:read"],
 }
 
 

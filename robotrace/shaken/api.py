@@ -17,8 +17,8 @@ from robotrace.shaken.models import ShakenVerification
 router = Router()
 
 # No shaken-specific key scope exists yet; signer data is provider data, so keys need
-# providers:read (sessions pass). Consortium only: verdicts name providers and numbers.
-staff_auth = ApiKeyAuth(scope="providers:read", kinds=("consortium",))
+# shaken:read (sessions pass). Consortium only: verdicts name providers and numbers.
+staff_auth = ApiKeyAuth(scope="shaken:read", kinds=("consortium",))
 
 
 def verification_json(v: ShakenVerification) -> dict[str, Any]:

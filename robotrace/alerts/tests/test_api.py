@@ -70,3 +70,13 @@ def test_the_consortium_lists_every_agency_alert(world, as_user):
     items = as_user(world.alice).get("/api/v1/alerts").json()["items"]
     assert {i["id"] for i in items} == {a.pk for a in alerts}
     assert as_user(world.alice).post(f"/api/v1/alerts/{alerts[0].pk}/read").status_code == 403
+
+
+def test_write_keys_manage_subscriptions(world, client, api_key):
+    key = bearer(api_key(world.agency_a, ["alerts:read", "alerts:write"]))
+    r = client.post("/api/v1/alerts/subscriptions", {"name": "NC keys", "states": ["NC"]}, content_type="application/json", **key)
+    assert r.status_code == 201, r.content
+    # Agency B's write key cannot touch agency A's subscription.
+    other = bearer(api_key(world.agency_b, ["alerts:read", "alerts:write"]))
+    sub_id = r.json()["id"]
+    assert client.delete(f"/api/v1/alerts/subscriptions/{sub_id}", **other).status_code == 404

@@ -85,7 +85,7 @@ def test_its_snippet_renders_a_report_verdict_for_another_app(world, verified, r
 
 def test_its_api_lists_and_reads_verdicts_for_the_consortium(world, api_key, client, verified):
     good, bad = verified
-    key = api_key(world.consortium, ["providers:read"])
+    key = api_key(world.consortium, ["shaken:read"])
     r = client.get("/api/v1/shaken/verifications", {"outcome": "failed"}, **bearer(key))
     assert r.status_code == 200
     assert [i["report_id"] for i in r.json()["items"]] == [bad.id]
@@ -99,17 +99,17 @@ def test_its_api_verifies_a_header(world, api_key, client, shaken_var):
     at = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     header = sign_passport("KV01", "12025550143", "19195550100", "A", iat=int(at.timestamp()))
     r = client.post("/api/v1/shaken/verify", {"identity": header, "call_time": at.isoformat(), "orig": "12025550143"},
-                    content_type="application/json", **bearer(api_key(world.consortium, ["providers:read"])))
+                    content_type="application/json", **bearer(api_key(world.consortium, ["shaken:read"])))
     assert r.status_code == 200 and r.json()["verified"] is True
     r = client.post("/api/v1/shaken/verify", {"identity": "garbage", "call_time": at.isoformat()},
-                    content_type="application/json", **bearer(api_key(world.consortium, ["providers:read"])))
+                    content_type="application/json", **bearer(api_key(world.consortium, ["shaken:read"])))
     assert r.status_code == 200 and r.json()["sip_code"] == 438
 
 
 @pytest.mark.parametrize("org", ["provider_a", "reporter_a", "agency_a"])
 def test_its_api_refuses_other_organisations(world, api_key, client, verified, org):
     good, _ = verified
-    key = api_key(getattr(world, org), ["ingest", "traceback:read", "traceback:respond", "legal:read", "campaigns:read", "providers:read"])
+    key = api_key(getattr(world, org), ["ingest", "traceback:read", "traceback:respond", "legal:read", "campaigns:read", "providers:read", "shaken:read"])
     for path in ("/api/v1/shaken/verifications", f"/api/v1/shaken/verifications/{good.id}"):
         assert client.get(path, **bearer(key)).status_code == 403
     r = client.post("/api/v1/shaken/verify", {"identity": "x", "call_time": "2026-01-01T00:00:00Z"}, content_type="application/json", **bearer(key))
