@@ -29,7 +29,7 @@ def _org(request: HttpRequest) -> Any:
 @require_kind("consortium")
 def board(request: HttpRequest) -> HttpResponse:
     org = _org(request)
-    qs = queries.tracebacks_for(org).select_related("campaign", "originating_provider", "non_responsive_provider")
+    qs = queries.tracebacks_for(org).select_related("campaign", "originating_provider", "non_responsive_provider", "point_of_entry_provider")
     status = request.GET.get("status", "")
     outcome = request.GET.get("outcome", "")
     if status:
