@@ -44,7 +44,7 @@ class Command(BaseCommand):
             env=env,
         )
         # The Huey consumer runs the queued tasks and the periodic ones (the scheduler).
-        procs["worker"] = subprocess.Popen([*exe.split(), "run_huey", "--workers", "2", "--worker-type", "thread"], env=env)
+        procs["worker"] = subprocess.Popen([*exe.split(), "run_huey", "--workers", "2", "--worker-type", "thread", "--quiet"], env=env)
         if not options["no_simulator"] and "simulate" in get_commands():
             procs["simulator"] = subprocess.Popen([*exe.split(), "simulate", "--live", "--url", url], env=env)
         time.sleep(1.5)
