@@ -97,14 +97,17 @@ class LiveSimulation:
         self.pending_reports: list[tuple[SimCall, str, dict[str, Any]]] = []
         self.reported: list[str] = []
         self._last: dict[str, float] = {}
-        self.stats = {"calls": 0, "reported": 0, "report_errors": 0, "opened": 0}
+        self.reported_signed: list[str] = []
+        self.stats = {"calls": 0, "reported": 0, "report_errors": 0, "opened": 0, "signed": 0}
 
     # --- setup ----------------------------------------------------------------------------
 
     def setup(self) -> None:
         from robotrace.core import demo
 
-        self.net = Network(self.providers, seed=self.seed)
+        # Originating providers and gateways sign calls (STIR/SHAKEN) as they route them, so
+        # reports carry Identity headers that the shaken app verifies at intake.
+        self.net = Network(self.providers, seed=self.seed, signing=True)
         self.hub_port = free_port()
         self.agents = Agents(self.net, HttpTransport(self.url), seconds_per_hour=self.seconds_per_hour, seed=self.seed)
         self.agents.serve(self.hub_port)
@@ -144,6 +147,8 @@ class LiveSimulation:
         }
         if call.callback:
             row["callback_numbers"] = [call.callback]
+        if call.identity:
+            row["identity_header"] = call.identity
         if carrier and len(call.path) > 1:
             row["upstream_provider"] = self.net.providers[call.path[-2]].name
         return row
@@ -209,7 +214,10 @@ class LiveSimulation:
             self.stats["reported"] += len(items)
             SimulatedCall.objects.bulk_create([self.truth(call) for call, _ in items], ignore_conflicts=True)
             self.reported += [call.id for call, _ in items]
+            self.reported_signed += [call.id for call, _ in items if call.identity]
+            self.stats["signed"] += sum(1 for call, _ in items if call.identity)
         self.reported = self.reported[-2000:]
+        self.reported_signed = self.reported_signed[-500:]
 
     def truth(self, call: SimCall, source_report_id: str | None = None) -> Any:
         from robotrace.simulator.models import SimulatedCall
@@ -233,7 +241,12 @@ class LiveSimulation:
         if need <= 0 or not self.reported:
             return
         org = services.consortium_org()
-        ids = self.rng.sample(self.reported[-300:], min(need, len(self.reported[-300:])))
+        # Half from signed calls (older than a few seconds, so their verification has run) so
+        # the demo always shows direct requests to STIR/SHAKEN signers.
+        signed = self.reported_signed[-200:-5]
+        ids = self.rng.sample(signed, min(need // 2 + 1, len(signed))) if signed else []
+        recent = self.reported[-300:]
+        ids += self.rng.sample(recent, min(need - len(ids), len(recent))) if need > len(ids) else []
         reports = CallReport.objects.unscoped(reason="simulator motion").filter(source_report_id__in=ids).values_list("id", flat=True)
         for report_id in list(reports)[:need]:
             try:

@@ -20,7 +20,9 @@ webhook secrets, number blocks) into the database; `World` is what it returns.
 from __future__ import annotations
 
 import csv
+import logging
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,8 @@ from typing import Any
 
 from robotrace.tracebacks.agent import CallRecord, CallRecords
 from robotrace.tracebacks.numbers import national
+
+logger = logging.getLogger("robotrace.simulator")
 
 ADJ = ("Blue", "Red", "Summit", "Harbor", "Prairie", "Granite", "Cedar", "River", "Lake", "Metro", "Pioneer", "Liberty", "Coastal", "Valley",
        "Northern", "Southern", "Eagle", "Falcon", "Iron", "Silver", "Golden", "Atlas", "Orbit", "Nimbus", "Crest", "Beacon", "Frontier", "Keystone",
@@ -71,6 +75,11 @@ class SimProvider:
     blocks: list[str] = field(default_factory=list)
     customers: list[dict[str, str]] = field(default_factory=list)
     ocn: str = ""
+    # STIR/SHAKEN: the SPC on its certificate, and how it signs (see Network._assign_signers).
+    spc: str = ""
+    signs: str = ""  # "" (never) | "honest" | "bad" (attests A on spoofed traffic) | "gateway" (C) | "launder" (A on unsigned transit traffic)
+    sign_fault: str = ""  # a fault on every call it signs ("untrusted": a certificate from a rogue CA)
+    fault_rate: float = 0.0  # sloppy signers: share of calls signed with a random fault
     # Filled by materialise():
     provider_id: int | None = None
     organisation_id: int | None = None
@@ -96,6 +105,11 @@ class SimCall:
     callback: str = ""
     customer: dict[str, str] = field(default_factory=dict)
     foreign: bool = False
+    # STIR/SHAKEN as signed on the call (empty when nobody signed it).
+    identity: str = ""
+    signer: int | None = None  # provider index of the signer
+    attest: str = ""
+    sign_fault: str = ""
 
     @property
     def terminating(self) -> int:
@@ -129,8 +143,10 @@ class Network:
         bad_originators: int = 4,
         min_hops: int = 3,
         max_hops: int = 8,
+        signing: bool = False,
     ):
         self.rng = random.Random(seed)
+        self.signing = signing
         self.seed = seed
         self.min_hops, self.max_hops = min_hops, max_hops
         shares = shares or {"originating": 0.16, "transit": 0.40, "gateway": 0.08, "terminating": 0.24, "foreign": 0.12}
@@ -166,10 +182,82 @@ class Network:
             p.customers = [{"name": d, "account_id": f"D{self.rng.randint(1000, 9999)}", "address": f"{self.rng.randint(10, 999)} Commerce Blvd, Miami FL"}
                            for d in self.rng.sample(DIALERS, 2)]
         self._by_role = {role: [p for p in self.providers if p.role == role] for role in counts}
+        self._assign_signers()
         self.calls: list[SimCall] = []
         self._n = 0
         # Providers the demo logins belong to see more traffic, so their inboxes are never empty.
         self.favoured: dict[str, int] = {}
+
+    def _assign_signers(self) -> None:
+        """Who signs calls, on principle (ATIS-1000074 attestation levels):
+
+        - honest originators sign A when the calling number is their own customer's (legal
+          traffic here) and B when they know the customer but not that the number is theirs;
+          about one in ten never signs (the ~35 % of industry tracebacks without an
+          originator's signature come from such providers and from foreign traffic);
+        - bad originators: the first attests A on spoofed robocall traffic (the "bad signer"
+          the scorecards must expose), the second signs B honestly, the rest never sign;
+        - gateways sign C for foreign traffic they let in (they know only the trunk);
+        - one transit provider launders unsigned traffic with A attestation: the downstream
+          A/B-but-not-originator case the traceback flags;
+        - sloppy providers sign one call in five with a fault (bad signature, expired
+          certificate, stale iat), and one originator's certificate comes from a rogue CA.
+        Uses its own random stream so adding signing does not change routes or behaviours."""
+        rng = random.Random(self.seed * 7919 + 1)
+        for p in self.providers:
+            if p.role != "foreign":
+                p.spc = f"SIM{p.index:03d}"
+        origins = [p for p in self.role("originating")]
+        bad = [p for p in origins if p.bad]
+        for p in origins:
+            if not p.bad:
+                p.signs = "honest" if rng.random() < 0.9 else ""
+        for i, p in enumerate(bad):
+            p.signs = "bad" if i == 0 else "honest" if i == 1 else ""
+        for p in self.role("gateway"):
+            p.signs = "gateway"
+        transits = self.role("transit")
+        if transits:
+            transits[-1].signs = "launder"
+        honest = [p for p in origins if p.signs == "honest"]
+        if len(honest) > 2:
+            honest[-1].sign_fault = "untrusted"
+        for p in self.providers:
+            if p.signs and p.behaviour == "sloppy":
+                p.fault_rate = 0.2
+
+    def sign(self, call: SimCall) -> None:
+        """Put the Identity header the first signing provider on the path would add."""
+        from robotrace.shaken.signing import sign_passport
+
+        signer, attest = None, ""
+        for pos, index in enumerate(call.path):
+            p = self.providers[index]
+            if pos == 0 and p.signs in ("honest", "bad"):
+                # Legal traffic uses the customer's own number (A); robocall caller IDs are
+                # spoofed: an honest originator can only vouch for its customer (B), a bad
+                # signer claims A anyway.
+                signer, attest = p, ("A" if not call.robocall or p.signs == "bad" else "B")
+                break
+            if p.signs == "gateway" and call.foreign and pos == 1:
+                signer, attest = p, "C"
+                break
+            if p.signs == "launder" and pos > 0:
+                signer, attest = p, "A"
+                break
+        if signer is None:
+            return
+        fault = signer.sign_fault or ""
+        if not fault and signer.fault_rate and self.rng.random() < signer.fault_rate:
+            fault = self.rng.choice(("bad_signature", "expired_certificate", "stale"))
+        origid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"robotrace-sim/{signer.spc}/{call.customer.get('account_id', 'trunk')}"))
+        try:
+            call.identity = sign_passport(signer.spc, call.calling, call.called, attest, origid=origid, iat=int(call.at.timestamp()),
+                                          fault=fault or None)
+        except Exception:  # a PKI problem must never stop traffic: the call goes unsigned
+            logger.exception("simulated signing failed for %s", signer.spc)
+            return
+        call.signer, call.attest, call.sign_fault = signer.index, attest, fault
 
     def _name(self, names: set[str]) -> str:
         while True:
@@ -248,6 +336,8 @@ class Network:
                 upstream_country=upstream.country if upstream else "",
                 customer=customer if upstream is None else {},
             ))
+        if self.signing:
+            self.sign(call)
         self.calls.append(call)
         return call
 
@@ -319,8 +409,13 @@ def materialise(net: Network, *, hub_url: str = "", with_keys: bool = True, link
                 "roles": [p.role], "country": p.country, "timezone": p.timezone, "business_hours_start": 0, "business_hours_end": 24,
                 "business_days": [1, 2, 3, 4, 5, 6, 7],
             }
+            if p.spc:
+                fields["spc"] = p.spc  # the verifier resolves a PASSporT's SPC to this registry row
             if p.role != "foreign" and hub_url:
                 fields["webhook_url"] = f"{hub_url.rstrip('/')}/hook/{p.index}"
+            if provider is not None and slug != p.slug and provider.spc:
+                p.spc = provider.spc  # a demo provider keeps the SPC its seeded certificate names
+                fields.pop("spc", None)
             if provider is None:
                 provider = create_provider(actor=None, name=p.name, organisation=org, ocns=[p.ocn], **fields)
             if hub_url and p.role != "foreign":
