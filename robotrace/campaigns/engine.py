@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from datasketch import MinHash, MinHashLSH
+import numpy as np
 
 from robotrace.campaigns.textsim import (
     clean_numbers,
@@ -116,18 +116,64 @@ class Pending:
 NewCampaign = Callable[[ReportIn, str], int]
 
 
-def _identity(x: int) -> int:
-    return x
+_PERMUTATIONS_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
-_PERMUTATIONS_CACHE: dict[int, tuple[Any, str]] = {}
-
-
-def _permutations(num_perm: int) -> tuple[Any, str]:
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine permutations of datasketch 2.0's default "affine32" scheme with seed 1,
+    drawn the same way, so signatures are bit-identical to `datasketch.MinHash(seed=1)` fed
+    the same CRC32 values (tests/test_engine_minhash.py checks it). Computing them here
+    keeps datasketch (and the scipy it imports, ~3 s) out of web and worker start-up, and
+    lets one numpy expression hash a whole text instead of a MinHash object per report."""
     if num_perm not in _PERMUTATIONS_CACHE:
-        m = MinHash(num_perm=num_perm, seed=1)
-        _PERMUTATIONS_CACHE[num_perm] = (m.permutations, m.scheme)
+        gen = np.random.RandomState(1)
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        _PERMUTATIONS_CACHE[num_perm] = (a, b)
     return _PERMUTATIONS_CACHE[num_perm]
+
+
+def minhash_signature(sh: Iterable[int], perm: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """MinHash signature (uint32, NUM_PERM values) of a set of 32-bit shingle hashes: the
+    MurmurHash3 finaliser pre-mix, then min over a*h+b mod 2^32 for every permutation."""
+    a, b = perm or _permutations(NUM_PERM)
+    values = sh if isinstance(sh, (set, frozenset, list, tuple)) else list(sh)
+    hv = np.fromiter(values, dtype=np.uint32, count=len(values))
+    if not len(hv):
+        return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    return (hv[:, None] * a + b).min(axis=0)
+
+
+class BandIndex:
+    """LSH over signatures: 64 bands of 2 rows, the same candidates as datasketch's
+    MinHashLSH(params=(64, 2)) (an item is a candidate when all rows of at least one band
+    are equal). With 2 uint32 rows per band a band is exactly one uint64, so the keys come
+    from one `view` instead of 64 slices, byte swaps and storage look-ups per query."""
+
+    def __init__(self, bands: int, rows: int) -> None:
+        assert rows == 2, "one uint64 per band"
+        self.bands = bands
+        self.tables: list[dict[int, list[int]]] = [{} for _ in range(bands)]
+
+    def keys(self, signature: np.ndarray) -> list[int]:
+        return np.ascontiguousarray(signature, dtype=np.uint32).view(np.uint64).tolist()
+
+    def insert(self, item: int, signature: np.ndarray) -> None:
+        for table, key in zip(self.tables, self.keys(signature), strict=True):
+            table.setdefault(key, []).append(item)
+
+    def query(self, signature: np.ndarray) -> set[int]:
+        found: set[int] = set()
+        for table, key in zip(self.tables, self.keys(signature), strict=True):
+            items = table.get(key)
+            if items:
+                found.update(items)
+        return found
 
 
 class Engine:
@@ -147,8 +193,12 @@ class Engine:
         self.max_exemplars = max_exemplars
         self.burst_window = burst_window
         self.burst_min_called = burst_min_called
-        self._perm, self._scheme = _permutations(NUM_PERM)
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+        self._perm = _permutations(NUM_PERM)
+        self.lsh = BandIndex(*LSH_BANDS)
+        # Signatures of the indexed exemplars, one row each (row = position in
+        # `_rows`), so the similarity estimate for all LSH candidates is one numpy compare.
+        self._sig = np.empty((64, NUM_PERM), dtype=np.uint32)
+        self._rows: list[Exemplar] = []
         self.texts: dict[str, int] = {}
         self.exemplars: dict[str, Exemplar] = {}
         self.campaign_exemplars: dict[int, list[str]] = {}
@@ -159,10 +209,8 @@ class Engine:
         self.pending = Pending()
 
     # --- index maintenance (also used to rebuild from the database) ----------------------
-    def minhash(self, sh: Iterable[int]) -> MinHash:
-        m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_identity, permutations=self._perm, scheme=self._scheme)
-        m.update_batch(list(sh))
-        return m
+    def minhash(self, sh: Iterable[int]) -> np.ndarray:
+        return minhash_signature(sh, self._perm)
 
     def resolve(self, campaign_id: int | None) -> int | None:
         seen = 0
@@ -189,9 +237,14 @@ class Engine:
         self.campaign_exemplars.setdefault(campaign_id, []).append(key)
         self.vocab.setdefault(campaign_id, set()).update(sh)
         if len(sh) >= MIN_SHINGLES:
-            mh = self.minhash(sh)
-            ex.signature = mh.hashvalues
-            self.lsh.insert(key, mh)
+            sig = self.minhash(sh)
+            ex.signature = sig
+            row = len(self._rows)
+            if row >= len(self._sig):
+                self._sig = np.concatenate([self._sig, np.empty_like(self._sig)])
+            self._sig[row] = sig
+            self._rows.append(ex)
+            self.lsh.insert(row, sig)
         return ex
 
     def merge(self, from_id: int, to_id: int) -> None:
@@ -240,20 +293,23 @@ class Engine:
         """
         if len(sh) < MIN_SHINGLES or not self.exemplars:
             return None, 0.0
-        mh = self.minhash(sh)
-        hv = mh.hashvalues
+        hv = self.minhash(sh)
         n = len(sh)
         estimate: dict[int, float] = {}
-        for key in self.lsh.query(mh):
-            ex = self.exemplars[key]
-            cid = self.resolve(ex.campaign_id)
-            assert cid is not None
-            j = float((ex.signature == hv).mean()) if ex.signature is not None else 0.0
-            m = len(ex.shingles)
-            inter = j * (n + m) / (1.0 + j)  # |A ∩ B| from Jaccard and the two sizes
-            est = max(inter / n, inter / m if m >= MIN_REVERSE else 0.0)
-            if est > estimate.get(cid, -1.0):
-                estimate[cid] = est
+        rows = sorted(self.lsh.query(hv))
+        if rows:
+            # Jaccard estimate of every candidate at once: share of equal signature values.
+            equal = np.count_nonzero(self._sig[rows] == hv, axis=1).tolist()
+            for row, eq in zip(rows, equal, strict=True):
+                ex = self._rows[row]
+                cid = self.resolve(ex.campaign_id)
+                assert cid is not None
+                j = eq / NUM_PERM
+                m = len(ex.shingles)
+                inter = j * (n + m) / (1.0 + j)  # |A ∩ B| from Jaccard and the two sizes
+                est = max(inter / n, inter / m if m >= MIN_REVERSE else 0.0)
+                if est > estimate.get(cid, -1.0):
+                    estimate[cid] = est
         if not estimate:
             return None, 0.0
         ranked = sorted(estimate.items(), key=lambda kv: (-kv[1], kv[0]))[:VERIFY_TOP]
@@ -262,7 +318,10 @@ class Engine:
             score = containment(sh, self.vocab[cid])
             for key in self.campaign_exemplars.get(cid, ()):
                 ex = self.exemplars[key]
-                if len(ex.shingles) >= MIN_REVERSE:
+                m = len(ex.shingles)
+                # |ex ∩ sh| / |ex| cannot exceed |sh| / |ex|: skip exemplars that could not
+                # raise the score (exact, it only saves set intersections).
+                if m >= MIN_REVERSE and n / m > score:
                     score = max(score, containment(ex.shingles, sh))
             # Highest score; on a tie the older (lower id) campaign keeps the report.
             if score > best or (score == best and best_cid is not None and cid < best_cid):
