@@ -72,8 +72,22 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "traceback_url": _reverse_or_empty("tracebacks:open_from_campaign", c.pk),
         "evidence_url": _reverse_or_empty("legal:evidence_new"),
         "merge_targets": queries.visible(org).exclude(pk=c.pk).exclude(status=Campaign.Status.MERGED).order_by("-report_count")[:100] if org.is_consortium else [],
+        "legal": _legal_links(org, c.pk) if org.is_consortium else None,
     }
     return render(request, "campaigns/detail.html", ctx)
+
+
+def _legal_links(org: Any, campaign_id: int) -> dict[str, list[Any]] | None:
+    """Legal requests that target this campaign and evidence packages built for it, so
+    staff see what has already been asked for and produced (read-only; the legal app owns
+    the rows). Empty when the legal app is absent."""
+    try:
+        from robotrace.legal.models import EvidencePackage, LegalRequest
+    except ImportError:
+        return None
+    requests = list(LegalRequest.objects.for_org(org).filter(targets__campaign_id=campaign_id).select_related("agency").distinct().order_by("-created_at")[:20])
+    packages = list(EvidencePackage.objects.for_org(org).filter(campaign_id=campaign_id).select_related("produced_to").order_by("-created_at")[:20])
+    return {"requests": requests, "packages": packages}
 
 
 def _reverse_or_empty(name: str, *args: Any) -> str:

@@ -153,6 +153,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["staff"] = User.objects.filter(organisation=org, is_active=True).exclude(role="read_only").order_by("email")
         ctx["duplicate"] = req.duplicate_of
         ctx["related"] = list(LegalRequest.objects.for_org(org).filter(pk__in=req.related_request_ids).select_related("agency"))
+        # Pre-select the targeted campaign when staff go on to build an evidence package.
+        ctx["first_campaign_id"] = next((t.campaign_id for t in ctx["targets"] if t.campaign_id), None)
     return render(request, "legal/detail.html", ctx)
 
 
