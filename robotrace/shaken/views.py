@@ -60,7 +60,35 @@ def detail(request: HttpRequest, report_id: int) -> HttpResponse:
     if v is None:
         raise Http404("no verification for this report")
     layers = [{"name": n, "label": LAYER_LABELS[n], **v.layers.get(n, {"status": "skipped", "reason": ""})} for n in LAYERS]
-    return render(request, "shaken/detail.html", {"v": v, "layers": layers})
+    return render(request, "shaken/detail.html", {"v": v, "layers": layers, "links": _related_links(v)})
+
+
+def _related_links(v: ShakenVerification) -> dict[str, str]:
+    """Links from a verdict to the call report, its campaign and the signer's provider page
+    (pages of other apps: left out when an app or its page is absent)."""
+    from django.urls import NoReverseMatch, reverse
+
+    def url(name: str, *args: object) -> str:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            return ""
+
+    links = {"report": url("ingest:report", v.report_id)}
+    if v.signer_provider_id:
+        links["signer"] = url("providers:detail", v.signer_provider_id)
+    try:
+        from robotrace.ingest.models import CallReport
+
+        # Narrowed by call time so PostgreSQL reads one monthly partition.
+        campaign_id = (CallReport.objects.unscoped(reason="consortium verdict page: the report's campaign")
+                       .filter(pk=v.report_id, call_started_at=v.call_started_at).values_list("campaign_id", flat=True).first())
+    except (ImportError, AttributeError):
+        campaign_id = None
+    if campaign_id:
+        links["campaign"] = url("campaigns:detail", campaign_id)
+        links["campaign_ref"] = f"C-{campaign_id}"
+    return links
 
 
 @require_kind("consortium")

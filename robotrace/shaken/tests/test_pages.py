@@ -119,3 +119,17 @@ def test_its_api_refuses_other_organisations(world, api_key, client, verified, o
 def test_its_api_refuses_a_consortium_key_without_the_scope(world, api_key, client, verified):
     key = api_key(world.consortium, ["alerts:read"])
     assert client.get("/api/v1/shaken/verifications", **bearer(key)).status_code == 403
+
+
+def test_it_links_a_verdict_to_its_report_campaign_and_signer(world, as_user, verified):  # type: ignore[no-untyped-def]
+    from robotrace.campaigns.models import Campaign
+    from robotrace.ingest.models import CallReport
+
+    good, _ = verified
+    campaign = Campaign.objects.create(name="Warranty", category="auto_warranty", first_seen_at=good.call_started_at,
+                                       last_seen_at=good.call_started_at)
+    CallReport.objects.unscoped(reason="test").filter(pk=good.id).update(campaign=campaign)
+    body = as_user(world.carol).get(reverse("shaken:detail", args=[good.id])).content.decode()
+    assert f'href="/campaigns/{campaign.pk}/"' in body
+    assert f'href="{reverse("ingest:report", args=[good.id])}"' in body
+    assert 'href="/providers/' in body and "Keystone Voice</a>" in body
