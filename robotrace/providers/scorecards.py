@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -147,7 +146,37 @@ class WindowStats:
     gateway_illegal: int = 0
 
 
-def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int, str], Figures], window: dict[int, WindowStats]) -> None:
+class MonthTable:
+    """The (provider, month) figures as arrays: one row per provider-month, the counts in
+    an int64 matrix, the answer times in one flat array tagged with their row. Quarters and
+    all time are then numpy group sums and one sort per level for the medians, instead of
+    tens of thousands of Python objects merged one by one."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[int, str], int] = {}
+        self.pids: list[int] = []
+        self.months: list[str] = []
+        self.counts = np.zeros((0, len(COUNT_FIELDS)), dtype=np.int64)
+        self.answers = np.zeros(0, dtype=np.int64)  # answer seconds
+        self.answer_row = np.zeros(0, dtype=np.int64)  # their provider-month row
+        self.originating: dict[int, set[int]] = {}
+        self.poe: dict[int, set[int]] = {}
+
+    def row(self, pid: int, month: str) -> int:
+        i = self.index.get((pid, month))
+        if i is None:
+            i = self.index[(pid, month)] = len(self.pids)
+            self.pids.append(pid)
+            self.months.append(month)
+        return i
+
+    def grow(self) -> None:
+        if len(self.counts) < len(self.pids):
+            extra = np.zeros((len(self.pids) - len(self.counts), len(COUNT_FIELDS)), dtype=np.int64)
+            self.counts = np.concatenate([self.counts, extra])
+
+
+def _hop_counts(cur: Any, now: datetime, since: datetime, table: MonthTable, window: dict[int, WindowStats]) -> None:
     t = _tables()
     mk = month_expr("h.received_at")
     n, s = db_time(now), db_time(since)
@@ -184,33 +213,53 @@ def _hop_counts(cur: Any, now: datetime, since: datetime, months: dict[tuple[int
     finally:
         if pg:
             cur.execute("RESET work_mem; RESET enable_sort; RESET enable_indexscan")
+    if not rows:
+        return
     names = ("notices", "answered", "answered_on_time", "answered_late", "never_answered", "open_notices", "no_record", "customers_warned", "customers_terminated")
     slots = [IDX[name] for name in names]
-    for row in rows:
-        fig = months.setdefault((row[0], row[1]), Figures())
-        counts = fig.counts
-        for slot, value in zip(slots, row[2:11], strict=True):
-            counts[slot] += int(value or 0)
-        if row[15]:
-            # Answer times ride along as one aggregated value per group, so medians need no
-            # second pass over the hops.
-            fig.answer_seconds = row[15] if isinstance(row[15], list) else list(map(int, row[15].split(",")))
-        if row[11] or row[13] or row[14]:
-            w = window.setdefault(row[0], WindowStats())
-            w.notices_due += int(row[11] or 0)
-            w.answered += int(row[12] or 0)
-            w.never += int(row[13] or 0)
-            w.no_record += int(row[14] or 0)
+    # The hop rows come first and are unique per (provider, month): rows 0..len-1.
+    assert not table.pids
+    index = table.index
+    for i, row in enumerate(rows):
+        index[(row[0], row[1])] = i
+    table.pids = [row[0] for row in rows]
+    table.months = [row[1] for row in rows]
+    block = np.array([row[2:15] for row in rows], dtype=object)
+    block[block == None] = 0  # noqa: E711 - elementwise: SUM over no rows is NULL
+    block = block.astype(np.int64)
+    table.counts = np.zeros((len(rows), len(COUNT_FIELDS)), dtype=np.int64)
+    table.counts[:, slots] = block[:, :9]
+    # Answer times ride along as one aggregated value per group (group_concat text on
+    # SQLite, an int array on PostgreSQL), so medians need no second pass over the hops.
+    lists = [row[15] for row in rows]
+    if pg:
+        sizes = np.fromiter((len(v) if v else 0 for v in lists), dtype=np.int64, count=len(lists))
+        values = np.fromiter(chain.from_iterable(v for v in lists if v), dtype=np.int64, count=int(sizes.sum()))
+    else:
+        sizes = np.fromiter((v.count(",") + 1 if v else 0 for v in lists), dtype=np.int64, count=len(lists))
+        joined = ",".join(v for v in lists if v)
+        values = np.array(joined.split(",") if joined else [], dtype=np.int64)
+    table.answers = values
+    table.answer_row = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    w_rows = np.flatnonzero(block[:, 9] | block[:, 11] | block[:, 12])
+    for i in w_rows.tolist():
+        w = window.setdefault(table.pids[i], WindowStats())
+        due, answered, never, no_record = block[i, 9:13].tolist()
+        w.notices_due += due
+        w.answered += answered
+        w.never += never
+        w.no_record += no_record
 
 
-def _traceback_roles(cur: Any, since: datetime, months: dict[tuple[int, str], Figures], window: dict[int, WindowStats]) -> None:
+def _traceback_roles(cur: Any, since: datetime, table: MonthTable, window: dict[int, WindowStats]) -> None:
     t = _tables()
     mk = month_expr("t.created_at")
     illegal = f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
     s = db_time(since)
-    for column, counter, campaigns_attr, w_attr in (
-        ("originating_provider_id", "originating", "originating_campaigns", "originating"),
-        ("point_of_entry_provider_id", "point_of_entry", "poe_campaigns", "gateway"),
+    adds: list[tuple[int, int, int]] = []  # (row, slot, amount), applied in one numpy call
+    for column, counter, campaigns, w_attr in (
+        ("originating_provider_id", "originating", table.originating, "originating"),
+        ("point_of_entry_provider_id", "point_of_entry", table.poe, "gateway"),
     ):
         cur.execute(
             f"""
@@ -224,12 +273,14 @@ def _traceback_roles(cur: Any, since: datetime, months: dict[tuple[int, str], Fi
             [s, s],
         )
         traced_i, illegal_i = IDX[f"{counter}_traced"], IDX[f"{counter}_illegal"]
+        row_of = table.row
         for pid, key, campaign_id, n, n_illegal, w_n, w_illegal in cur.fetchall():
-            fig = months.setdefault((pid, key), Figures())
-            fig.counts[traced_i] += int(n)
-            fig.counts[illegal_i] += int(n_illegal or 0)
+            i = row_of(pid, key)
+            adds.append((i, traced_i, int(n)))
+            if n_illegal:
+                adds.append((i, illegal_i, int(n_illegal)))
             if campaign_id is not None:
-                getattr(fig, campaigns_attr).add(int(campaign_id))
+                campaigns.setdefault(i, set()).add(int(campaign_id))
             if w_n:
                 w = window.setdefault(pid, WindowStats())
                 setattr(w, w_attr, getattr(w, w_attr) + int(w_n))
@@ -244,7 +295,30 @@ def _traceback_roles(cur: Any, since: datetime, months: dict[tuple[int, str], Fi
     )
     stopped = IDX["chain_stopped"]
     for pid, key, n in cur.fetchall():
-        months.setdefault((pid, key), Figures()).counts[stopped] += int(n)
+        adds.append((table.row(pid, key), stopped, int(n)))
+    table.grow()
+    if adds:
+        a = np.array(adds, dtype=np.int64)
+        np.add.at(table.counts, (a[:, 0], a[:, 1]), a[:, 2])
+
+
+def _group_medians(values: np.ndarray, groups: np.ndarray, n_groups: int) -> list[float | None]:
+    """Exact median of `values` per group id (None for an empty group): one sort by
+    (group, value), then the middle element(s) of each group's run."""
+    out: list[float | None] = [None] * n_groups
+    if not len(values):
+        return out
+    order = np.lexsort((values, groups))
+    v = values[order].astype(np.float64)
+    sizes = np.bincount(groups, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    has = np.flatnonzero(sizes)
+    lo = starts[has] + (sizes[has] - 1) // 2
+    hi = starts[has] + sizes[has] // 2
+    med = (v[lo] + v[hi]) / 2
+    for g, m in zip(has.tolist(), med.tolist(), strict=True):
+        out[g] = round(m, 1)
+    return out
 
 
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -272,37 +346,59 @@ def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[dict[tuple[int, str, str], Figures], dict[int, WindowStats]]:
-    """Every (provider id, period, period key) -> Figures, and each provider's figures
-    since `since` (the rules' window), from the current tracebacks."""
+Card = tuple[int, str, str, list[int], float | None, set[int], set[int]]
+
+
+def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[list[Card], dict[int, WindowStats]]:
+    """Every scorecard as (provider id, period, period key, counts in COUNT_FIELDS order,
+    median answer seconds, originating campaign ids, point-of-entry campaign ids), and each
+    provider's figures since `since` (the rules' window), from the current tracebacks."""
     now = now or timezone.now()
     if since is None:
         from robotrace.providers.conf import Thresholds
 
         since = now - timedelta(days=Thresholds.from_env().window_days)
-    months: dict[tuple[int, str], Figures] = {}
+    table = MonthTable()
     window: dict[int, WindowStats] = {}
     with connection.cursor() as cur:
-        _hop_counts(cur, now, since, months, window)
-        _traceback_roles(cur, since, months, window)
-    by_provider: dict[int, list[tuple[str, Figures]]] = defaultdict(list)
-    for (pid, mk), fig in months.items():
-        by_provider[pid].append((mk, fig))
-    out: dict[tuple[int, str, str], Figures] = {}
-    for pid, items in by_provider.items():
-        groups: dict[tuple[str, str], list[Figures]] = defaultdict(list)
-        for mk, fig in items:
-            out[(pid, Period.MONTH, mk)] = fig
-            groups[(Period.QUARTER, quarter_of(mk))].append(fig)
-            groups[(Period.ALL, "all")].append(fig)
-        for (period, key), figs in groups.items():
-            agg = Figures(counts=[sum(col) for col in zip(*(f.counts for f in figs), strict=True)])
-            for f in figs:
-                agg.originating_campaigns |= f.originating_campaigns
-                agg.poe_campaigns |= f.poe_campaigns
-            agg.answer_seconds = list(chain.from_iterable(f.answer_seconds for f in figs))
-            out[(pid, period, key)] = agg
-    return out, window
+        _hop_counts(cur, now, since, table, window)
+        _traceback_roles(cur, since, table, window)
+    cards: list[Card] = []
+    n = len(table.pids)
+    if not n:
+        return cards, window
+    empty: set[int] = set()
+    # Month level: the table itself.
+    medians = _group_medians(table.answers, table.answer_row, n)
+    counts = table.counts.tolist()
+    for i in range(n):
+        cards.append((table.pids[i], Period.MONTH, table.months[i], counts[i], medians[i], table.originating.get(i, empty), table.poe.get(i, empty)))
+    # Quarters and all time: counts add up; medians are recomputed from the answer times.
+    quarter_cache: dict[str, str] = {}
+    for period in (Period.QUARTER, Period.ALL):
+        group_of: dict[tuple[int, str], int] = {}
+        gid = np.empty(n, dtype=np.int64)
+        for i, (pid, month) in enumerate(zip(table.pids, table.months, strict=True)):
+            if period == Period.QUARTER:
+                key = quarter_cache.get(month)
+                if key is None:
+                    key = quarter_cache[month] = quarter_of(month)
+            else:
+                key = "all"
+            gid[i] = group_of.setdefault((pid, key), len(group_of))
+        g = len(group_of)
+        sums = np.zeros((g, len(COUNT_FIELDS)), dtype=np.int64)
+        np.add.at(sums, gid, table.counts)
+        g_medians = _group_medians(table.answers, gid[table.answer_row], g)
+        originating: dict[int, set[int]] = {}
+        poe: dict[int, set[int]] = {}
+        for source, target in ((table.originating, originating), (table.poe, poe)):
+            for i, ids in source.items():
+                target.setdefault(int(gid[i]), set()).update(ids)
+        g_counts = sums.tolist()
+        for (pid, key), j in group_of.items():
+            cards.append((pid, period, key, g_counts[j], g_medians[j], originating.get(j, empty), poe.get(j, empty)))
+    return cards, window
 
 
 @dataclass
@@ -357,30 +453,34 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
         from robotrace.providers.conf import Thresholds
 
         since = now - timedelta(days=Thresholds.from_env().window_days)
-    figures, window = collect(now, since)
+    cards, window = collect(now, since)
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
     signing = _signing_stats(list(providers))
     # Every registry provider gets an all-time row, even with no notices (RMD status alone
     # is part of the scorecard).
-    for pid in providers:
-        figures.setdefault((pid, Period.ALL, "all"), Figures())
+    with_all = {card[0] for card in cards if card[1] == Period.ALL}
+    zero = [0] * len(COUNT_FIELDS)
+    cards.extend((pid, Period.ALL, "all", zero, None, set(), set()) for pid in providers if pid not in with_all)
     columns = [
         "provider_id", "period", "period_key", "period_start", *COUNT_FIELDS, "median_answer_seconds",
         "originating_campaign_ids", "point_of_entry_campaign_ids", "attestation", "rmd_status", "computed_at",
     ]
     at = db_time(now)
     date_value = (lambda d: d) if connection.vendor == "postgresql" else (lambda d: d.isoformat() if d else None)
+    starts: dict[tuple[str, str], Any] = {}
     rows: list[tuple[Any, ...]] = []
-    for (pid, period, key), fig in figures.items():
+    for pid, period, key, counts, median, originating, poe in cards:
         if pid not in providers:
             continue  # a merged provider's hops are moved by the merge; skip stragglers
-        counts = fig.counts
+        start = starts.get((period, key), starts)
+        if start is starts:
+            start = starts[(period, key)] = date_value(period_start(period, key))
         rows.append((
-            pid, str(period), key, date_value(period_start(period, key)), *counts,
-            _median(fig.answer_seconds),
-            _ids_json(fig.originating_campaigns), _ids_json(fig.poe_campaigns),
+            pid, str(period), key, start, *counts,
+            median,
+            _ids_json(originating), _ids_json(poe),
             json.dumps(signing[pid], default=str) if period == Period.ALL and pid in signing else "{}",
             providers[pid], at,
         ))
