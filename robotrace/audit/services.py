@@ -73,7 +73,10 @@ def record(
         actor_label = actor_label or actor.email
     else:
         actor = None
-    with transaction.atomic():
+    # savepoint=False: inside the caller's transaction (the usual case) this adds no
+    # SAVEPOINT/RELEASE round trips; an error still rolls the caller's whole change back,
+    # so the chain never records an event whose change did not happen (or vice versa).
+    with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS}
         )

@@ -14,5 +14,10 @@ class TracebacksConfig(AppConfig):
         from robotrace.tracebacks import panels, receivers
 
         campaign_event_created.connect(receivers.on_campaign_event, dispatch_uid="tracebacks.auto_open")
+        from django.db.models.signals import post_delete, post_save
+
+        for model in ("accounts.User", "accounts.Organisation"):
+            post_save.connect(receivers.forget_contacts, sender=model, dispatch_uid=f"tracebacks.contacts.save.{model}")
+            post_delete.connect(receivers.forget_contacts, sender=model, dispatch_uid=f"tracebacks.contacts.delete.{model}")
         register_home_panel(kinds=("consortium",), template="tracebacks/panel_consortium.html", context=panels.consortium_panel, order=20)
         register_home_panel(kinds=("provider",), template="tracebacks/panel_provider.html", context=panels.provider_panel, order=10)

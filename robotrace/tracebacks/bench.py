@@ -36,6 +36,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--hops", type=int, default=6, help="providers per call path (0 = random 3 to 8)")
     parser.add_argument("--non-responsive", type=int, default=0, help="transit providers that never answer")
     parser.add_argument("--concurrency", type=int, default=3, help="tracebacks opened in parallel")
+    parser.add_argument("--in-flight", type=int, default=24,
+                        help="tracebacks in progress at once during the throughput phase (a new one opens when one settles); 0 = open all at once")
     parser.add_argument("--latency-samples", type=int, default=30, help="tracebacks first run one at a time to time a chain without queueing")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
@@ -115,6 +117,25 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         progress(f"server up at {url}; agents' webhook hub at {hub_url}")
         agents = Agents(net, HttpTransport(url), workers=options["agent_workers"])
         agents.serve(hub_port)
+        # Closed loop: a slot frees when a chain settles (a final answer, or a request that
+        # reached a provider that never answers), so the time to origin is measured at a
+        # sustained rate rather than as the wait behind a flood of queued tracebacks.
+        window = threading.Semaphore(options["in_flight"]) if options["in_flight"] > 0 else None
+        final = {"originated", "foreign_upstream", "no_record", "refused"}
+
+        def on_answer(provider: Any, hop: dict[str, Any], body: dict[str, Any], status: int) -> None:
+            if window is not None and status == 200 and body.get("response") in final:
+                window.release()
+
+        agents.on_answer = on_answer
+        plain_receive = agents.receive
+
+        def receive(provider: Any, hop: dict[str, Any]) -> None:
+            if window is not None and provider.behaviour == "silent" and hop.get("id") not in agents.seen:
+                window.release()
+            plain_receive(provider, hop)
+
+        agents.receive = receive  # type: ignore[method-assign]
 
         # Calls happened a few minutes ago, routed through the network; every provider wrote
         # its records as the call went by.
@@ -133,6 +154,8 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
         def open_one(call: Any) -> None:
             nonlocal errors
+            if window is not None:
+                window.acquire()
             s = getattr(sessions, "s", None)
             if s is None:
                 s = sessions.s = requests.Session()
@@ -144,6 +167,8 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
                     by_tb[r.json()["items"][0]["id"]] = call
                 else:
                     errors += 1
+                    if window is not None:
+                        window.release()
 
         # Latency: a few tracebacks alone in the system, each followed until it settles.
         unloaded: list[float] = []
@@ -166,7 +191,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         if unloaded:
             progress(f"one at a time: median {statistics.median(unloaded):.2f} s to origin over {len(unloaded)} chains")
         calls = calls[options["latency_samples"]:]
-        progress(f"opening {len(calls)} tracebacks ({options['concurrency']} at a time)")
+        progress(f"opening {len(calls)} tracebacks ({options['concurrency']} openers, {options['in_flight'] or 'unlimited'} in flight)")
         t0 = time.monotonic()
         with ThreadPoolExecutor(options["concurrency"]) as pool:
             list(pool.map(open_one, calls))
@@ -299,6 +324,7 @@ def _score(rows: list[dict[str, Any]], by_tb: dict[int, Any], net: Any, silent: 
         "non_responsive_tracebacks": nr_total,
         "floor_ms": round(floor * 1000, 2),
         "ratio_under_load": round(median / (floor * mean_hops), 1) if floor and mean_hops else None,
+        "in_flight": options.get("in_flight") or "unlimited",
         "open_errors": extra["errors"],
         "open_seconds": round(extra["opened_s"], 1),
         "settle_seconds": round(extra["settled_s"], 1),

@@ -17,3 +17,10 @@ def on_campaign_event(sender: Any, event_id: int, kind: str = "", **kwargs: Any)
         tasks.handle_campaign_event(event_id)
     except Exception:  # never break the campaign engine's commit; catch-up retries it
         logger.exception("could not enqueue automatic traceback for campaign event %s", event_id)
+
+
+def forget_contacts(sender: Any, **kwargs: Any) -> None:
+    """A user or organisation changed: drop the cached hop-notification contacts."""
+    from robotrace.tracebacks import services
+
+    services._CONTACTS.clear()

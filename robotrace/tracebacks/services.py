@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -227,7 +228,7 @@ def _open_hop(
     )
     what = "direct request to the STIR/SHAKEN signer" if direct else f"hop {sequence} requested"
     _event(tb, "hop.requested", f"{what}: {provider.name} (due {due:%Y-%m-%d %H:%M} UTC)", hop=hop, at=now)
-    transaction.on_commit(lambda: notify_hop(hop_id=hop.id, kind="requested"))
+    transaction.on_commit(lambda: notify_hop(hop_id=hop.id, kind="requested", hop=hop))
     return hop
 
 
@@ -530,7 +531,13 @@ def answer_hop(
     if len(idempotency_key) > 128:
         raise TracebackError("Idempotency-Key is longer than 128 characters", field="idempotency_key")
     with transaction.atomic():
-        hop = Hop.objects.unscoped(reason="answer lookup, ownership checked below").select_for_update().filter(id=hop_id).first()
+        hop = (
+            Hop.objects.unscoped(reason="answer lookup, ownership checked below")
+            .select_related("provider__organisation")
+            .select_for_update(of=("self",))
+            .filter(id=hop_id)
+            .first()
+        )
         if hop is None or not (organisation.is_consortium or hop.provider.organisation_id == organisation.id):
             raise TracebackError("no such hop request", status=404)
         if idempotency_key and hop.idempotency_key == idempotency_key:
@@ -595,7 +602,11 @@ def _advance(tb: Traceback, hop: Hop, *, now: datetime, actor: User | None) -> N
     if hop.response == Hop.Response.UPSTREAM and hop.upstream_provider is not None:
         upstream = hop.upstream_provider
         # The STIR/SHAKEN signer may already hold a direct request: it joins the chain.
-        direct = tb.hops.filter(provider=upstream, is_direct_signer_request=True, named_by__isnull=True).first()
+        direct = (
+            tb.hops.filter(provider=upstream, is_direct_signer_request=True, named_by__isnull=True).first()
+            if tb.shaken_signer_id is not None  # only a verified signer gets a direct request
+            else None
+        )
         next_seq = hop.sequence + 1
         tb.hop_count = next_seq
         if direct is not None:
@@ -765,22 +776,36 @@ def hop_payload(hop: Hop, *, event: str = "hop.requested") -> dict[str, Any]:
     }
 
 
-def notify_hop(*, hop_id: int, kind: str = "requested") -> None:
-    """Queue the e-mail and the webhook for a hop (after the hop's transaction committed)."""
+def notify_hop(*, hop_id: int, kind: str = "requested", hop: Hop | None = None) -> None:
+    """Queue the e-mail and the webhook for a hop (after the hop's transaction committed).
+
+    `hop` is the instance the committing transaction already holds (with its traceback,
+    provider and named_by loaded), which saves re-reading it on the hot path."""
     from robotrace.tracebacks import tasks
 
-    hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id).first()
+    if hop is None:
+        hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id).first()
     if hop is None:
         return
     provider = hop.provider
     if provider.webhook_url and provider.webhook_secret:
-        delivery = WebhookDelivery.objects.create(
-            provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
-            url=provider.webhook_url, payload=hop_payload(hop, event=f"hop.{kind}"), due_at=timezone.now(),
-        )
+        now = timezone.now()
+        payload = hop_payload(hop, event=f"hop.{kind}")
         if conf.WEBHOOK_DISPATCH == "thread":
-            _pool().submit(_deliver_in_thread, delivery.id)
+            # Written already claimed (sending, one attempt, due again in 5 minutes): the
+            # in-process sender needs no claim round trip, and if this process dies before
+            # it is marked delivered the periodic retry recovers and re-sends it.
+            delivery = WebhookDelivery.objects.create(
+                provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
+                url=provider.webhook_url, payload=payload, status=WebhookDelivery.Status.SENDING, attempts=1,
+                due_at=now + timedelta(minutes=5),
+            )
+            _pool().submit(_send_claimed, delivery.id, delivery.url, payload, provider.webhook_secret, delivery.msg_id)
         else:
+            delivery = WebhookDelivery.objects.create(
+                provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
+                url=provider.webhook_url, payload=payload, due_at=now,
+            )
             tasks.deliver_webhook(delivery.id)
     if provider_contacts(provider):
         tasks.send_hop_email(hop.id, kind)
@@ -798,6 +823,98 @@ def _pool() -> Any:
     return _POOL
 
 
+_SENT: list[tuple[int, int | None, str]] = []
+_SENT_LOCK = threading.Lock()
+_FLUSHER: threading.Thread | None = None
+
+
+def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: str, msg_id: str) -> None:
+    """Send a delivery this process claimed at creation; its outcome is written in batches."""
+    import requests
+
+    from robotrace.core.webhooks import headers_for
+
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    code: int | None = None
+    error = ""
+    try:
+        resp = _http_session().post(url, data=body, headers=headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
+        code = resp.status_code
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    except Exception as exc:  # a bad secret or payload: leave it to the periodic retry
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    with _SENT_LOCK:
+        _SENT.append((delivery_id, code, error))
+    _ensure_flusher()
+
+
+def _http_session() -> Any:
+    s = getattr(_LOCAL, "session", None)
+    if s is None:
+        import requests
+
+        s = _LOCAL.session = requests.Session()
+    return s
+
+
+_LOCAL = threading.local()
+
+
+def _ensure_flusher() -> None:
+    global _FLUSHER
+    if _FLUSHER is None or not _FLUSHER.is_alive():
+        with _SENT_LOCK:
+            if _FLUSHER is None or not _FLUSHER.is_alive():
+                _FLUSHER = threading.Thread(target=_flush_forever, name="webhook-outcomes", daemon=True)
+                _FLUSHER.start()
+
+
+def _flush_forever() -> None:
+    import logging
+    import time
+
+    from django.db import connection
+
+    while True:
+        time.sleep(0.05)
+        try:
+            flush_sent()
+        except Exception:  # the rows stay "sending" and the periodic retry settles them
+            logging.getLogger("robotrace.tracebacks").exception("could not record webhook outcomes")
+        finally:
+            connection.close()
+
+
+def flush_sent() -> int:
+    """Write the outcomes of in-process sends: one UPDATE for every delivered row, and the
+    failures one by one with their backoff (rare)."""
+    with _SENT_LOCK:
+        batch = _SENT[:]
+        del _SENT[:]
+    if not batch:
+        return 0
+    qs = WebhookDelivery.objects.unscoped(reason="webhook outcomes")
+    ok: dict[int | None, list[int]] = {}
+    for delivery_id, code, error in batch:
+        if not error:
+            ok.setdefault(code, []).append(delivery_id)
+    for code, ids in ok.items():  # one UPDATE per status code seen (usually one: 204)
+        qs.filter(id__in=ids, status=WebhookDelivery.Status.SENDING).update(
+            status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now(), last_status_code=code, last_error=""
+        )
+    for delivery_id, code, error in batch:
+        if error:
+            backoff = conf.WEBHOOK_BACKOFF_SECONDS[0]
+            qs.filter(id=delivery_id, status=WebhookDelivery.Status.SENDING).update(
+                status=WebhookDelivery.Status.PENDING, last_status_code=code, last_error=error,
+                due_at=timezone.now() + timedelta(seconds=backoff),
+            )
+    return len(batch)
+
+
 def _deliver_in_thread(delivery_id: int) -> None:
     from django.db import connection
 
@@ -811,12 +928,23 @@ def _deliver_in_thread(delivery_id: int) -> None:
         connection.close()
 
 
-def provider_contacts(provider: Provider) -> list[str]:
+_CONTACTS: dict[int, tuple[float, list[str]]] = {}
+
+
+def provider_contacts(provider: Provider, *, max_age: float = 30.0) -> list[str]:
+    """The provider's contact addresses and its users' e-mails. The user list is cached per
+    process for `max_age` seconds: every hop request asks, and users change rarely."""
+    import time
+
     emails = [e for e in (provider.contact_email, provider.fallback_contact_email) if e]
     if provider.organisation_id:
         from robotrace.accounts.models import User
 
-        emails += list(User.objects.filter(organisation_id=provider.organisation_id, is_active=True).values_list("email", flat=True))
+        hit = _CONTACTS.get(provider.organisation_id)
+        if hit is None or time.monotonic() - hit[0] > max_age:
+            users = list(User.objects.filter(organisation_id=provider.organisation_id, is_active=True).values_list("email", flat=True))
+            hit = _CONTACTS[provider.organisation_id] = (time.monotonic(), users)
+        emails += hit[1]
     return sorted(set(emails))
 
 

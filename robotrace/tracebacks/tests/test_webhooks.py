@@ -125,3 +125,37 @@ def test_it_has_the_agent_reject_unsigned_webhooks(world) -> None:  # type: igno
         assert requests.post(url, data=body, headers=headers_for(secret, body), timeout=5).status_code == 204
     finally:
         server.shutdown()
+
+
+def test_it_sends_in_process_claimed_deliveries_and_records_outcomes_in_one_batch(
+    world, receiver, monkeypatch, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Thread dispatch: the row is written already claimed, sent from the pool, and its
+    outcome written by the batch flusher; a failure goes back to pending with a backoff."""
+    from robotrace.tracebacks import conf
+
+    monkeypatch.setattr(conf, "WEBHOOK_DISPATCH", "thread")
+    monkeypatch.setattr(services, "_ensure_flusher", lambda: None)  # flushed by hand below
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(services, "_pool", lambda: type("P", (), {"submit": staticmethod(lambda fn, *a: sent.append((fn, *a)))})())
+    net = make_net(world)
+    secret = new_secret()
+    net.term.webhook_url, net.term.webhook_secret = receiver.url, secret
+    net.term.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        open_tb(world)
+        open_tb(world)
+    rows = list(WebhookDelivery.objects.for_org(world.provider_a).order_by("id"))
+    assert [(d.status, d.attempts) for d in rows] == [("sending", 1), ("sending", 1)]
+    receiver.status = 500
+    fn, *args = sent[1]
+    fn(*args)
+    receiver.status = 204
+    fn, *args = sent[0]
+    fn(*args)
+    assert all(verify(secret, h, b) for h, b in receiver.received)
+    assert services.flush_sent() == 2
+    first, second = (WebhookDelivery.objects.for_org(world.provider_a).get(id=d.id) for d in rows)
+    assert first.status == "delivered" and first.last_status_code == 204 and first.delivered_at is not None
+    assert second.status == "pending" and second.last_error == "HTTP 500"
+    assert services.flush_sent() == 0
