@@ -163,7 +163,11 @@ def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
     rows = list(qs.values("type", "status", "agency__agency_level", "agency__jurisdiction", "created_at", "produced_at"))
     by_type = Counter(r["type"] for r in rows)
     by_status = Counter(r["status"] for r in rows)
-    by_level = Counter(r["agency__agency_level"] or "other" for r in rows)
+    # Shown as chart labels, so use the words people read ("State", "Federal").
+    from robotrace.accounts.models import Organisation
+
+    level_labels = dict(Organisation.AgencyLevel.choices)
+    by_level = Counter(level_labels.get(r["agency__agency_level"] or "", "Other") for r in rows)
     by_state: Counter[str] = Counter()
     for r in rows:
         juris = r["agency__jurisdiction"] or []

@@ -90,7 +90,8 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 def new_request(request: HttpRequest) -> HttpResponse:
     _approved(request)
     org = _org(request)
-    form = RequestForm(request.POST or None, request.FILES or None)
+    # Pre-filled targets when coming from a campaign or alert page (?targets=C-12).
+    form = RequestForm(request.POST or None, request.FILES or None, initial={"targets": request.GET.get("targets", "")[:500]})
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

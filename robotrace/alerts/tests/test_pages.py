@@ -114,3 +114,17 @@ def test_read_only_agency_people_cannot_change_anything(world, as_user):
     assert c.post("/alerts/webhooks/new", {"url": "https://x.example/h"}).status_code == 403
     assert c.post("/alerts/subscriptions/new", {"name": "x"}).status_code == 403
     assert c.post(f"/alerts/{alert.pk}/read").status_code == 403
+
+
+def test_it_links_alerts_to_the_campaign_and_on_to_a_legal_request(world, as_user):
+    c, alert = _setup(world)
+    client = as_user(world.dana)
+    listing = client.get("/alerts/").content.decode()
+    assert f'href="/alerts/campaigns/{c.pk}/"' in listing
+    view = client.get(f"/alerts/campaigns/{c.pk}/").content.decode()
+    assert f'href="/legal/new/?targets={c.ref}"' in view
+    form = client.get(f"/legal/new/?targets={c.ref}").content.decode()
+    assert f"\n{c.ref}</textarea>" in form
+    # Consortium staff go from the alert to the full campaign page instead.
+    staff = as_user(world.carol).get(f"/alerts/{alert.pk}/").content.decode()
+    assert f'href="/campaigns/{c.pk}/"' in staff
