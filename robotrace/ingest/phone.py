@@ -156,8 +156,14 @@ def _spoken_runs(text: str) -> list[str]:
     current: list[str] = []
     repeat = 1
     for token in _TOKENS.findall(text.lower()):
-        if token.isdigit():
-            current.append(token * repeat if len(token) == 1 else token)
+        if token.isdigit() and len(token) > 1:
+            # Written digit groups ("877-926-4613") are the _WRITTEN pattern's job; joining them
+            # with spoken digits around them invents numbers ("…4613 two" → 779-264-6132).
+            if current:
+                runs.append("".join(current))
+            current, repeat = [], 1
+        elif token.isdigit():
+            current.append(token * repeat)
             repeat = 1
         elif token in _WORD_DIGITS:
             current.append(_WORD_DIGITS[token] * repeat)
