@@ -32,24 +32,10 @@ def _refuse(exc: services.TracebackError) -> ApiProblem:
 
 def hop_json(hop: Hop) -> dict[str, Any]:
     """A provider's view of its own hop: the call, who named it, its clock and its answer."""
-    tb = hop.traceback
     return {
         "id": hop.id,
-        "traceback": tb.ref,
-        "kind": tb.kind,
-        "status": hop.status,
-        "call": {
-            "started_at": tb.call_started_at.isoformat(),
-            "timezone": tb.call_timezone,
-            "calling_number": tb.calling_number,
-            "called_number": tb.called_number,
-            "callback_number": tb.callback_number,
-        },
-        "named_by": hop.named_by.name if hop.named_by else None,
-        "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
-        "received_at": hop.received_at.isoformat(),
+        **services.hop_view(hop),
         "clock_starts_at": hop.clock_starts_at.isoformat(),
-        "due_at": hop.due_at.isoformat(),
         "answer": None if not hop.response else {
             "response": hop.response,
             "upstream": hop.upstream_detail,

@@ -745,31 +745,39 @@ def attach_evidence(
 # --- notifications -----------------------------------------------------------------------
 
 
+def hop_view(hop: Hop) -> dict[str, Any]:
+    """A provider's view of its own hop: the call, who named it and its clock; never the rest
+    of the chain. Shared by the API and the webhook payload so the two cannot drift apart."""
+    tb = hop.traceback
+    return {
+        "traceback": tb.ref,
+        "kind": tb.kind,
+        "status": hop.status,
+        "call": {
+            "started_at": tb.call_started_at.isoformat(),
+            "timezone": tb.call_timezone,
+            "calling_number": tb.calling_number,
+            "called_number": tb.called_number,
+            "callback_number": tb.callback_number,
+        },
+        "named_by": hop.named_by.name if hop.named_by else None,
+        "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
+        "received_at": hop.received_at.isoformat(),
+        "due_at": hop.due_at.isoformat(),
+    }
+
+
 def hop_payload(hop: Hop, *, event: str = "hop.requested") -> dict[str, Any]:
     """What a provider is told about its own hop: the call and who named it, nothing else."""
     from django.conf import settings
     from django.urls import reverse
 
-    tb = hop.traceback
     return {
         "type": event,
         "timestamp": timezone.now().isoformat(),
         "data": {
             "hop_id": hop.id,
-            "traceback": tb.ref,
-            "kind": tb.kind,
-            "status": hop.status,
-            "call": {
-                "started_at": tb.call_started_at.isoformat(),
-                "timezone": tb.call_timezone,
-                "calling_number": tb.calling_number,
-                "called_number": tb.called_number,
-                "callback_number": tb.callback_number,
-            },
-            "named_by": hop.named_by.name if hop.named_by else None,
-            "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
-            "received_at": hop.received_at.isoformat(),
-            "due_at": hop.due_at.isoformat(),
+            **hop_view(hop),
             "respond_url": f"{settings.SITE_URL}/api/v1/hops/{hop.id}/response",
             "portal_url": f"{settings.SITE_URL}{reverse('tracebacks:respond', args=[hop.id])}",
         },
