@@ -40,14 +40,9 @@ class AlertSubscription(OrgScoped):
 
     @property
     def jurisdiction_label(self) -> str:
-        parts = []
-        if self.all_states:
-            parts.append("All states")
-        elif self.states:
-            parts.append(", ".join(self.states))
-        if self.area_codes:
-            parts.append("area codes " + ", ".join(self.area_codes))
-        return " · ".join(parts) or "(none)"
+        from robotrace.alerts.queries import Jurisdiction
+
+        return Jurisdiction.of(self).label
 
 
     @property

@@ -7,7 +7,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -79,38 +78,14 @@ class Jurisdiction:
         return " · ".join(parts) or "(none)"
 
 
-_STATE_NAMES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA", "Colorado": "CO",
-    "Connecticut": "CT", "Delaware": "DE", "Washington D.C.": "DC", "District of Columbia": "DC", "Florida": "FL",
-    "Georgia": "GA", "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA", "Kansas": "KS",
-    "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD", "Massachusetts": "MA", "Michigan": "MI",
-    "Minnesota": "MN", "Mississippi": "MS", "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV",
-    "New Hampshire": "NH", "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
-    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI",
-    "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
-    "Virginia": "VA", "Washington": "WA", "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
-    "Puerto Rico": "PR", "Guam": "GU",
-}
-
-
-@lru_cache(maxsize=1024)
 def npa_state(npa: str) -> str:
-    """The US state an area code serves ('' when unknown or non-geographic), from the
-    offline geocoding data that ships with `phonenumbers` (no network)."""
-    import phonenumbers
-    from phonenumbers import geocoder
+    """The US state or territory an area code serves ('' when unknown, non-geographic or
+    outside the US), from intake's NANP area-code table so both apps agree."""
+    from robotrace.accounts.models import US_STATES
+    from robotrace.ingest.phone import AREA_CODES
 
-    if not NPA_RE.match(npa):
-        return ""
-    try:
-        desc = geocoder.description_for_number(phonenumbers.parse(f"+1{npa}2345678"), "en")
-    except phonenumbers.NumberParseException:
-        return ""
-    if desc in _STATE_NAMES:
-        return _STATE_NAMES[desc]
-    # "New York, NY" style: the part after the last comma is the state code.
-    tail = desc.rsplit(",", 1)[-1].strip()
-    return tail if len(tail) == 2 and tail.isupper() else ""
+    area = AREA_CODES.get(npa) if NPA_RE.match(npa) else None
+    return area.state if area is not None and area.state in US_STATES else ""
 
 
 def _reports(campaign_id: int) -> QuerySet[Any]:
