@@ -23,13 +23,10 @@ uploads_auth = ApiKeyAuth(scope="ingest", kinds=("reporter", "consortium"))
 search_auth = ApiKeyAuth(kinds=("consortium", "reporter"))
 
 
-class UploadOut(Schema):
+class UploadAnswer(Schema):
+    """The 202 answer to POST /reports (services.answer)."""
+
     upload_id: int
-    reporter: str
-    source: str
-    format: str
-    filename: str
-    received_at: datetime
     status: str
     lines: int
     accepted: int
@@ -37,6 +34,14 @@ class UploadOut(Schema):
     rejected: int
     rejects: list[dict[str, Any]]
     rejects_url: str | None
+
+
+class UploadOut(UploadAnswer):
+    reporter: str
+    source: str
+    format: str
+    filename: str
+    received_at: datetime
 
 
 def _upload_out(upload: Any) -> dict[str, Any]:
@@ -57,17 +62,6 @@ def get_upload(request: HttpRequest, upload_id: int) -> dict[str, Any]:
     if upload is None:
         raise ApiProblem(404, "Not found")
     return _upload_out(upload)
-
-
-class UploadAnswer(Schema):
-    upload_id: int
-    status: str
-    lines: int
-    accepted: int
-    duplicates: int
-    rejected: int
-    rejects: list[dict[str, Any]]
-    rejects_url: str | None
 
 
 _POST_DOC = {
