@@ -48,10 +48,10 @@ from robotrace.campaigns.textsim import (
     containment,
     extract_phone_numbers,
     normalise,
-    normalise_e164,
     shingles,
     text_hash,
 )
+from robotrace.core.numbers import e164
 
 # --- A-priori parameters (see the module docstring) --------------------------------------
 MATCH_THRESHOLD = 0.8  # containment needed to join a campaign
@@ -332,7 +332,7 @@ class Engine:
         text = report.transcript or ""
         norm = normalise(text)
         callbacks = clean_numbers(report.callback_numbers)
-        caller = normalise_e164(report.calling_number)
+        caller = e164(report.calling_number)
         rec = (report.recording_sha256 or "").lower()
         cid: int | None = None
         method = "none"

@@ -17,6 +17,8 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 
+from robotrace.core.numbers import e164
+
 _NON_WORD = re.compile(r"[^\w#]+", re.UNICODE)
 _DIGITS = re.compile(r"\d[\d,.\-]*")
 _SPACES = re.compile(r"\s+")
@@ -84,28 +86,16 @@ def extract_phone_numbers(text: str) -> list[str]:
     """Spoken US callback numbers in a transcript, as E.164."""
     out: list[str] = []
     for m in _PHONE.finditer(text or ""):
-        e164 = "+1" + "".join(m.groups())
-        if e164 not in out:
-            out.append(e164)
+        number = "+1" + "".join(m.groups())
+        if number not in out:
+            out.append(number)
     return out
-
-
-def normalise_e164(number: str) -> str:
-    """Best-effort E.164 for a US number as reported ('' when it is not one)."""
-    digits = re.sub(r"\D", "", number or "")
-    if len(digits) == 10:
-        return "+1" + digits
-    if len(digits) == 11 and digits.startswith("1"):
-        return "+" + digits
-    if number and number.startswith("+") and 8 <= len(digits) <= 15:
-        return "+" + digits
-    return ""
 
 
 def clean_numbers(numbers: Iterable[str]) -> list[str]:
     out: list[str] = []
     for n in numbers or ():
-        e = normalise_e164(str(n))
+        e = e164(str(n))
         if e and e not in out:
             out.append(e)
     return out

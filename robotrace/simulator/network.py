@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from robotrace.core.numbers import national
 from robotrace.tracebacks.agent import CallRecord, CallRecords
-from robotrace.tracebacks.numbers import national
 
 logger = logging.getLogger("robotrace.simulator")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from robotrace.tracebacks.numbers import national
+from robotrace.core.numbers import national
 
 logger = logging.getLogger("robotrace.agent")
 

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from robotrace.audit import services as audit
+from robotrace.core.numbers import digits, e164, national
 from robotrace.providers.models import Provider
 from robotrace.tracebacks import clock, conf
 from robotrace.tracebacks.models import (
@@ -35,7 +36,6 @@ from robotrace.tracebacks.models import (
     TracebackRequest,
     WebhookDelivery,
 )
-from robotrace.tracebacks.numbers import digits, e164, national
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation, User

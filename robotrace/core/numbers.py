@@ -1,4 +1,5 @@
-"""Telephone number forms the traceback engine compares: E.164, 10-digit, punctuated."""
+"""Telephone number spellings the engines compare: E.164, 10-digit, punctuated. Cheap pure
+functions for hot paths; intake's full check (validity, state, spoofing) is `ingest.phone`."""
 
 from __future__ import annotations
 
