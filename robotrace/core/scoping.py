@@ -35,10 +35,8 @@ class ScopedManager(models.Manager[M], Generic[M]):
     """Default manager for organisation-owned rows. See the module docstring."""
 
     def get_queryset(self) -> models.QuerySet[M]:
-        # Related managers (reverse FK / M2M from an already-scoped instance) carry
-        # `core_filters`; those are scoped by their parent row.
-        if getattr(self, "core_filters", None) is not None or getattr(self, "instance", None) is not None:
-            return super().get_queryset()
+        # Related managers (`campaign.reports.all()`) are built from the default manager,
+        # `all_objects`, so they never reach here: the parent row already carried the scope.
         raise ScopeError(
             f"{self.model.__name__}.objects was queried without a scope; "
             "use .for_org(org) or .unscoped(reason=...)"
