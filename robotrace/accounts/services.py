@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
-from robotrace.accounts.models import ApiKey, LoginFailure, Organisation, User
+from robotrace.accounts.models import US_STATES, ApiKey, LoginFailure, Organisation, User
 from robotrace.audit import services as audit
 
 
@@ -88,7 +88,7 @@ def _clean_kind_fields(kind: str, fields: dict[str, object]) -> dict[str, object
         if isinstance(raw_states, str):
             raw_states = [p for p in raw_states.replace(";", ",").replace(" ", ",").split(",") if p]
         states = [str(x).strip().upper() for x in raw_states]  # type: ignore[union-attr]
-        bad = [x for x in states if x not in _states()]
+        bad = [x for x in states if x not in US_STATES]
         if bad:
             errors["jurisdiction"] = f"not US states or territories: {', '.join(bad)}"
         elif out.get("agency_level") == Organisation.AgencyLevel.STATE and not states:
@@ -141,12 +141,6 @@ def create_organisation(
             data={"kind": kind, "name": name, **{k: v for k, v in clean.items() if v not in ("", [], None)}},
         )
     return org
-
-
-def _states() -> set[str]:
-    from robotrace.accounts.models import US_STATES
-
-    return set(US_STATES)
 
 
 def create_user(
