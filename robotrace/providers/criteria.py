@@ -219,7 +219,15 @@ def evaluate(
             pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
         }
         never_ids, no_record_ids, any_ids = set(non_participation) | set(non_responsive), set(no_records), set(absent)
-        if len(never_ids) + len(no_record_ids) + len(any_ids) > SCAN_ABOVE:
+        if window is not None:
+            # The scorecard pass kept each provider's window hops as evidence codes.
+            ev_never, ev_rec, ev_rmd = {}, {}, {}
+            for pid in never_ids | no_record_ids | any_ids:
+                w = window.get(pid)
+                if w is not None:
+                    ev_never[pid], ev_rec[pid], ev_rmd[pid] = w.hop_evidence()
+            ev_np = ev_nr = ev_never
+        elif len(never_ids) + len(no_record_ids) + len(any_ids) > SCAN_ABOVE:
             # Many providers to show evidence for (a first run over a long history): one scan
             # of the window's hops beats an index walk per provider.
             ev_never, ev_rec, ev_rmd = _hop_evidence_scan(cur, since, now, never_ids, no_record_ids, any_ids)
@@ -242,7 +250,11 @@ def evaluate(
             (gateway, "point_of_entry_provider_id", Rule.FOREIGN_GATEWAY, th.foreign_gateway_min, "US point of entry"),
         ):
             met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
-            ev = _traceback_evidence(cur, column, met, since, th.illegal_scope)
+            if window is not None:
+                attr = f"{'originating' if rule == Rule.ORIGINATES_ILLEGAL else 'gateway'}{'_illegal' if th.illegal_scope == 'confirmed' else ''}_ids"
+                ev = {pid: getattr(window[pid], attr).tolist() for pid in met}
+            else:
+                ev = _traceback_evidence(cur, column, met, since, th.illegal_scope)
             kind = "tracebacks of confirmed illegal campaigns" if th.illegal_scope == "confirmed" else "tracebacks of illegal calls"
             findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {period}", ev.get(pid, [])) for pid in met)
 
@@ -255,14 +267,38 @@ def evaluate(
     return findings
 
 
-def _write_flags(to_create: list[ProviderFlag], to_update: list[ProviderFlag]) -> None:
+@dataclass
+class NewFlag:
+    """A flag row to insert: a first run over a long history raises thousands, and model
+    instances (with their init signals) cost more than the insert itself."""
+
+    provider_id: int
+    rule: str
+    first_flagged_at: datetime
+    flagged_at: datetime
+    last_evaluated_at: datetime
+    detail: str
+    evidence_ids: list[int]
+    evidence_count: int
+    history: list[Any]
+    active: bool = True
+    cleared_at: datetime | None = None
+    dismissed_evidence_ids: list[int] = field(default_factory=list)
+
+
+def _write_flags(to_create: list[NewFlag], to_update: list[ProviderFlag]) -> None:
     """Plain executemany: the ORM's bulk_update builds a CASE per column per batch, which
     costs seconds for a few thousand flags."""
     table = ProviderFlag._meta.db_table
     j = json.dumps
+    adapted: dict[datetime, Any] = {}
 
     def when(value: datetime | None) -> Any:
-        return db_time(value) if value is not None else None
+        if value is None:
+            return None
+        if value not in adapted:
+            adapted[value] = db_time(value)
+        return adapted[value]
 
     with connection.cursor() as cur:
         if to_create:
@@ -308,9 +344,9 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
     limit = evidence_limit()
     existing = {(f.provider_id, f.rule): f for f in ProviderFlag.objects.unscoped(reason="flag evaluation")}
     met_keys = set()
-    to_create: list[ProviderFlag] = []
+    to_create: list[NewFlag] = []
     to_update: list[ProviderFlag] = []
-    newly: list[ProviderFlag] = []
+    newly: list[NewFlag | ProviderFlag] = []
 
     def _history(flag: ProviderFlag, count: int) -> list[Any]:
         hist = [h for h in (flag.history or []) if h[0] != today]
@@ -323,13 +359,13 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
         evidence = f.evidence_ids[:limit]
         flag = existing.get(key)
         if flag is None:
-            flag = ProviderFlag(
-                provider_id=f.provider_id, rule=f.rule, active=True, first_flagged_at=now, flagged_at=now,
-                last_evaluated_at=now, detail=f.detail[:300], evidence_ids=evidence, evidence_count=len(f.evidence_ids),
+            new = NewFlag(
+                provider_id=f.provider_id, rule=f.rule, first_flagged_at=now, flagged_at=now, last_evaluated_at=now,
+                detail=f.detail[:300], evidence_ids=evidence, evidence_count=len(f.evidence_ids),
                 history=[[today, len(f.evidence_ids)]],
             )
-            to_create.append(flag)
-            newly.append(flag)
+            to_create.append(new)
+            newly.append(new)
             continue
         if not flag.active:
             dismissed = set(flag.dismissed_evidence_ids or [])

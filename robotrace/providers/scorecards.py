@@ -1,15 +1,17 @@
 """Provider scorecards, computed in bulk from tracebacks and hops.
 
-One GROUP BY pass over hops by (provider, month) gives every count; tracebacks give the
-illegal-campaign roles; answer times ride along as one aggregated list per group for the medians. Quarters and all time
-are rolled up from the months in Python (counts add up; medians are recomputed from the
-answer times, because medians do not add up). The result replaces the ProviderScorecard
-table in one transaction, so pages read precomputed rows.
+One GROUP BY pass over the hops by (provider, month) gives every count, the answer times
+for the medians and the rules' window figures with their evidence; one read of the
+tracebacks gives the illegal-campaign roles. Quarters and all time are rolled up from the
+months with numpy (counts add up; medians are recomputed from the answer times, because
+medians do not add up). The result replaces the ProviderScorecard table in one
+transaction, so pages read precomputed rows.
 
 Definitions (the same everywhere, documented on the scorecard page):
 - a notice is a hop request addressed to the provider (cancelled hops are not notices);
 - answered on time: answered at or before the 24-hour clock's `due_at`; late: after it;
 - never answered: unanswered and past `due_at`; open: unanswered, not yet due;
+- answer time: whole seconds from receipt to answer; the median is over the answered hops;
 - no-record share: "no record" answers over all answers;
 - illegal campaign: the traceback's campaign is confirmed illegal, or the traceback itself
   carries a legal basis ("..._illegal"); "..._traced" counts every traceback naming the
@@ -23,13 +25,13 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import chain
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from robotrace.providers.models import Period, Provider, ProviderScorecard
@@ -50,6 +52,12 @@ COUNT_FIELDS = (
     "point_of_entry_traced",
     "chain_stopped",
 )
+IDX = {name: i for i, name in enumerate(COUNT_FIELDS)}
+
+# A provider-month is one int64: provider id above MONTH_BITS bits of (year * 12 + month - 1).
+MONTH_BITS = 18
+MONTH_MASK = (1 << MONTH_BITS) - 1
+NO_IDS = np.zeros(0, dtype=np.int64)
 
 
 def _tables() -> dict[str, str]:
@@ -67,11 +75,17 @@ def month_expr(column: str) -> str:
     return f"substr({column}, 1, 7)"
 
 
-def seconds_expr(later: str, earlier: str) -> str:
+def month_number_expr(column: str) -> str:
+    """SQL for year * 12 + month - 1 of a UTC timestamp column: an integer sorts and hashes
+    faster than the 'YYYY-MM' text."""
     if connection.vendor == "postgresql":
-        # date_part gives a double; EXTRACT gives numeric, several times slower per row.
-        return f"date_part('epoch', {later} - {earlier})"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+        utc = f"{column} AT TIME ZONE 'UTC'"
+        return f"(date_part('year', {utc})::int * 12 + date_part('month', {utc})::int - 1)"
+    return f"(CAST(substr({column}, 1, 4) AS INTEGER) * 12 + CAST(substr({column}, 6, 2) AS INTEGER) - 1)"
+
+
+def month_key(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def json_nonempty_expr(column: str) -> str:
@@ -85,14 +99,6 @@ def full_scan(table: str, alias: str) -> str:
     provider_id index and looks up every row out of order, twice as slow for a pass that
     touches every row anyway."""
     return f"{table} {alias} NOT INDEXED" if connection.vendor == "sqlite" else f"{table} {alias}"
-
-
-def answer_seconds_agg() -> str:
-    """Whole seconds from receipt to answer of every answered hop in the group."""
-    secs = seconds_expr("h.answered_at", "h.received_at")
-    if connection.vendor == "postgresql":
-        return f"array_agg(GREATEST(ROUND({secs}), 0)::integer) FILTER (WHERE h.answered_at IS NOT NULL)"
-    return f"group_concat(CASE WHEN h.answered_at IS NOT NULL THEN MAX(CAST(ROUND({secs}) AS INTEGER), 0) END)"
 
 
 def db_time(value: datetime) -> Any:
@@ -115,26 +121,10 @@ def period_start(period: str, key: str) -> date | None:
 
 
 @dataclass
-class Figures:
-    counts: list[int] = field(default_factory=lambda: [0] * len(COUNT_FIELDS))
-    originating_campaigns: set[int] = field(default_factory=set)
-    poe_campaigns: set[int] = field(default_factory=set)
-    answer_seconds: list[float] = field(default_factory=list)
-
-    def add(self, other: Figures) -> None:
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
-        self.originating_campaigns |= other.originating_campaigns
-        self.poe_campaigns |= other.poe_campaigns
-        self.answer_seconds.extend(other.answer_seconds)
-
-
-IDX = {name: i for i, name in enumerate(COUNT_FIELDS)}
-
-
-@dataclass
 class WindowStats:
     """One provider's figures over the rules' look-back window (criteria.py), gathered in
-    the same passes as the scorecards so the rules need no pass of their own."""
+    the same passes as the scorecards so the rules need no pass of their own, with the
+    evidence: the tracebacks behind each figure."""
 
     notices_due: int = 0
     answered: int = 0
@@ -144,160 +134,314 @@ class WindowStats:
     originating_illegal: int = 0
     gateway: int = 0
     gateway_illegal: int = 0
+    # traceback id * 4 + 1 if never answered + 2 if "no record", one per hop in the window;
+    # decoded only for the providers a rule names (hop_evidence()).
+    hop_codes: list[np.ndarray] = field(default_factory=list)
+    # Sorted traceback ids per role (all, and illegal only); lists are made only for the
+    # providers a rule names.
+    originating_ids: np.ndarray = field(default_factory=lambda: NO_IDS)
+    originating_illegal_ids: np.ndarray = field(default_factory=lambda: NO_IDS)
+    gateway_ids: np.ndarray = field(default_factory=lambda: NO_IDS)
+    gateway_illegal_ids: np.ndarray = field(default_factory=lambda: NO_IDS)
+
+    def hop_evidence(self) -> tuple[list[int], list[int], list[int]]:
+        """(never answered, "no record", any notice) traceback ids, sorted and distinct."""
+        if not self.hop_codes:
+            return [], [], []
+        codes = np.concatenate(self.hop_codes)
+        ids = codes >> 2
+        return (
+            np.unique(ids[(codes & 1) == 1]).tolist(),
+            np.unique(ids[(codes & 2) == 2]).tolist(),
+            np.unique(ids).tolist(),
+        )
 
 
-class MonthTable:
-    """The (provider, month) figures as arrays: one row per provider-month, the counts in
-    an int64 matrix, the answer times in one flat array tagged with their row. Quarters and
-    all time are then numpy group sums and one sort per level for the medians, instead of
-    tens of thousands of Python objects merged one by one."""
-
-    def __init__(self) -> None:
-        self.index: dict[tuple[int, str], int] = {}
-        self.pids: list[int] = []
-        self.months: list[str] = []
-        self.counts = np.zeros((0, len(COUNT_FIELDS)), dtype=np.int64)
-        self.answers = np.zeros(0, dtype=np.int64)  # answer seconds
-        self.answer_row = np.zeros(0, dtype=np.int64)  # their provider-month row
-        self.originating: dict[int, set[int]] = {}
-        self.poe: dict[int, set[int]] = {}
-
-    def row(self, pid: int, month: str) -> int:
-        i = self.index.get((pid, month))
-        if i is None:
-            i = self.index[(pid, month)] = len(self.pids)
-            self.pids.append(pid)
-            self.months.append(month)
-        return i
-
-    def grow(self) -> None:
-        if len(self.counts) < len(self.pids):
-            extra = np.zeros((len(self.pids) - len(self.counts), len(COUNT_FIELDS)), dtype=np.int64)
-            self.counts = np.concatenate([self.counts, extra])
-
-
-def _hop_counts(cur: Any, now: datetime, since: datetime, table: MonthTable, window: dict[int, WindowStats]) -> None:
-    t = _tables()
-    mk = month_expr("h.received_at")
-    n, s = db_time(now), db_time(since)
-    pg = connection.vendor == "postgresql"
+def _parse_ints(values: list[Any], pg: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One aggregated list per group (group_concat text on SQLite, an int array on
+    PostgreSQL) -> (all values flat, each group's count)."""
     if pg:
-        # array_agg's memory estimate makes the planner sort all hops by provider (via the
-        # index) instead of hashing ~50k groups: 2-3x slower. Hash it, for this query only.
-        cur.execute("SET work_mem = '256MB'; SET enable_sort = off; SET enable_indexscan = off")
+        sizes = np.fromiter((len(v) if v else 0 for v in values), dtype=np.int64, count=len(values))
+        flat = np.fromiter((x for v in values if v for x in v), dtype=np.int64, count=int(sizes.sum()))
+        return flat, sizes
+    sizes = np.fromiter((v.count(",") + 1 if v else 0 for v in values), dtype=np.int64, count=len(values))
+    joined = ",".join(v for v in values if v)
+    flat = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
+    return flat, sizes
+
+
+@dataclass
+class HopPass:
+    keys: np.ndarray  # provider-month of each group (groups split at the window's start)
+    counts: np.ndarray  # per group: notices, answered, on time, never, no record, warned, terminated
+    answers: np.ndarray  # every answer time, flat
+    answer_group: np.ndarray  # the group of each
+
+
+# Per-hop flag bits of the SQLite read, below the group key (provider-month * 2 + in window).
+HOP_FLAGS = ("answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")
+FLAG_BITS = len(HOP_FLAGS)
+SQLITE_CHUNK = 250_000
+
+
+@dataclass
+class ColumnsQuery:
+    """Integer columns read per row from SQLite (see _read_sqlite)."""
+
+    table: str
+    source: str  # FROM clause; its first alias owns the id that ranges split on
+    exprs: list[str]
+    where: str
+    params: list[Any]
+
+    def read(self, lo: int, hi: int) -> list[np.ndarray]:
+        """Rows with lo <= id < hi, one group_concat text per column: no Python object per
+        row, and memory bounded per range."""
+        alias = self.source.split()[1]
+        select = ", ".join(f"group_concat({e})" for e in self.exprs)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT {select} FROM {self.source} WHERE ({self.where}) AND {alias}.id >= %s AND {alias}.id < %s",
+                [*self.params, lo, hi],
+            )
+            texts = cur.fetchone()
+        if not texts[0]:
+            return [np.zeros(0, dtype=np.int64) for _ in self.exprs]
+        return [np.fromstring(x, dtype=np.int64, sep=",") for x in texts]
+
+    def ranges(self) -> list[tuple[int, int]]:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT MIN(id), MAX(id) FROM {self.table}")
+            lo, hi = cur.fetchone()
+        if lo is None:
+            return []
+        return [(start, start + SQLITE_CHUNK) for start in range(lo, hi + 1, SQLITE_CHUNK)]
+
+
+def _in_own_connection(jobs: list[tuple[ColumnsQuery, int, int]]) -> list[list[np.ndarray]]:
+    try:
+        return [query.read(lo, hi) for query, lo, hi in jobs]
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def _read_sqlite(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
+    """Every query's columns. SQLite runs one query on one core; the ranges are split
+    between this thread and a second one on its own connection (readers do not block each
+    other), so both cores read. Inside a transaction (tests, callers mid-change) another
+    connection would not see its rows, so it reads alone."""
+    jobs = [(q, lo, hi) for q in queries for lo, hi in q.ranges()]
+    if connection.in_atomic_block or len(jobs) < 2:
+        results = [q.read(lo, hi) for q, lo, hi in jobs]
+    else:
+        # Alternate ranges so both halves get a similar share of every table.
+        mine, theirs = jobs[0::2], jobs[1::2]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(_in_own_connection, theirs)
+            first = [q.read(lo, hi) for q, lo, hi in mine]
+            second = future.result()
+        results = [None] * len(jobs)  # type: ignore[list-item]
+        results[0::2], results[1::2] = first, second
+    out: list[list[np.ndarray]] = []
+    for q in queries:
+        parts = [r for (job_q, _, _), r in zip(jobs, results, strict=True) if job_q is q]
+        if not parts:
+            out.append([np.zeros(0, dtype=np.int64) for _ in q.exprs])
+        else:
+            out.append([np.concatenate(column) for column in zip(*parts, strict=True)])
+    return out
+
+
+def _hop_query_sqlite(now: datetime, since: datetime) -> ColumnsQuery:
+    """SQLite has no hash aggregation: a GROUP BY sorts every hop. Reading each hop as three
+    packed integers (no sort) and grouping them with numpy costs about half as much."""
+    t = _tables()
+    n, s = db_time(now), db_time(since)
+    mn = month_number_expr("h.received_at")
+    flags = " | ".join([
+        "(h.answered_at IS NOT NULL)",
+        "(((h.answered_at <= h.due_at) IS 1) << 1)",
+        "((h.answered_at IS NULL AND h.due_at < %s) << 2)",
+        "((h.response = 'no_record') << 3)",
+        "((h.customer_action = 'warned') << 4)",
+        "((h.customer_action IN ('terminated', 'suspended')) << 5)",
+    ])
+    key = f"((((((h.provider_id << {MONTH_BITS}) | {mn}) << 1) | (h.received_at >= %s)) << {FLAG_BITS}) | {flags})"
+    secs = "COALESCE(MAX(CAST(ROUND((julianday(h.answered_at) - julianday(h.received_at)) * 86400.0) AS INTEGER), 0), -1)"
+    in_window_tb = "CASE WHEN h.received_at >= %s THEN h.traceback_id ELSE 0 END"
+    return ColumnsQuery(t["hop"], full_scan(t["hop"], "h"), [key, secs, in_window_tb], "h.status <> 'cancelled'", [s, n, s])
+
+
+def _hop_groups_from_columns(packed: np.ndarray, secs_all: np.ndarray, tb_all: np.ndarray) -> tuple[np.ndarray, ...]:
+    keys, group = np.unique(packed >> FLAG_BITS, return_inverse=True)
+    m = len(keys)
+    bits = packed & ((1 << FLAG_BITS) - 1)
+    counts = np.empty((m, 1 + FLAG_BITS), dtype=np.int64)
+    counts[:, 0] = np.bincount(group, minlength=m)
+    for j in range(FLAG_BITS):
+        counts[:, 1 + j] = np.bincount(group, weights=(bits >> j) & 1, minlength=m).astype(np.int64)
+    answered = secs_all >= 0
+    in_window = tb_all > 0
+    codes = tb_all[in_window] * 4 + ((bits[in_window] >> 2) & 1) + 2 * ((bits[in_window] >> 3) & 1)
+    return keys, counts, secs_all[answered], group[answered], codes, group[in_window]
+
+
+def _hop_groups_sql_parallel(now: datetime, since: datetime) -> tuple[np.ndarray, ...]:
+    """array_agg keeps PostgreSQL's GROUP BY on one worker; run it on two connections over
+    two halves of the hop ids (both cores), then merge the groups the halves share. Inside
+    a transaction another connection would not see its rows, so it runs alone."""
+    t = _tables()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MIN(id), MAX(id) FROM {t['hop']}")
+        lo, hi = cur.fetchone()
+    if lo is None or connection.in_atomic_block or hi - lo < 2 * SQLITE_CHUNK:
+        with connection.cursor() as cur:
+            return _hop_groups_sql(cur, now, since)
+    mid = (lo + hi) // 2
+
+    def half(first: int, last: int) -> tuple[np.ndarray, ...]:
+        with connection.cursor() as cur:
+            return _hop_groups_sql(cur, now, since, first, last)
+
+    def other_half() -> tuple[np.ndarray, ...]:
+        try:
+            return half(mid, hi + 1)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(other_half)
+        a = half(lo, mid)
+        b = future.result()
+    keys, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
+    counts = np.zeros((len(keys), a[1].shape[1]), dtype=np.int64)
+    np.add.at(counts, inverse, np.concatenate([a[1], b[1]]))
+    shift = len(a[0])
+    return (
+        keys, counts,
+        np.concatenate([a[2], b[2]]), inverse[np.concatenate([a[3], b[3] + shift])],
+        np.concatenate([a[4], b[4]]), inverse[np.concatenate([a[5], b[5] + shift])],
+    )
+
+
+def _hop_groups_sql(cur: Any, now: datetime, since: datetime, first: int = 0, last: int = 0) -> tuple[np.ndarray, ...]:
+    """PostgreSQL hashes the groups itself: one GROUP BY with the answer times and the
+    window's evidence codes as arrays per group (hop ids first <= id < last if given)."""
+    t = _tables()
+    n, s = db_time(now), db_time(since)
+    mn = month_number_expr("h.received_at")
+    never = "(h.answered_at IS NULL AND h.due_at < %s)::int"
+    # array_agg's memory estimate makes the planner sort all hops by provider (via the
+    # index) instead of hashing ~50k groups: 2-3x slower. Hash it, for this query only.
+    cur.execute("SET work_mem = '256MB'; SET enable_sort = off; SET enable_indexscan = off")
     try:
         cur.execute(
             f"""
-            SELECT h.provider_id, {mk} AS mk, (h.received_at >= %s) AS in_window,
-                   COUNT(*),
-                   COUNT(h.answered_at),
-                   SUM(CASE WHEN h.answered_at <= h.due_at THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.answered_at > h.due_at THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.answered_at IS NULL AND h.due_at >= %s THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.customer_action = 'warned' THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN h.customer_action IN ('terminated', 'suspended') THEN 1 ELSE 0 END),
-                   {answer_seconds_agg()}
-            FROM {full_scan(t['hop'], 'h')}
-            WHERE h.status <> 'cancelled'
-            -- Splitting each group at the window's start (only the month the window starts
-            -- in gets two parts) gives the rules' window figures from the same counts,
-            -- instead of four more conditional sums evaluated on every hop.
-            GROUP BY 1, 2, 3
+            SELECT ((h.provider_id << {MONTH_BITS}) | {mn}) * 2 + (h.received_at >= %s)::int AS k,
+                   COUNT(*), COUNT(h.answered_at),
+                   SUM(COALESCE(h.answered_at <= h.due_at, false)::int),
+                   SUM({never}),
+                   SUM((h.response = 'no_record')::int),
+                   SUM((h.customer_action = 'warned')::int),
+                   SUM((h.customer_action IN ('terminated', 'suspended'))::int),
+                   array_agg(GREATEST(ROUND(date_part('epoch', h.answered_at - h.received_at)), 0)::bigint)
+                       FILTER (WHERE h.answered_at IS NOT NULL),
+                   array_agg(h.traceback_id * 4 + {never} + 2 * (h.response = 'no_record')::int)
+                       FILTER (WHERE h.received_at >= %s)
+            FROM {t['hop']} h
+            WHERE h.status <> 'cancelled' {"AND h.id >= %s AND h.id < %s" if last else ""}
+            GROUP BY 1
             """,
-            [s, n, n],
+            [s, n, n, s, *([first, last] if last else [])],
         )
         rows = cur.fetchall()
     finally:
-        if pg:
-            cur.execute("RESET work_mem; RESET enable_sort; RESET enable_indexscan")
-    if not rows:
-        return
-    names = ("notices", "answered", "answered_on_time", "answered_late", "never_answered", "open_notices", "no_record", "customers_warned", "customers_terminated")
-    slots = [IDX[name] for name in names]
-    # The hop rows come first: one table row per (provider, month), two SQL rows for the
-    # month the window starts in (before and inside the window), added together here.
-    assert not table.pids
-    row_idx = np.fromiter((table.row(row[0], row[1]) for row in rows), dtype=np.int64, count=len(rows))
-    block = np.array([row[3:12] for row in rows], dtype=object)
-    block[block == None] = 0  # noqa: E711 - elementwise: SUM over no rows is NULL
-    block = block.astype(np.int64)
-    table.grow()
-    np.add.at(table.counts, (row_idx[:, None], np.array(slots)[None, :]), block)
-    # Answer times ride along as one aggregated value per group (group_concat text on
-    # SQLite, an int array on PostgreSQL), so medians need no second pass over the hops.
-    lists = [row[12] for row in rows]
-    if pg:
-        sizes = np.fromiter((len(v) if v else 0 for v in lists), dtype=np.int64, count=len(lists))
-        values = np.fromiter(chain.from_iterable(v for v in lists if v), dtype=np.int64, count=int(sizes.sum()))
-    else:
-        sizes = np.fromiter((v.count(",") + 1 if v else 0 for v in lists), dtype=np.int64, count=len(lists))
-        joined = ",".join(v for v in lists if v)
-        values = np.array(joined.split(",") if joined else [], dtype=np.int64)
-    table.answers = values
-    table.answer_row = np.repeat(row_idx, sizes)
-    # The rules' window: notices due = answered + never answered (disjoint by definition).
-    answered, never, no_record = block[:, 1], block[:, 4], block[:, 6]
-    in_window = np.fromiter((bool(row[2]) for row in rows), dtype=bool, count=len(rows))
-    for i in np.flatnonzero(in_window & (((answered + never) > 0) | (no_record > 0))).tolist():
-        w = window.setdefault(rows[i][0], WindowStats())
-        a, nv, nr = int(answered[i]), int(never[i]), int(no_record[i])
-        w.notices_due += a + nv
-        w.answered += a
-        w.never += nv
-        w.no_record += nr
+        cur.execute("RESET work_mem; RESET enable_sort; RESET enable_indexscan")
+    m = len(rows)
+    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=m)
+    counts = np.array([r[1:8] for r in rows], dtype=np.int64).reshape(m, 7)
+    answers, sizes = _parse_ints([r[8] for r in rows], pg=True)
+    codes, code_sizes = _parse_ints([r[9] for r in rows], pg=True)
+    return keys, counts, answers, np.repeat(np.arange(m), sizes), codes, np.repeat(np.arange(m), code_sizes)
 
 
-def _traceback_roles(cur: Any, since: datetime, table: MonthTable, window: dict[int, WindowStats]) -> None:
+def _hop_pass(groups: tuple[np.ndarray, ...], window: dict[int, WindowStats]) -> HopPass:
+    keys, counts, answers, answer_group, codes, code_group = groups
+    # The rules' window: each group splits at the window's start (only the month the window
+    # starts in gets two parts), so the window figures are sums of the same counts; notices
+    # due = answered + never answered (disjoint by definition).
+    order = np.argsort(code_group, kind="stable")
+    codes = codes[order]
+    code_sizes = np.bincount(code_group, minlength=len(keys))
+    code_ends = np.cumsum(code_sizes)
+    for i in np.flatnonzero(keys & 1).tolist():
+        w = window.setdefault(int(keys[i] >> (MONTH_BITS + 1)), WindowStats())
+        answered, never, no_record = int(counts[i, 1]), int(counts[i, 3]), int(counts[i, 4])
+        w.notices_due += answered + never
+        w.answered += answered
+        w.never += never
+        w.no_record += no_record
+        if code_sizes[i]:
+            w.hop_codes.append(codes[code_ends[i] - code_sizes[i] : code_ends[i]])
+    return HopPass(keys=keys >> 1, counts=counts, answers=np.maximum(answers, 0), answer_group=answer_group)
+
+
+@dataclass
+class TracebackPass:
+    ids: np.ndarray
+    originating: np.ndarray  # provider ids, 0 = none
+    point_of_entry: np.ndarray
+    non_responsive: np.ndarray
+    month: np.ndarray
+    campaign: np.ndarray  # 0 = none
+    illegal: np.ndarray
+    in_window: np.ndarray
+
+
+def _traceback_query(since: datetime) -> ColumnsQuery:
+    """Every traceback that names a provider in a role, read once (not one GROUP BY pass per
+    role)."""
     t = _tables()
-    mk = month_expr("t.created_at")
     illegal = f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
-    s = db_time(since)
-    adds: list[tuple[int, int, int]] = []  # (row, slot, amount), applied in one numpy call
-    for column, counter, campaigns, w_attr in (
-        ("originating_provider_id", "originating", table.originating, "originating"),
-        ("point_of_entry_provider_id", "point_of_entry", table.poe, "gateway"),
-    ):
-        cur.execute(
-            f"""
-            SELECT t.{column}, {mk}, t.campaign_id, COUNT(*), SUM(CASE WHEN {illegal} THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN t.created_at >= %s THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN t.created_at >= %s AND {illegal} THEN 1 ELSE 0 END)
-            FROM {full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
-            WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled'
-            GROUP BY t.{column}, {mk}, t.campaign_id
-            """,
-            [s, s],
-        )
-        traced_i, illegal_i = IDX[f"{counter}_traced"], IDX[f"{counter}_illegal"]
-        row_of = table.row
-        for pid, key, campaign_id, n, n_illegal, w_n, w_illegal in cur.fetchall():
-            i = row_of(pid, key)
-            adds.append((i, traced_i, int(n)))
-            if n_illegal:
-                adds.append((i, illegal_i, int(n_illegal)))
-            if campaign_id is not None:
-                campaigns.setdefault(i, set()).add(int(campaign_id))
-            if w_n:
-                w = window.setdefault(pid, WindowStats())
-                setattr(w, w_attr, getattr(w, w_attr) + int(w_n))
-                setattr(w, f"{w_attr}_illegal", getattr(w, f"{w_attr}_illegal") + int(w_illegal or 0))
-    cur.execute(
-        f"""
-        SELECT t.non_responsive_provider_id, {mk}, COUNT(*)
-        FROM {t['tb']} t
-        WHERE t.non_responsive_provider_id IS NOT NULL AND t.status <> 'cancelled'
-        GROUP BY t.non_responsive_provider_id, {mk}
-        """
+    columns = [
+        "t.id", "COALESCE(t.originating_provider_id, 0)", "COALESCE(t.point_of_entry_provider_id, 0)",
+        "COALESCE(t.non_responsive_provider_id, 0)", month_number_expr("t.created_at"), "COALESCE(t.campaign_id, 0)",
+        f"CASE WHEN {illegal} THEN 1 ELSE 0 END", "CASE WHEN t.created_at >= %s THEN 1 ELSE 0 END",
+    ]
+    where = (
+        "t.status <> 'cancelled' AND (t.originating_provider_id IS NOT NULL"
+        " OR t.point_of_entry_provider_id IS NOT NULL OR t.non_responsive_provider_id IS NOT NULL)"
     )
-    stopped = IDX["chain_stopped"]
-    for pid, key, n in cur.fetchall():
-        adds.append((table.row(pid, key), stopped, int(n)))
-    table.grow()
-    if adds:
-        a = np.array(adds, dtype=np.int64)
-        np.add.at(table.counts, (a[:, 0], a[:, 1]), a[:, 2])
+    source = f"{full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id"
+    return ColumnsQuery(t["tb"], source, columns, where, [db_time(since)])
+
+
+def _traceback_rows_sql(query: ColumnsQuery) -> list[np.ndarray]:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(query.exprs)} FROM {query.source} WHERE {query.where}", query.params)
+        rows = cur.fetchall()
+    a = np.array(rows, dtype=np.int64).reshape(len(rows), len(query.exprs))
+    return [a[:, j] for j in range(len(query.exprs))]
+
+
+def _traceback_pass(columns: list[np.ndarray], window: dict[int, WindowStats]) -> TracebackPass:
+    tp = TracebackPass(*columns)
+    for column, attr in ((tp.originating, "originating"), (tp.point_of_entry, "gateway")):
+        sel = np.flatnonzero((column != 0) & (tp.in_window == 1))
+        if not len(sel):
+            continue
+        order = sel[np.lexsort((tp.ids[sel], column[sel]))]
+        pids = column[order]
+        bounds = np.flatnonzero(np.diff(pids)) + 1
+        for chunk in np.split(order, bounds):
+            w = window.setdefault(int(column[chunk[0]]), WindowStats())
+            ids = tp.ids[chunk]
+            legal = ids[tp.illegal[chunk] == 1]
+            setattr(w, attr, len(ids))
+            setattr(w, f"{attr}_illegal", len(legal))
+            setattr(w, f"{attr}_ids", ids)
+            setattr(w, f"{attr}_illegal_ids", legal)
+    return tp
 
 
 def _group_medians(values: np.ndarray, groups: np.ndarray, n_groups: int) -> list[float | None]:
@@ -316,12 +460,113 @@ def _group_medians(values: np.ndarray, groups: np.ndarray, n_groups: int) -> lis
     has = np.flatnonzero(sizes)
     lo = starts[has] + (sizes[has] - 1) // 2
     hi = starts[has] + sizes[has] // 2
-    med = (v[lo] + v[hi]) / 2
+    med = np.round((v[lo] + v[hi]) / 2, 1)
     for g, m in zip(has.tolist(), med.tolist(), strict=True):
-        out[g] = round(m, 1)
+        out[g] = m
     return out
 
 
+def _id_lists(groups: np.ndarray, ids: np.ndarray, n_groups: int) -> list[str]:
+    """Each group's distinct ids as the JSON list json.dumps would write ("[]" if none)."""
+    out = ["[]"] * n_groups
+    if not len(ids):
+        return out
+    order = np.lexsort((ids, groups))
+    g, v = groups[order], ids[order]
+    keep = np.ones(len(g), dtype=bool)
+    keep[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
+    g, v = g[keep], v[keep]
+    bounds = np.flatnonzero(np.diff(g)) + 1
+    starts = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(g)]
+    values = v.tolist()
+    for group, s, e in zip(g[starts].tolist(), starts, ends, strict=True):
+        out[group] = "[" + ", ".join(map(str, values[s:e])) + "]"
+    return out
+
+
+@dataclass
+class Level:
+    """The scorecards of one period kind, as parallel columns."""
+
+    period: str
+    pids: list[int]
+    keys: list[str]
+    counts: list[list[int]]
+    medians: list[float | None]
+    originating: list[str]
+    point_of_entry: list[str]
+
+
+def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[list[Level], dict[int, WindowStats]]:
+    """Every scorecard, month, quarter and all time, and each provider's figures since
+    `since` (the rules' window), from the current hops and tracebacks."""
+    now = now or timezone.now()
+    if since is None:
+        from robotrace.providers.conf import Thresholds
+
+        since = now - timedelta(days=Thresholds.from_env().window_days)
+    window: dict[int, WindowStats] = {}
+    if connection.vendor == "sqlite":
+        hop_columns, tb_columns = _read_sqlite([_hop_query_sqlite(now, since), _traceback_query(since)])
+        hop_groups = _hop_groups_from_columns(*hop_columns)
+    else:
+        hop_groups = _hop_groups_sql_parallel(now, since)
+        tb_columns = _traceback_rows_sql(_traceback_query(since))
+    hp = _hop_pass(hop_groups, window)
+    tp = _traceback_pass(tb_columns, window)
+    roles = ((tp.originating, "originating"), (tp.point_of_entry, "point_of_entry"), (tp.non_responsive, None))
+    role_keys = [(column << MONTH_BITS) | tp.month for column, _ in roles]
+    role_rows = [column != 0 for column, _ in roles]
+    keys = np.unique(np.concatenate([hp.keys, *(k[m] for k, m in zip(role_keys, role_rows, strict=True))]))
+    n = len(keys)
+    if not n:
+        return [], window
+    counts = np.zeros((n, len(COUNT_FIELDS)), dtype=np.int64)
+    hop_row = np.searchsorted(keys, hp.keys)
+    slots = [IDX[x] for x in ("notices", "answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")]
+    for j, slot in enumerate(slots):
+        counts[:, slot] = np.bincount(hop_row, weights=hp.counts[:, j], minlength=n).astype(np.int64)
+    counts[:, IDX["answered_late"]] = counts[:, IDX["answered"]] - counts[:, IDX["answered_on_time"]]
+    counts[:, IDX["open_notices"]] = counts[:, IDX["notices"]] - counts[:, IDX["answered"]] - counts[:, IDX["never_answered"]]
+    campaign_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for (_, name), k, m in zip(roles, role_keys, role_rows, strict=True):
+        row = np.searchsorted(keys, k[m])
+        if name is None:
+            counts[:, IDX["chain_stopped"]] = np.bincount(row, minlength=n)
+            continue
+        counts[:, IDX[f"{name}_traced"]] = np.bincount(row, minlength=n)
+        counts[:, IDX[f"{name}_illegal"]] = np.bincount(row, weights=tp.illegal[m], minlength=n).astype(np.int64)
+        with_campaign = tp.campaign[m] != 0
+        campaign_rows[name] = (row[with_campaign], tp.campaign[m][with_campaign])
+    answer_row = hop_row[hp.answer_group]
+    pids = keys >> MONTH_BITS
+    months = keys & MONTH_MASK
+    levels: list[Level] = []
+    for period in (Period.MONTH, Period.QUARTER, Period.ALL):
+        if period == Period.MONTH:
+            gid, g = np.arange(n), n
+            group_keys = keys
+        else:
+            sub = months // 3 if period == Period.QUARTER else np.zeros(n, dtype=np.int64)
+            group_keys, gid = np.unique((pids << MONTH_BITS) | sub, return_inverse=True)
+            g = len(group_keys)
+        sums = np.zeros((g, len(COUNT_FIELDS)), dtype=np.int64)
+        np.add.at(sums, gid, counts)
+        labels = {
+            int(x): (month_key(int(x)) if period == Period.MONTH else f"{int(x) // 4:04d}-Q{int(x) % 4 + 1}" if period == Period.QUARTER else "all")
+            for x in np.unique(group_keys & MONTH_MASK).tolist()
+        }
+        levels.append(Level(
+            period=period,
+            pids=(group_keys >> MONTH_BITS).tolist(),
+            keys=[labels[x] for x in (group_keys & MONTH_MASK).tolist()],
+            counts=sums.tolist(),
+            medians=_group_medians(hp.answers, gid[answer_row], g),
+            originating=_id_lists(gid[campaign_rows["originating"][0]], campaign_rows["originating"][1], g),
+            point_of_entry=_id_lists(gid[campaign_rows["point_of_entry"][0]], campaign_rows["point_of_entry"][1], g),
+        ))
+    return levels, window
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Attestation on traced calls each provider signed, from the STIR/SHAKEN app when it
     offers it; scorecards work without it."""
@@ -347,59 +592,6 @@ def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-Card = tuple[int, str, str, list[int], float | None, set[int], set[int]]
-
-
-def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[list[Card], dict[int, WindowStats]]:
-    """Every scorecard as (provider id, period, period key, counts in COUNT_FIELDS order,
-    median answer seconds, originating campaign ids, point-of-entry campaign ids), and each
-    provider's figures since `since` (the rules' window), from the current tracebacks."""
-    now = now or timezone.now()
-    if since is None:
-        from robotrace.providers.conf import Thresholds
-
-        since = now - timedelta(days=Thresholds.from_env().window_days)
-    table = MonthTable()
-    window: dict[int, WindowStats] = {}
-    with connection.cursor() as cur:
-        _hop_counts(cur, now, since, table, window)
-        _traceback_roles(cur, since, table, window)
-    cards: list[Card] = []
-    n = len(table.pids)
-    if not n:
-        return cards, window
-    empty: set[int] = set()
-    # Month level: the table itself.
-    medians = _group_medians(table.answers, table.answer_row, n)
-    counts = table.counts.tolist()
-    for i in range(n):
-        cards.append((table.pids[i], Period.MONTH, table.months[i], counts[i], medians[i], table.originating.get(i, empty), table.poe.get(i, empty)))
-    # Quarters and all time: counts add up; medians are recomputed from the answer times.
-    quarter_cache: dict[str, str] = {}
-    for period in (Period.QUARTER, Period.ALL):
-        group_of: dict[tuple[int, str], int] = {}
-        gid = np.empty(n, dtype=np.int64)
-        for i, (pid, month) in enumerate(zip(table.pids, table.months, strict=True)):
-            if period == Period.QUARTER:
-                key = quarter_cache.get(month)
-                if key is None:
-                    key = quarter_cache[month] = quarter_of(month)
-            else:
-                key = "all"
-            gid[i] = group_of.setdefault((pid, key), len(group_of))
-        g = len(group_of)
-        sums = np.zeros((g, len(COUNT_FIELDS)), dtype=np.int64)
-        np.add.at(sums, gid, table.counts)
-        g_medians = _group_medians(table.answers, gid[table.answer_row], g)
-        originating: dict[int, set[int]] = {}
-        poe: dict[int, set[int]] = {}
-        for source, target in ((table.originating, originating), (table.poe, poe)):
-            for i, ids in source.items():
-                target.setdefault(int(gid[i]), set()).update(ids)
-        g_counts = sums.tolist()
-        for (pid, key), j in group_of.items():
-            cards.append((pid, period, key, g_counts[j], g_medians[j], originating.get(j, empty), poe.get(j, empty)))
-    return cards, window
 
 
 @dataclass
@@ -423,11 +615,6 @@ def _median(values: list[float]) -> float | None:
         return round(float(v[m] if n % 2 else (v[m - 1] + v[m]) / 2), 1)
     # numpy partitions instead of sorting; all-time lists reach tens of thousands.
     return round(float(np.median(np.asarray(values, dtype=np.float64))), 1)
-
-
-def _ids_json(ids: set[int]) -> str:
-    # The same text json.dumps gives for a list of ints, without the encoder per call.
-    return "[" + ", ".join(map(str, sorted(ids))) + "]" if ids else "[]"
 
 
 def _write(rows: list[tuple[Any, ...]], columns: list[str]) -> None:
@@ -455,37 +642,45 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
         from robotrace.providers.conf import Thresholds
 
         since = now - timedelta(days=Thresholds.from_env().window_days)
-    cards, window = collect(now, since)
+    levels, window = collect(now, since)
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
     signing = _signing_stats(list(providers))
-    # Every registry provider gets an all-time row, even with no notices (RMD status alone
-    # is part of the scorecard).
-    with_all = {card[0] for card in cards if card[1] == Period.ALL}
-    zero = [0] * len(COUNT_FIELDS)
-    cards.extend((pid, Period.ALL, "all", zero, None, set(), set()) for pid in providers if pid not in with_all)
     columns = [
         "provider_id", "period", "period_key", "period_start", *COUNT_FIELDS, "median_answer_seconds",
         "originating_campaign_ids", "point_of_entry_campaign_ids", "attestation", "rmd_status", "computed_at",
     ]
     at = db_time(now)
-    date_value = (lambda d: d) if connection.vendor == "postgresql" else (lambda d: d.isoformat() if d else None)
-    starts: dict[tuple[str, str], Any] = {}
+    pg = connection.vendor == "postgresql"
     rows: list[tuple[Any, ...]] = []
-    for pid, period, key, counts, median, originating, poe in cards:
-        if pid not in providers:
-            continue  # a merged provider's hops are moved by the merge; skip stragglers
-        start = starts.get((period, key), starts)
-        if start is starts:
-            start = starts[(period, key)] = date_value(period_start(period, key))
-        rows.append((
-            pid, str(period), key, start, *counts,
-            median,
-            _ids_json(originating), _ids_json(poe),
-            json.dumps(signing[pid], default=str) if period == Period.ALL and pid in signing else "{}",
-            providers[pid], at,
-        ))
+    with_all: set[int] = set()
+    for level in levels:
+        period = str(level.period)
+        starts = {}
+        for key in set(level.keys):
+            start = period_start(level.period, key)
+            starts[key] = start if pg or start is None else start.isoformat()
+        is_all = level.period == Period.ALL
+        for pid, key, counts, median, originating, poe in zip(
+            level.pids, level.keys, level.counts, level.medians, level.originating, level.point_of_entry, strict=True
+        ):
+            rmd = providers.get(pid)
+            if rmd is None:
+                continue  # a merged provider's hops are moved by the merge; skip stragglers
+            attestation = "{}"
+            if is_all:
+                with_all.add(pid)
+                if pid in signing:
+                    attestation = json.dumps(signing[pid], default=str)
+            rows.append((pid, period, key, starts[key], *counts, median, originating, poe, attestation, rmd, at))
+    # Every registry provider gets an all-time row, even with no notices (RMD status alone
+    # is part of the scorecard).
+    zero = [0] * len(COUNT_FIELDS)
+    for pid, rmd in providers.items():
+        if pid not in with_all:
+            attestation = json.dumps(signing[pid], default=str) if pid in signing else "{}"
+            rows.append((pid, str(Period.ALL), "all", None, *zero, None, "[]", "[]", attestation, rmd, at))
     with transaction.atomic():
         _write(rows, columns)
     return Result(providers=len(providers), rows=len(rows), seconds=round(time.perf_counter() - started, 3), window=window, since=since)

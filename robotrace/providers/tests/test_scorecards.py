@@ -20,6 +20,12 @@ def card(provider, period, key) -> ProviderScorecard:
 
 @pytest.fixture
 def built(db):
+    world = make_world()
+    compute_all(now=NOW)
+    return world
+
+
+def make_world() -> dict:
     acme = f.provider("Acme Voice")
     gw = f.provider("Gateway Co")
     foreign = f.provider("Overseas Telecom", country="GB")
@@ -44,7 +50,6 @@ def built(db):
     tb6 = f.traceback(at=NOW - timedelta(hours=2))
     f.hop(tb6, acme, received_at=NOW - timedelta(hours=2))
     f.hop(f.traceback(at=MAY, campaign=confirmed), gw, received_at=MAY, answer_after=timedelta(hours=6))
-    compute_all(now=NOW)
     return {"acme": acme, "gw": gw, "foreign": foreign, "other": other, "confirmed": confirmed, "suspected": suspected}
 
 
@@ -101,3 +106,43 @@ def test_it_takes_exact_medians_of_short_and_long_lists():
     long = list(range(1000, 0, -1))  # 1..1000: median 500.5
     assert _median(long) == 500.5
     assert _median([*long, 1001]) == 501
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
+    """Outside a transaction the hops are read on two connections at once (both cores);
+    inside one, on the caller's connection alone. Both must give the same scorecards,
+    window figures and evidence."""
+    from dataclasses import asdict
+
+    from django.db import transaction
+
+    from robotrace.providers import scorecards
+
+    make_world()
+    submitted = []
+
+    class CountingPool(scorecards.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(scorecards, "ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(scorecards, "SQLITE_CHUNK", 2)  # many id ranges, split between the connections
+    since = NOW - timedelta(days=120)
+    with transaction.atomic():
+        alone, window_alone = scorecards.collect(NOW, since)
+    assert not submitted
+    split, window_split = scorecards.collect(NOW, since)
+    assert submitted, "the second connection was not used"
+
+    def plain(window):
+        return {
+            pid: (w.notices_due, w.answered, w.never, w.no_record, w.originating, w.originating_illegal, w.gateway,
+                  w.gateway_illegal, w.hop_evidence(), w.originating_ids.tolist(), w.gateway_illegal_ids.tolist())
+            for pid, w in window.items()
+        }
+
+    assert [asdict(level) for level in split] == [asdict(level) for level in alone]
+    assert plain(window_split) == plain(window_alone)
+    assert sum(len(level.pids) for level in alone) > 0 and window_alone
