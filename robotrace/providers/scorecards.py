@@ -157,19 +157,6 @@ class WindowStats:
         )
 
 
-def _parse_ints(values: list[Any], pg: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One aggregated list per group (group_concat text on SQLite, an int array on
-    PostgreSQL) -> (all values flat, each group's count)."""
-    if pg:
-        sizes = np.fromiter((len(v) if v else 0 for v in values), dtype=np.int64, count=len(values))
-        flat = np.fromiter((x for v in values if v for x in v), dtype=np.int64, count=int(sizes.sum()))
-        return flat, sizes
-    sizes = np.fromiter((v.count(",") + 1 if v else 0 for v in values), dtype=np.int64, count=len(values))
-    joined = ",".join(v for v in values if v)
-    flat = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
-    return flat, sizes
-
-
 @dataclass
 class HopPass:
     keys: np.ndarray  # provider-month of each group (groups split at the window's start)
@@ -178,10 +165,10 @@ class HopPass:
     answer_group: np.ndarray  # the group of each
 
 
-# Per-hop flag bits of the SQLite read, below the group key (provider-month * 2 + in window).
+# Per-hop flag bits of the hop read, below the group key (provider-month * 2 + in window).
 HOP_FLAGS = ("answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")
 FLAG_BITS = len(HOP_FLAGS)
-SQLITE_CHUNK = 250_000
+READ_CHUNK = 250_000
 
 
 @dataclass
@@ -195,9 +182,12 @@ class ColumnsQuery:
     params: list[Any]
 
     def read(self, lo: int, hi: int) -> list[np.ndarray]:
-        """Rows with lo <= id < hi, one group_concat text per column: no Python object per
-        row, and memory bounded per range."""
+        """Rows with lo <= id < hi as one int64 array per column, with no Python object per
+        row and memory bounded per range: one group_concat text per column on SQLite, a
+        binary COPY on PostgreSQL."""
         alias = self.source.split()[1]
+        if connection.vendor == "postgresql":
+            return self._copy(alias, lo, hi)
         select = ", ".join(f"group_concat({e})" for e in self.exprs)
         with connection.cursor() as cur:
             cur.execute(
@@ -209,13 +199,31 @@ class ColumnsQuery:
             return [np.zeros(0, dtype=np.int64) for _ in self.exprs]
         return [np.fromstring(x, dtype=np.int64, sep=",") for x in texts]
 
+    def _copy(self, alias: str, lo: int, hi: int) -> list[np.ndarray]:
+        select = ", ".join(f"({e})::bigint" for e in self.exprs)
+        sql = f"COPY (SELECT {select} FROM {self.source} WHERE ({self.where}) AND {alias}.id >= %s AND {alias}.id < %s) TO STDOUT (FORMAT binary)"
+        data = bytearray()
+        with connection.cursor() as cur, cur.cursor.copy(sql, [*self.params, lo, hi]) as copy:
+            for block in copy:
+                data += block
+        # Binary COPY: a 19-byte header, then per row a field count and, per field, its
+        # length and a big-endian int8 (no NULLs: every expression is COALESCEd), then a
+        # 2-byte trailer. Fixed-width rows, so numpy reads them in place.
+        fields = [("n", ">i2")]
+        for i in range(len(self.exprs)):
+            fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
+        row = np.dtype(fields)
+        count = (len(data) - 21) // row.itemsize if len(data) > 21 else 0
+        rows = np.frombuffer(data, dtype=row, count=count, offset=19)
+        return [rows[f"v{i}"].astype(np.int64) for i in range(len(self.exprs))]
+
     def ranges(self) -> list[tuple[int, int]]:
         with connection.cursor() as cur:
             cur.execute(f"SELECT MIN(id), MAX(id) FROM {self.table}")
             lo, hi = cur.fetchone()
         if lo is None:
             return []
-        return [(start, start + SQLITE_CHUNK) for start in range(lo, hi + 1, SQLITE_CHUNK)]
+        return [(start, start + READ_CHUNK) for start in range(lo, hi + 1, READ_CHUNK)]
 
 
 def _in_own_connection(jobs: list[tuple[ColumnsQuery, int, int]]) -> list[list[np.ndarray]]:
@@ -225,10 +233,10 @@ def _in_own_connection(jobs: list[tuple[ColumnsQuery, int, int]]) -> list[list[n
         connections.close_all()  # this thread's connections only
 
 
-def _read_sqlite(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
-    """Every query's columns. SQLite runs one query on one core; the ranges are split
-    between this thread and a second one on its own connection (readers do not block each
-    other), so both cores read. Inside a transaction (tests, callers mid-change) another
+def _read_columns(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
+    """Every query's columns. A database runs one query on one core (PostgreSQL's parallel
+    workers do not take COPY); the id ranges are split between this thread and a second one
+    on its own connection (readers do not block each other), so both cores read. Inside a transaction (tests, callers mid-change) another
     connection would not see its rows, so it reads alone."""
     jobs = [(q, lo, hi) for q in queries for lo, hi in q.ranges()]
     if connection.in_atomic_block or len(jobs) < 2:
@@ -252,22 +260,31 @@ def _read_sqlite(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
     return out
 
 
-def _hop_query_sqlite(now: datetime, since: datetime) -> ColumnsQuery:
-    """SQLite has no hash aggregation: a GROUP BY sorts every hop. Reading each hop as three
-    packed integers (no sort) and grouping them with numpy costs about half as much."""
+def _hop_query(now: datetime, since: datetime) -> ColumnsQuery:
+    """Each hop as three integers: (provider-month, in window, six flag bits) packed in one,
+    the answer seconds (-1 if unanswered), and its traceback if it is in the rules' window
+    (else 0). SQLite has no hash aggregation (a GROUP BY sorts every hop) and PostgreSQL's
+    GROUP BY with array_agg stays on one worker: reading these and grouping with numpy is
+    about twice as fast on both."""
     t = _tables()
     n, s = db_time(now), db_time(since)
     mn = month_number_expr("h.received_at")
+    if connection.vendor == "postgresql":
+        as_int, on_time = "::int", "COALESCE(h.answered_at <= h.due_at, false)::int"
+        # Not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so an unanswered hop would read 0.
+        secs = "CASE WHEN h.answered_at IS NULL THEN -1 ELSE GREATEST(ROUND(date_part('epoch', h.answered_at - h.received_at)), 0)::bigint END"
+    else:
+        as_int, on_time = "", "((h.answered_at <= h.due_at) IS 1)"
+        secs = "COALESCE(MAX(CAST(ROUND((julianday(h.answered_at) - julianday(h.received_at)) * 86400.0) AS INTEGER), 0), -1)"
     flags = " | ".join([
-        "(h.answered_at IS NOT NULL)",
-        "(((h.answered_at <= h.due_at) IS 1) << 1)",
-        "((h.answered_at IS NULL AND h.due_at < %s) << 2)",
-        "((h.response = 'no_record') << 3)",
-        "((h.customer_action = 'warned') << 4)",
-        "((h.customer_action IN ('terminated', 'suspended')) << 5)",
+        f"(h.answered_at IS NOT NULL){as_int}",
+        f"({on_time} << 1)",
+        f"((h.answered_at IS NULL AND h.due_at < %s){as_int} << 2)",
+        f"((h.response = 'no_record'){as_int} << 3)",
+        f"((h.customer_action = 'warned'){as_int} << 4)",
+        f"((h.customer_action IN ('terminated', 'suspended')){as_int} << 5)",
     ])
-    key = f"((((((h.provider_id << {MONTH_BITS}) | {mn}) << 1) | (h.received_at >= %s)) << {FLAG_BITS}) | {flags})"
-    secs = "COALESCE(MAX(CAST(ROUND((julianday(h.answered_at) - julianday(h.received_at)) * 86400.0) AS INTEGER), 0), -1)"
+    key = f"((((((h.provider_id << {MONTH_BITS}) | {mn}) << 1) | (h.received_at >= %s){as_int}) << {FLAG_BITS}) | {flags})"
     in_window_tb = "CASE WHEN h.received_at >= %s THEN h.traceback_id ELSE 0 END"
     return ColumnsQuery(t["hop"], full_scan(t["hop"], "h"), [key, secs, in_window_tb], "h.status <> 'cancelled'", [s, n, s])
 
@@ -284,85 +301,6 @@ def _hop_groups_from_columns(packed: np.ndarray, secs_all: np.ndarray, tb_all: n
     in_window = tb_all > 0
     codes = tb_all[in_window] * 4 + ((bits[in_window] >> 2) & 1) + 2 * ((bits[in_window] >> 3) & 1)
     return keys, counts, secs_all[answered], group[answered], codes, group[in_window]
-
-
-def _hop_groups_sql_parallel(now: datetime, since: datetime) -> tuple[np.ndarray, ...]:
-    """array_agg keeps PostgreSQL's GROUP BY on one worker; run it on two connections over
-    two halves of the hop ids (both cores), then merge the groups the halves share. Inside
-    a transaction another connection would not see its rows, so it runs alone."""
-    t = _tables()
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT MIN(id), MAX(id) FROM {t['hop']}")
-        lo, hi = cur.fetchone()
-    if lo is None or connection.in_atomic_block or hi - lo < 2 * SQLITE_CHUNK:
-        with connection.cursor() as cur:
-            return _hop_groups_sql(cur, now, since)
-    mid = (lo + hi) // 2
-
-    def half(first: int, last: int) -> tuple[np.ndarray, ...]:
-        with connection.cursor() as cur:
-            return _hop_groups_sql(cur, now, since, first, last)
-
-    def other_half() -> tuple[np.ndarray, ...]:
-        try:
-            return half(mid, hi + 1)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(other_half)
-        a = half(lo, mid)
-        b = future.result()
-    keys, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
-    counts = np.zeros((len(keys), a[1].shape[1]), dtype=np.int64)
-    np.add.at(counts, inverse, np.concatenate([a[1], b[1]]))
-    shift = len(a[0])
-    return (
-        keys, counts,
-        np.concatenate([a[2], b[2]]), inverse[np.concatenate([a[3], b[3] + shift])],
-        np.concatenate([a[4], b[4]]), inverse[np.concatenate([a[5], b[5] + shift])],
-    )
-
-
-def _hop_groups_sql(cur: Any, now: datetime, since: datetime, first: int = 0, last: int = 0) -> tuple[np.ndarray, ...]:
-    """PostgreSQL hashes the groups itself: one GROUP BY with the answer times and the
-    window's evidence codes as arrays per group (hop ids first <= id < last if given)."""
-    t = _tables()
-    n, s = db_time(now), db_time(since)
-    mn = month_number_expr("h.received_at")
-    never = "(h.answered_at IS NULL AND h.due_at < %s)::int"
-    # array_agg's memory estimate makes the planner sort all hops by provider (via the
-    # index) instead of hashing ~50k groups: 2-3x slower. Hash it, for this query only.
-    cur.execute("SET work_mem = '256MB'; SET enable_sort = off; SET enable_indexscan = off")
-    try:
-        cur.execute(
-            f"""
-            SELECT ((h.provider_id << {MONTH_BITS}) | {mn}) * 2 + (h.received_at >= %s)::int AS k,
-                   COUNT(*), COUNT(h.answered_at),
-                   SUM(COALESCE(h.answered_at <= h.due_at, false)::int),
-                   SUM({never}),
-                   SUM((h.response = 'no_record')::int),
-                   SUM((h.customer_action = 'warned')::int),
-                   SUM((h.customer_action IN ('terminated', 'suspended'))::int),
-                   array_agg(GREATEST(ROUND(date_part('epoch', h.answered_at - h.received_at)), 0)::bigint)
-                       FILTER (WHERE h.answered_at IS NOT NULL),
-                   array_agg(h.traceback_id * 4 + {never} + 2 * (h.response = 'no_record')::int)
-                       FILTER (WHERE h.received_at >= %s)
-            FROM {t['hop']} h
-            WHERE h.status <> 'cancelled' {"AND h.id >= %s AND h.id < %s" if last else ""}
-            GROUP BY 1
-            """,
-            [s, n, n, s, *([first, last] if last else [])],
-        )
-        rows = cur.fetchall()
-    finally:
-        cur.execute("RESET work_mem; RESET enable_sort; RESET enable_indexscan")
-    m = len(rows)
-    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=m)
-    counts = np.array([r[1:8] for r in rows], dtype=np.int64).reshape(m, 7)
-    answers, sizes = _parse_ints([r[8] for r in rows], pg=True)
-    codes, code_sizes = _parse_ints([r[9] for r in rows], pg=True)
-    return keys, counts, answers, np.repeat(np.arange(m), sizes), codes, np.repeat(np.arange(m), code_sizes)
 
 
 def _hop_pass(groups: tuple[np.ndarray, ...], window: dict[int, WindowStats]) -> HopPass:
@@ -414,14 +352,6 @@ def _traceback_query(since: datetime) -> ColumnsQuery:
     )
     source = f"{full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id"
     return ColumnsQuery(t["tb"], source, columns, where, [db_time(since)])
-
-
-def _traceback_rows_sql(query: ColumnsQuery) -> list[np.ndarray]:
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(query.exprs)} FROM {query.source} WHERE {query.where}", query.params)
-        rows = cur.fetchall()
-    a = np.array(rows, dtype=np.int64).reshape(len(rows), len(query.exprs))
-    return [a[:, j] for j in range(len(query.exprs))]
 
 
 def _traceback_pass(columns: list[np.ndarray], window: dict[int, WindowStats]) -> TracebackPass:
@@ -507,13 +437,8 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
 
         since = now - timedelta(days=Thresholds.from_env().window_days)
     window: dict[int, WindowStats] = {}
-    if connection.vendor == "sqlite":
-        hop_columns, tb_columns = _read_sqlite([_hop_query_sqlite(now, since), _traceback_query(since)])
-        hop_groups = _hop_groups_from_columns(*hop_columns)
-    else:
-        hop_groups = _hop_groups_sql_parallel(now, since)
-        tb_columns = _traceback_rows_sql(_traceback_query(since))
-    hp = _hop_pass(hop_groups, window)
+    hop_columns, tb_columns = _read_columns([_hop_query(now, since), _traceback_query(since)])
+    hp = _hop_pass(_hop_groups_from_columns(*hop_columns), window)
     tp = _traceback_pass(tb_columns, window)
     roles = ((tp.originating, "originating"), (tp.point_of_entry, "point_of_entry"), (tp.non_responsive, None))
     role_keys = [(column << MONTH_BITS) | tp.month for column, _ in roles]

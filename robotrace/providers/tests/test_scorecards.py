@@ -128,7 +128,7 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(scorecards, "ThreadPoolExecutor", CountingPool)
-    monkeypatch.setattr(scorecards, "SQLITE_CHUNK", 2)  # many id ranges, split between the connections
+    monkeypatch.setattr(scorecards, "READ_CHUNK", 2)  # many id ranges, split between the connections
     since = NOW - timedelta(days=120)
     with transaction.atomic():
         alone, window_alone = scorecards.collect(NOW, since)
