@@ -91,33 +91,40 @@ def gunzip(chunks: Iterable[bytes], *, step: int = 1024 * 1024) -> Iterator[byte
         raise ReadProblem(400, "Unreadable gzip", f"the body is not valid gzip: {exc}") from exc
 
 
-def lines(chunks: Iterable[bytes], *, max_line: int | None = None) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line without newline), or None for a line over the length limit."""
+def line_blocks(chunks: Iterable[bytes], *, max_line: int | None = None) -> Iterator[tuple[int, list[bytes | None]]]:
+    """The lines of each chunk as one list (without newlines), with the number of its first
+    line; None stands for a line over the length limit. One step per chunk rather than per
+    line, so the NDJSON decoder runs its own tight loop."""
     limit = max_line or conf.MAX_LINE_BYTES
     number = 0
     rest = b""
     skipping = False
     for chunk in chunks:
-        parts = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+        parts: list[Any] = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
         rest = parts.pop()
-        for part in parts:
-            number += 1
+        if parts:
+            if max(map(len, parts)) > limit:
+                parts = [None if len(part) > limit else part for part in parts]
             if skipping:
+                # The end of a line whose start was already dropped as too long.
+                parts[0] = None
                 skipping = False
-                yield number, None
-                continue
-            if len(part) > limit:
-                yield number, None
-                continue
-            yield number, part
+            yield number + 1, parts
+            number += len(parts)
         if len(rest) > limit:
             # A line with no end in sight: drop what we have, keep dropping until the newline.
             skipping = True
             rest = b""
     if skipping:
-        yield number + 1, None
+        yield number + 1, [None]
     elif rest:
-        yield number + 1, rest
+        yield number + 1, [rest]
+
+
+def lines(chunks: Iterable[bytes], *, max_line: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line without newline), or None for a line over the length limit."""
+    for first, parts in line_blocks(chunks, max_line=max_line):
+        yield from enumerate(parts, first)
 
 
 def _too_long(number: int) -> Reject:
@@ -132,18 +139,32 @@ _DECODER = msgspec.json.Decoder(ReportIn)
 def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
     """NDJSON, and RFC 7464 JSON text sequences (records start with 0x1E)."""
     decode = _DECODER.decode
-    for number, line in lines(chunks):
-        if line is None:
-            yield number, _too_long(number)
-            continue
-        if line[:1] == b"\x1e":
-            line = line[1:]
-        if not line.strip():
-            continue
-        try:
-            yield number, decode(line)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            yield number, reject_from_msgspec(number, exc)
+    errors = (msgspec.ValidationError, msgspec.DecodeError)
+    for first, parts in line_blocks(chunks):
+        number = first - 1
+        for line in parts:
+            number += 1
+            if line is None:
+                yield number, _too_long(number)
+                continue
+            # Decode first: blank lines and 0x1E record separators are rare, so they are
+            # looked for only when a line does not decode (neither is valid JSON).
+            try:
+                item = decode(line)
+            except errors as exc:
+                if line[:1] != b"\x1e":
+                    if line.strip():
+                        yield number, reject_from_msgspec(number, exc)
+                    continue
+                line = line[1:]
+                if not line.strip():
+                    continue
+                try:
+                    item = decode(line)
+                except errors as exc2:
+                    yield number, reject_from_msgspec(number, exc2)
+                    continue
+            yield number, item
 
 
 # --- CSV -------------------------------------------------------------------------------------

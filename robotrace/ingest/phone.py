@@ -78,6 +78,17 @@ def nanp_reason(ten: str) -> str:
     return ""
 
 
+# Checked's own __new__ is a Python lambda around this; the fast path calls it directly.
+_new_checked = tuple.__new__
+
+# The fast path's tables. An assigned area code that nanp_reason cannot refuse for its own
+# digits (it never starts with 0/1 and is never N11) → its state; and every exchange (NXX)
+# nanp_reason accepts outright: not starting with 0/1, not N11, not 958/959, and not 555
+# (whose line number decides, so it takes the slow path).
+_CLEAN_NPA_STATE: dict[str, str] = {npa: a.state for npa, a in AREA_CODES.items() if npa[0] not in "01" and npa[1:] != "11"}
+_CLEAN_NXX = frozenset(str(n) for n in range(200, 1000) if n % 100 != 11 and n not in (555, 958, 959))
+
+
 @lru_cache(maxsize=65_536)
 def check(raw: str) -> Checked:
     """Normalise a number as presented to E.164 and say whether it could be a real caller."""
@@ -85,6 +96,11 @@ def check(raw: str) -> Checked:
     if (n == 12 and raw[:2] == "+1" and raw[2:].isdigit()) or (n == 10 and raw.isdigit()):
         # Already E.164 NANP, or ten bare digits: the common cases, no parsing needed.
         ten = raw[-10:]
+        state = _CLEAN_NPA_STATE.get(ten[:3])
+        # Most numbers are plainly assignable: two lookups instead of nanp_reason's string
+        # slicing (the only other refusal, ten equal digits, is one comparison).
+        if state is not None and ten[3:6] in _CLEAN_NXX and ten != ten[0] * 10:
+            return _new_checked(Checked, ("+1" + ten, "", state))
         area = AREA_CODES.get(ten[:3])
         return Checked("+1" + ten, nanp_reason(ten), area.state if area else "")
     text = raw.strip()
@@ -203,9 +219,14 @@ def _extract(text: str) -> tuple[str, ...]:
 
 def extract_callback_numbers(text: str) -> list[str]:
     """Valid NANP numbers a transcript asks the listener to call, in E.164, first seen first."""
+    return list(callback_numbers_in(text))
+
+
+def callback_numbers_in(text: str) -> tuple[str, ...]:
+    """extract_callback_numbers as the cached tuple itself (intake's hot path: no copy)."""
     if not text or len(text) < 10:
-        return []
-    return list(_extract(text))
+        return ()
+    return _extract(text)
 
 
 # --- States ----------------------------------------------------------------------------------

@@ -36,9 +36,12 @@ class Writer(Protocol):
 class SqliteWriter:
     def __init__(self, conn: BaseDatabaseWrapper, table: str = TABLE, dedupe: bool = True):
         self.conn = conn
-        placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+        placeholders = ", ".join("?" for _ in COLUMNS)
         tail = " ON CONFLICT DO NOTHING" if dedupe else ""
-        self.sql = f'INSERT INTO "{table}" ({", ".join(INSERT_COLUMNS)}) VALUES ({placeholders}){tail}'
+        # reporter_id and upload_id are the same for every row of a call, so they go into the
+        # statement as integer literals and the rows are bound as they come (no per-row
+        # tuple concatenation while holding the write lock).
+        self.sql = f'INSERT INTO "{table}" ({", ".join(INSERT_COLUMNS)}) VALUES ({{}}, {{}}, {placeholders}){tail}'
 
     def write(self, *, reporter_id: int, upload_id: int | None, rows: list[tuple[Any, ...]]) -> int:
         if not rows:
@@ -54,8 +57,8 @@ class SqliteWriter:
         # which is all overhead here. It is the same connection, so the same transaction.
         cur = self.conn.connection.cursor()
         try:
-            head = (reporter_id, upload_id)
-            cur.executemany(self.sql, [head + row for row in rows])
+            sql = self.sql.format(int(reporter_id), "NULL" if upload_id is None else int(upload_id))
+            cur.executemany(sql, rows)
             return cur.rowcount
         finally:
             cur.close()
