@@ -137,8 +137,7 @@ def respond(request: HttpRequest, hop_id: int, payload: ResponseIn) -> dict[str,
         )
     except services.TracebackError as exc:
         raise _refuse(exc) from exc
-    hop = queries.own_hop(principal.organisation, hop.id) or hop
-    return hop_json(hop)
+    return hop_json(hop)  # answer_hop returns the hop with its traceback, provider and named_by
 
 
 @router.post("/hops/{hop_id}/evidence", auth=respond_auth)

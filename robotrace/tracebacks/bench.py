@@ -46,6 +46,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for tracebacks to settle")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--profile", default="", help="write cProfile statistics of the web workers into this folder (web-<pid>-<thread>.prof)")
+    parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall", help="cpu: per-thread CPU time; wall: also the waits")
 
 
 def _free_port() -> int:
@@ -106,7 +108,13 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             net.set_behaviour("silent", only=silent)
 
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        server = subprocess.Popen([gunicorn, "robotrace.wsgi:application", "-b", f"127.0.0.1:{port}", "--workers", str(options["web_workers"]),
+        app = "robotrace.wsgi:application"
+        if options.get("profile"):
+            Path(options["profile"]).mkdir(parents=True, exist_ok=True)
+            env["ROBOTRACE_BENCH_PROFILE_DIR"] = str(Path(options["profile"]).resolve())
+            env["ROBOTRACE_BENCH_PROFILE_CLOCK"] = options.get("profile_clock") or "wall"
+            app = "robotrace.tracebacks.benchprofile:application"
+        server = subprocess.Popen([gunicorn, app, "-b", f"127.0.0.1:{port}", "--workers", str(options["web_workers"]),
                                    "--threads", str(options["web_threads"]), "--timeout", "300", "--access-logfile", "/dev/null", "--error-logfile", str(tmp / "web.log")], env=env)
         for _ in range(100):
             try:
@@ -120,18 +128,26 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         # Closed loop: a slot frees when a chain settles (a final answer, or a request that
         # reached a provider that never answers), so the time to origin is measured at a
         # sustained rate rather than as the wait behind a flood of queued tracebacks.
+        lock = threading.Lock()
         window = threading.Semaphore(options["in_flight"]) if options["in_flight"] > 0 else None
         final = {"originated", "foreign_upstream", "no_record", "refused"}
+        # Only chains opened in the throughput phase took a slot: the latency phase's final
+        # answers must not release one, or the window silently grows by --latency-samples.
+        slots = {"counting": False, "finals": 0}
 
         def on_answer(provider: Any, hop: dict[str, Any], body: dict[str, Any], status: int) -> None:
-            if window is not None and status == 200 and body.get("response") in final:
-                window.release()
+            if status == 200 and body.get("response") in final:
+                with lock:
+                    slots["finals"] += 1
+                    counting = slots["counting"]
+                if window is not None and counting:
+                    window.release()
 
         agents.on_answer = on_answer
         plain_receive = agents.receive
 
         def receive(provider: Any, hop: dict[str, Any]) -> None:
-            if window is not None and provider.behaviour == "silent" and hop.get("id") not in agents.seen:
+            if window is not None and slots["counting"] and provider.behaviour == "silent" and hop.get("id") not in agents.seen:
                 window.release()
             plain_receive(provider, hop)
 
@@ -149,7 +165,6 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         staff.headers["Authorization"] = f"Bearer {state['consortium_key']}"
         by_tb: dict[int, Any] = {}
         errors = 0
-        lock = threading.Lock()
         sessions = threading.local()
 
         def open_one(call: Any) -> None:
@@ -190,9 +205,16 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 time.sleep(0.02)
         if unloaded:
             progress(f"one at a time: median {statistics.median(unloaded):.2f} s to origin over {len(unloaded)} chains")
+        # The last latency chain's final answer may still be on its way back to its agent.
+        wait_until = time.monotonic() + 10
+        while slots["finals"] < len(unloaded) and time.monotonic() < wait_until:
+            time.sleep(0.01)
+        with lock:
+            slots["counting"] = True
         calls = calls[options["latency_samples"]:]
         progress(f"opening {len(calls)} tracebacks ({options['concurrency']} openers, {options['in_flight'] or 'unlimited'} in flight)")
         t0 = time.monotonic()
+        cpu0 = cpu1 = _cpu_snapshot(server.pid)
         with ThreadPoolExecutor(options["concurrency"]) as pool:
             list(pool.map(open_one, calls))
         opened_s = time.monotonic() - t0
@@ -205,6 +227,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             done = agents.answered
             if done != last:
                 last, quiet_since = done, time.monotonic()
+                cpu1 = _cpu_snapshot(server.pid)  # up to the last answer, not the quiet wait
             elif agents.backlog == 0 and time.monotonic() - quiet_since > 5:
                 missed = agents.poll()  # a webhook lost? pick the request up by polling
                 if not missed:
@@ -218,6 +241,14 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
         rows = _fetch_all(staff, url)
         result = _score(rows, by_tb, net, silent, floor, options, latency_ids=latency_ids, errors=errors, opened_s=opened_s, settled_s=settled_s)
+        bulk = max(1, len(by_tb) - len(latency_ids))
+        result["server_cpu_ms_per_traceback"] = round((cpu1["server"] - cpu0["server"]) * 1000 / bulk, 1)
+        result["bench_cpu_ms_per_traceback"] = round((cpu1["bench"] - cpu0["bench"]) * 1000 / bulk, 1)
+        if "machine_total" in cpu0:
+            span = cpu1["machine_total"] - cpu0["machine_total"]
+            ours = (cpu1["server"] - cpu0["server"]) + (cpu1["bench"] - cpu0["bench"])
+            result["machine_busy_share"] = round((cpu1["machine_busy"] - cpu0["machine_busy"]) / span, 3) if span else None
+            result["others_cpu_share"] = round(max(0.0, cpu1["machine_busy"] - cpu0["machine_busy"] - ours) / span, 3) if span else None
         result["median_s_to_origin_one_at_a_time"] = round(statistics.median(unloaded), 3) if unloaded else None
         result["p95_s_to_origin_one_at_a_time"] = round(_pct(unloaded, 0.95), 3) if unloaded else None
         if unloaded and result["mean_hops"]:
@@ -256,6 +287,40 @@ def _floor(url: str, hub_url: str, net: Any, agents: Any, headers_for: Any, prog
     floor = statistics.median(times)
     progress(f"floor (no-op hop round trip): {floor * 1000:.1f} ms")
     return floor
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the web workers, of this process (openers + agents + hub), and
+    of the whole machine (busy, total), so a run can be judged per traceback and the share
+    of the machine other work took during it is known."""
+    snap = {"server": sum(_cpu_seconds(c) for c in _children(server_pid)) + _cpu_seconds(server_pid), "bench": time.process_time()}
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]
+        snap["machine_busy"] = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+        snap["machine_total"] = sum(ticks) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return snap
 
 
 def _fetch_all(session: Any, url: str) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ import io
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from robotrace.audit import services as audit
@@ -89,8 +91,40 @@ def _require_consortium(organisation: Organisation | None) -> None:
         raise TracebackError("only consortium staff may open tracebacks", status=403)
 
 
+_BATCH = threading.local()
+
+
+@contextmanager
+def _batched_events() -> Iterator[None]:
+    """Timeline rows written by `_event` inside the block are inserted together (one INSERT)
+    when it ends, still inside the caller's transaction: an answer that opens the next hop
+    writes its two or three rows in one statement instead of one each."""
+    if getattr(_BATCH, "rows", None) is not None:  # nested: the outer block writes them
+        yield
+        return
+    _BATCH.rows = []
+    try:
+        yield
+        rows = _BATCH.rows
+    finally:
+        _BATCH.rows = None
+    if rows:
+        TracebackEvent.objects.bulk_create(rows)
+
+
 def _event(tb: Traceback, kind: str, message: str, *, hop: Hop | None = None, at: datetime | None = None) -> None:
-    TracebackEvent.objects.create(traceback=tb, hop=hop, kind=kind, message=message[:400], at=_now(at))
+    row = TracebackEvent(traceback=tb, hop=hop, kind=kind, message=message[:400], at=_now(at))
+    batch = getattr(_BATCH, "rows", None)
+    if batch is not None:
+        batch.append(row)
+    else:
+        row.save()
+
+
+def _one(qs: QuerySet[Any]) -> Any:
+    """The first row of an id lookup without the model's default ORDER BY: `first()` would
+    order a hop by its traceback's creation time, which costs a join for one row."""
+    return next(iter(qs.order_by()[:1]), None)
 
 
 # --- number blocks -----------------------------------------------------------------------
@@ -228,7 +262,7 @@ def _open_hop(
     )
     what = "direct request to the STIR/SHAKEN signer" if direct else f"hop {sequence} requested"
     _event(tb, "hop.requested", f"{what}: {provider.name} (due {due:%Y-%m-%d %H:%M} UTC)", hop=hop, at=now)
-    transaction.on_commit(lambda: notify_hop(hop_id=hop.id, kind="requested", hop=hop))
+    _queue_notification(hop, kind="requested")
     return hop
 
 
@@ -277,7 +311,7 @@ def open_traceback(
         if campaign is not None and not legal:
             legal = list(campaign.legal_basis or [])
     signer = _verified_signer(sample.report_id)
-    with transaction.atomic():
+    with transaction.atomic(), _batched_events():
         tb = Traceback.objects.create(
             source=source or (Traceback.Source.REPORT if report_id else Traceback.Source.MANUAL),
             priority=priority,
@@ -485,19 +519,29 @@ def _clean_customer(customer: Any) -> dict[str, str]:
     return clean
 
 
+def _registry_provider(provider_id: int) -> Provider:
+    """A registry provider named by id (a merged one stands for the provider it merged into)."""
+    provider = _one(Provider.objects.filter(id=provider_id))
+    if provider is None:
+        raise TracebackError(f"upstream provider {provider_id} is not in the registry", field="upstream_provider_id")
+    if provider.status == Provider.Status.MERGED and provider.merged_into_id:
+        provider = provider.merged_into
+    return provider  # type: ignore[no-any-return]
+
+
 def _resolve_upstream(*, actor: User | None, hop: Hop, upstream_provider_id: int | None, upstream: str) -> Provider:
     from robotrace.providers.services import find_or_create_pending
 
     if upstream_provider_id is not None:
-        provider = Provider.objects.filter(id=upstream_provider_id).first()
-        if provider is None:
-            raise TracebackError(f"upstream provider {upstream_provider_id} is not in the registry", field="upstream_provider_id")
-        if provider.status == Provider.Status.MERGED and provider.merged_into_id:
-            provider = provider.merged_into  # type: ignore[assignment]
-        return provider  # type: ignore[return-value]
+        return _registry_provider(upstream_provider_id)
     if not (upstream or "").strip():
         raise TracebackError("name the upstream provider (upstream_provider_id or upstream)", field="upstream")
     return find_or_create_pending(actor=actor, text=upstream.strip()[:200], named_by=hop.provider)
+
+
+# What an answer changes on its hop (saving only these keeps the UPDATE short).
+_ANSWER_FIELDS = ["status", "response", "answered_at", "upstream_provider", "upstream_detail", "customer", "customer_action",
+                  "no_record_reason", "attestation_seen", "notes", "answered_by_label", "idempotency_key"]
 
 
 def answer_hop(
@@ -517,7 +561,10 @@ def answer_hop(
     now: datetime | None = None,
     actor_label: str = "",
 ) -> Hop:
-    """Record a provider's answer to its own hop and move the traceback on."""
+    """Record a provider's answer to its own hop and move the traceback on.
+
+    The returned hop carries its traceback, provider and `named_by`, so a caller can show it
+    without reading it again."""
     now = _now(now)
     if response not in Hop.Response.values:
         raise TracebackError(f"response must be one of {', '.join(Hop.Response.values)}", field="response")
@@ -530,13 +577,24 @@ def answer_hop(
         raise TracebackError("say why there is no record (no_record_reason)", field="no_record_reason")
     if len(idempotency_key) > 128:
         raise TracebackError("Idempotency-Key is longer than 128 characters", field="idempotency_key")
-    with transaction.atomic():
-        hop = (
+    names_upstream = response in (Hop.Response.UPSTREAM, Hop.Response.FOREIGN_UPSTREAM)
+    # A registry provider named by id is read before the transaction: the registry is not
+    # what the hop's lock protects, and on SQLite everything inside holds the one write lock.
+    # Its refusal waits until the hop is known to be the caller's (a 404 comes first).
+    named: Provider | None = None
+    named_error: TracebackError | None = None
+    if names_upstream and upstream_provider_id is not None:
+        try:
+            named = _registry_provider(upstream_provider_id)
+        except TracebackError as exc:
+            named_error = exc
+    with transaction.atomic(), _batched_events():
+        # The hop and its traceback in one locked read (their rows only, not the providers').
+        hop = _one(
             Hop.objects.unscoped(reason="answer lookup, ownership checked below")
-            .select_related("provider__organisation")
-            .select_for_update(of=("self",))
+            .select_related("provider__organisation", "traceback", "named_by")
+            .select_for_update(of=("self", "traceback"))
             .filter(id=hop_id)
-            .first()
         )
         if hop is None or not (organisation.is_consortium or hop.provider.organisation_id == organisation.id):
             raise TracebackError("no such hop request", status=404)
@@ -544,15 +602,20 @@ def answer_hop(
             return hop  # a retry of an answer we already recorded
         if hop.status not in OPEN_HOP_STATES:
             raise TracebackError(f"this hop is closed ({hop.get_status_display().lower()}); it cannot be answered again", status=409)
-        tb = Traceback.objects.unscoped(reason="answer").select_for_update().get(id=hop.traceback_id)
+        tb = hop.traceback
         if tb.status == Traceback.Status.CANCELLED:
             raise TracebackError("this traceback was cancelled", status=409)
         upstream_provider: Provider | None = None
-        if response in (Hop.Response.UPSTREAM, Hop.Response.FOREIGN_UPSTREAM) and (upstream_provider_id is not None or upstream.strip()):
-            upstream_provider = _resolve_upstream(actor=actor, hop=hop, upstream_provider_id=upstream_provider_id, upstream=upstream)
+        if names_upstream and (upstream_provider_id is not None or upstream.strip()):
+            if named_error is not None:
+                raise named_error
+            upstream_provider = named or _resolve_upstream(actor=actor, hop=hop, upstream_provider_id=None, upstream=upstream)
             if upstream_provider.id == hop.provider_id:
                 raise TracebackError("a provider cannot name itself as its upstream", field="upstream")
-            chain = set(tb.hops.filter(Q(is_direct_signer_request=False) | Q(named_by__isnull=False)).values_list("provider_id", flat=True))
+            chain = set(
+                Hop.objects.unscoped(reason="loop check within one traceback").filter(traceback_id=tb.id)
+                .filter(Q(is_direct_signer_request=False) | Q(named_by__isnull=False)).order_by().values_list("provider_id", flat=True)
+            )
             if upstream_provider.id in chain and response == Hop.Response.UPSTREAM:
                 raise TracebackError(f"{upstream_provider.name} is already in this call's path: naming it would make a loop", field="upstream")
             if response == Hop.Response.UPSTREAM and upstream_provider.is_foreign:
@@ -572,7 +635,7 @@ def answer_hop(
         hop.notes = notes[:5000]
         hop.answered_by_label = _label(actor, actor_label)[:200]
         hop.idempotency_key = idempotency_key
-        hop.save()
+        hop.save(update_fields=_ANSWER_FIELDS)
         _event(tb, "hop.answered", f"{hop.provider.name} answered: {hop.get_response_display()}"
                + (f" → {upstream_provider.name}" if upstream_provider else "") + (" (late)" if was_late else ""), hop=hop, at=now)
         audit.record(
@@ -587,6 +650,11 @@ def answer_hop(
     return hop
 
 
+# What moving a chain on changes on its traceback (saving only these keeps the UPDATE short).
+_PROGRESS_FIELDS = ["status", "outcome", "completed_at", "hop_count", "originating_provider", "originating_customer",
+                    "point_of_entry_provider", "non_responsive_provider", "shaken_mismatch", "shaken_mismatch_detail"]
+
+
 def _advance(tb: Traceback, hop: Hop, *, now: datetime, actor: User | None) -> None:
     """After a chain hop's answer: open the next hop or settle the outcome."""
     if tb.status == Traceback.Status.COMPLETED and tb.outcome == Traceback.Outcome.NON_RESPONSIVE:
@@ -597,7 +665,7 @@ def _advance(tb: Traceback, hop: Hop, *, now: datetime, actor: User | None) -> N
         tb.completed_at = None
         _event(tb, "traceback.resumed", f"resumed by {hop.provider.name}'s late answer", hop=hop, at=now)
     elif tb.status != Traceback.Status.IN_PROGRESS:
-        tb.save()
+        tb.save(update_fields=_PROGRESS_FIELDS)
         return
     if hop.response == Hop.Response.UPSTREAM and hop.upstream_provider is not None:
         upstream = hop.upstream_provider
@@ -613,11 +681,11 @@ def _advance(tb: Traceback, hop: Hop, *, now: datetime, actor: User | None) -> N
             Hop.objects.unscoped(reason="signer joins chain").filter(id=direct.id).update(named_by=hop.provider, sequence=next_seq)
             direct.refresh_from_db()
             _event(tb, "signer.joined", f"the chain reached the STIR/SHAKEN signer {upstream.name}", hop=direct, at=now)
-            tb.save()
+            tb.save(update_fields=_PROGRESS_FIELDS)
             if direct.status == Hop.Status.ANSWERED:
                 _advance(tb, direct, now=now, actor=actor)
             return
-        tb.save()
+        tb.save(update_fields=_PROGRESS_FIELDS)
         _open_hop(tb, upstream, sequence=next_seq, named_by=hop.provider, now=now)
         return
     if hop.response == Hop.Response.ORIGINATED:
@@ -639,7 +707,7 @@ def _complete(tb: Traceback, *, now: datetime) -> None:
     tb.status = Traceback.Status.COMPLETED
     tb.completed_at = now
     _check_signer(tb)
-    tb.save()
+    tb.save(update_fields=_PROGRESS_FIELDS)
     # Open parallel requests (the signer's, if unanswered) are no longer needed.
     Hop.objects.unscoped(reason="close parallel requests").filter(traceback=tb, status__in=OPEN_HOP_STATES).exclude(
         outcome_stop_guard(tb)
@@ -785,38 +853,49 @@ def hop_payload(hop: Hop, *, event: str = "hop.requested") -> dict[str, Any]:
 
 
 def notify_hop(*, hop_id: int, kind: str = "requested", hop: Hop | None = None) -> None:
-    """Queue the e-mail and the webhook for a hop (after the hop's transaction committed).
+    """Tell a hop's provider about it (webhook delivery row + e-mail), in a transaction of
+    its own: for reminders and overdue notices, after the sweeper's change committed.
 
-    `hop` is the instance the committing transaction already holds (with its traceback,
-    provider and named_by loaded), which saves re-reading it on the hot path."""
-    from robotrace.tracebacks import tasks
-
+    `hop`, when given, is an instance with its traceback, provider and named_by loaded."""
     if hop is None:
-        hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id).first()
+        hop = _one(Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id))
     if hop is None:
         return
+    with transaction.atomic():
+        _queue_notification(hop, kind=kind)
+
+
+def _queue_notification(hop: Hop, *, kind: str) -> None:
+    """Write the webhook delivery row in the caller's transaction (the outbox: a committed
+    hop request always has its delivery, and the row costs no write transaction of its own)
+    and send it, and the e-mail, once that transaction commits."""
+    from robotrace.tracebacks import tasks
+
     provider = hop.provider
+    send: Any = None
     if provider.webhook_url and provider.webhook_secret:
         now = timezone.now()
         payload = hop_payload(hop, event=f"hop.{kind}")
+        fields: dict[str, Any] = {"provider": provider, "hop": hop, "event_type": f"hop.{kind}", "msg_id": f"msg_{uuid.uuid4().hex}",
+                                  "url": provider.webhook_url, "payload": payload}
         if conf.WEBHOOK_DISPATCH == "thread":
             # Written already claimed (sending, one attempt, due again in 5 minutes): the
             # in-process sender needs no claim round trip, and if this process dies before
             # it is marked delivered the periodic retry recovers and re-sends it.
-            delivery = WebhookDelivery.objects.create(
-                provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
-                url=provider.webhook_url, payload=payload, status=WebhookDelivery.Status.SENDING, attempts=1,
-                due_at=now + timedelta(minutes=5),
-            )
-            _pool().submit(_send_claimed, delivery.id, delivery.url, payload, provider.webhook_secret, delivery.msg_id)
+            d = WebhookDelivery.objects.create(**fields, status=WebhookDelivery.Status.SENDING, attempts=1, due_at=now + timedelta(minutes=5))
+            secret = provider.webhook_secret
+            send = lambda: _pool().submit(_send_claimed, d.id, d.url, payload, secret, d.msg_id)  # noqa: E731
         else:
-            delivery = WebhookDelivery.objects.create(
-                provider=provider, hop=hop, event_type=f"hop.{kind}", msg_id=f"msg_{uuid.uuid4().hex}",
-                url=provider.webhook_url, payload=payload, due_at=now,
-            )
-            tasks.deliver_webhook(delivery.id)
-    if provider_contacts(provider):
-        tasks.send_hop_email(hop.id, kind)
+            d = WebhookDelivery.objects.create(**fields, due_at=now)
+            send = lambda: tasks.deliver_webhook(d.id)  # noqa: E731
+
+    def after_commit() -> None:
+        if send is not None:
+            send()
+        if provider_contacts(provider):
+            tasks.send_hop_email(hop.id, kind)
+
+    transaction.on_commit(after_commit)
 
 
 _POOL: Any = None
@@ -864,7 +943,28 @@ def _http_session() -> Any:
     if s is None:
         import requests
 
-        s = _LOCAL.session = requests.Session()
+        class Session(requests.Session):
+            """requests re-reads the proxy and CA variables of the environment on every
+            call (a good share of a webhook's CPU); they are fixed for a process's life, so
+            their answer is kept per scheme and host."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self._env: dict[tuple[str, str], dict[str, Any]] = {}
+
+            def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+                if proxies or stream or verify is not None or cert is not None:
+                    return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[no-any-return]
+                from urllib.parse import urlsplit
+
+                parts = urlsplit(url)
+                key = (parts.scheme, parts.netloc)
+                hit = self._env.get(key)
+                if hit is None:
+                    hit = self._env[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                return dict(hit, proxies=dict(hit["proxies"]))
+
+        s = _LOCAL.session = Session()
     return s
 
 
@@ -887,7 +987,10 @@ def _flush_forever() -> None:
     from django.db import connection
 
     while True:
-        time.sleep(0.05)
+        # Every outcome flush is a write transaction, and SQLite has one writer: a fifth of
+        # a second batches a few dozen deliveries per UPDATE under load, and a row is
+        # "sending" that much longer (harmless: the retry only looks at rows 5 minutes old).
+        time.sleep(0.2)
         try:
             flush_sent()
         except Exception:  # the rows stay "sending" and the periodic retry settles them
