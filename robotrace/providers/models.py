@@ -151,7 +151,9 @@ class ProviderScorecard(OrgScoped):
 
     scope_field = "provider__organisation"
 
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="scorecards")
+    # The unique (provider, period, period_key) index serves lookups by provider; a second
+    # index on provider alone only slowed the bulk rewrite.
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="scorecards", db_index=False)
     period = models.CharField(max_length=8, choices=Period.choices)
     # "2026-11" for a month, "2026-Q4" for a quarter, "all" for all time.
     period_key = models.CharField(max_length=8)

@@ -24,6 +24,7 @@ Definitions (the same everywhere, documented on the scorecard page):
 from __future__ import annotations
 
 import json
+import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -428,14 +429,19 @@ class Level:
     point_of_entry: list[str]
 
 
-def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[list[Level], dict[int, WindowStats]]:
-    """Every scorecard, month, quarter and all time, and each provider's figures since
-    `since` (the rules' window), from the current hops and tracebacks."""
-    now = now or timezone.now()
-    if since is None:
-        from robotrace.providers.conf import Thresholds
+@dataclass
+class MonthTable:
+    """Every provider-month's counts, with the answer times and campaigns that quarters and
+    all time are rolled up from."""
 
-        since = now - timedelta(days=Thresholds.from_env().window_days)
+    keys: np.ndarray  # provider id << MONTH_BITS | month number, sorted
+    counts: np.ndarray  # one row per key, COUNT_FIELDS order
+    answers: np.ndarray
+    answer_row: np.ndarray
+    campaigns: dict[str, tuple[np.ndarray, np.ndarray]]  # role -> (row, campaign id) pairs
+
+
+def _month_table(now: datetime, since: datetime) -> tuple[MonthTable, dict[int, WindowStats]]:
     window: dict[int, WindowStats] = {}
     hop_columns, tb_columns = _read_columns([_hop_query(now, since), _traceback_query(since)])
     hp = _hop_pass(_hop_groups_from_columns(*hop_columns), window)
@@ -445,8 +451,6 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
     role_rows = [column != 0 for column, _ in roles]
     keys = np.unique(np.concatenate([hp.keys, *(k[m] for k, m in zip(role_keys, role_rows, strict=True))]))
     n = len(keys)
-    if not n:
-        return [], window
     counts = np.zeros((n, len(COUNT_FIELDS)), dtype=np.int64)
     hop_row = np.searchsorted(keys, hp.keys)
     slots = [IDX[x] for x in ("notices", "answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")]
@@ -454,7 +458,7 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
         counts[:, slot] = np.bincount(hop_row, weights=hp.counts[:, j], minlength=n).astype(np.int64)
     counts[:, IDX["answered_late"]] = counts[:, IDX["answered"]] - counts[:, IDX["answered_on_time"]]
     counts[:, IDX["open_notices"]] = counts[:, IDX["notices"]] - counts[:, IDX["answered"]] - counts[:, IDX["never_answered"]]
-    campaign_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    campaigns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for (_, name), k, m in zip(roles, role_keys, role_rows, strict=True):
         row = np.searchsorted(keys, k[m])
         if name is None:
@@ -463,35 +467,57 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
         counts[:, IDX[f"{name}_traced"]] = np.bincount(row, minlength=n)
         counts[:, IDX[f"{name}_illegal"]] = np.bincount(row, weights=tp.illegal[m], minlength=n).astype(np.int64)
         with_campaign = tp.campaign[m] != 0
-        campaign_rows[name] = (row[with_campaign], tp.campaign[m][with_campaign])
-    answer_row = hop_row[hp.answer_group]
+        campaigns[name] = (row[with_campaign], tp.campaign[m][with_campaign])
+    table = MonthTable(keys=keys, counts=counts, answers=hp.answers, answer_row=hop_row[hp.answer_group], campaigns=campaigns)
+    return table, window
+
+
+def _level(table: MonthTable, period: str) -> Level:
+    """One period kind's scorecards from the months: counts add up; medians are recomputed
+    from the answer times; campaign lists are unions."""
+    keys, n = table.keys, len(table.keys)
     pids = keys >> MONTH_BITS
-    months = keys & MONTH_MASK
-    levels: list[Level] = []
-    for period in (Period.MONTH, Period.QUARTER, Period.ALL):
-        if period == Period.MONTH:
-            gid, g = np.arange(n), n
-            group_keys = keys
-        else:
-            sub = months // 3 if period == Period.QUARTER else np.zeros(n, dtype=np.int64)
-            group_keys, gid = np.unique((pids << MONTH_BITS) | sub, return_inverse=True)
-            g = len(group_keys)
-        sums = np.zeros((g, len(COUNT_FIELDS)), dtype=np.int64)
-        np.add.at(sums, gid, counts)
-        labels = {
-            int(x): (month_key(int(x)) if period == Period.MONTH else f"{int(x) // 4:04d}-Q{int(x) % 4 + 1}" if period == Period.QUARTER else "all")
-            for x in np.unique(group_keys & MONTH_MASK).tolist()
-        }
-        levels.append(Level(
-            period=period,
-            pids=(group_keys >> MONTH_BITS).tolist(),
-            keys=[labels[x] for x in (group_keys & MONTH_MASK).tolist()],
-            counts=sums.tolist(),
-            medians=_group_medians(hp.answers, gid[answer_row], g),
-            originating=_id_lists(gid[campaign_rows["originating"][0]], campaign_rows["originating"][1], g),
-            point_of_entry=_id_lists(gid[campaign_rows["point_of_entry"][0]], campaign_rows["point_of_entry"][1], g),
-        ))
-    return levels, window
+    if period == Period.MONTH:
+        gid, g = np.arange(n), n
+        group_keys = keys
+    else:
+        sub = (keys & MONTH_MASK) // 3 if period == Period.QUARTER else np.zeros(n, dtype=np.int64)
+        group_keys, gid = np.unique((pids << MONTH_BITS) | sub, return_inverse=True)
+        g = len(group_keys)
+    sums = np.zeros((g, len(COUNT_FIELDS)), dtype=np.int64)
+    np.add.at(sums, gid, table.counts)
+    labels = {
+        x: (month_key(x) if period == Period.MONTH else f"{x // 4:04d}-Q{x % 4 + 1}" if period == Period.QUARTER else "all")
+        for x in np.unique(group_keys & MONTH_MASK).tolist()
+    }
+    originating, poe = table.campaigns["originating"], table.campaigns["point_of_entry"]
+    return Level(
+        period=period,
+        pids=(group_keys >> MONTH_BITS).tolist(),
+        keys=[labels[x] for x in (group_keys & MONTH_MASK).tolist()],
+        counts=sums.tolist(),
+        medians=_group_medians(table.answers, gid[table.answer_row], g),
+        originating=_id_lists(gid[originating[0]], originating[1], g),
+        point_of_entry=_id_lists(gid[poe[0]], poe[1], g),
+    )
+
+
+def _window_start(now: datetime, since: datetime | None) -> datetime:
+    if since is not None:
+        return since
+    from robotrace.providers.conf import Thresholds
+
+    return now - timedelta(days=Thresholds.from_env().window_days)
+
+
+def collect(now: datetime | None = None, since: datetime | None = None) -> tuple[list[Level], dict[int, WindowStats]]:
+    """Every scorecard, month, quarter and all time, and each provider's figures since
+    `since` (the rules' window), from the current hops and tracebacks."""
+    now = now or timezone.now()
+    table, window = _month_table(now, _window_start(now, since))
+    if not len(table.keys):
+        return [], window
+    return [_level(table, period) for period in (Period.MONTH, Period.QUARTER, Period.ALL)], window
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Attestation on traced calls each provider signed, from the STIR/SHAKEN app when it
     offers it; scorecards work without it."""
@@ -542,70 +568,121 @@ def _median(values: list[float]) -> float | None:
     return round(float(np.median(np.asarray(values, dtype=np.float64))), 1)
 
 
-def _write(rows: list[tuple[Any, ...]], columns: list[str]) -> None:
-    """Replace the scorecard table. Plain multi-row inserts (COPY on PostgreSQL): the ORM's
-    bulk_create spends most of its time preparing values we already have in db form."""
+SCORECARD_COLUMNS = [
+    "provider_id", "period", "period_key", "period_start", *COUNT_FIELDS, "median_answer_seconds",
+    "originating_campaign_ids", "point_of_entry_campaign_ids", "attestation", "rmd_status", "computed_at",
+]
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """Plain multi-row inserts (COPY on PostgreSQL): the ORM's bulk_create spends most of
+    its time preparing values we already have in db form."""
     table = ProviderScorecard._meta.db_table
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {table}")
         if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            with cur.cursor.copy(f"COPY {table} ({', '.join(SCORECARD_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+            sql = f"INSERT INTO {table} ({', '.join(SCORECARD_COLUMNS)}) VALUES ({', '.join(['%s'] * len(SCORECARD_COLUMNS))})"
             for start in range(0, len(rows), 5000):
                 cur.executemany(sql, rows[start : start + 5000])
 
 
+_DONE = object()
+
+
+def _write_from_queue(batches: queue.Queue[Any]) -> None:
+    """Replace the scorecard table in one transaction, one batch of rows at a time as the
+    caller computes them. A batch that is an exception rolls everything back."""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {ProviderScorecard._meta.db_table}")
+        while (batch := batches.get()) is not _DONE:
+            if isinstance(batch, BaseException):
+                raise batch
+            _insert(batch)
+
+
+def _write_in_own_connection(batches: queue.Queue[Any]) -> None:
+    try:
+        _write_from_queue(batches)
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def _rows(level: Level, providers: dict[int, str], signing: dict[int, dict[str, Any]], at: Any, with_all: set[int]) -> list[tuple[Any, ...]]:
+    pg = connection.vendor == "postgresql"
+    period = str(level.period)
+    starts = {}
+    for key in set(level.keys):
+        start = period_start(level.period, key)
+        starts[key] = start if pg or start is None else start.isoformat()
+    is_all = level.period == Period.ALL
+    rows: list[tuple[Any, ...]] = []
+    for pid, key, counts, median, originating, poe in zip(
+        level.pids, level.keys, level.counts, level.medians, level.originating, level.point_of_entry, strict=True
+    ):
+        rmd = providers.get(pid)
+        if rmd is None:
+            continue  # a merged provider's hops are moved by the merge; skip stragglers
+        attestation = "{}"
+        if is_all:
+            with_all.add(pid)
+            if pid in signing:
+                attestation = json.dumps(signing[pid], default=str)
+        rows.append((pid, period, key, starts[key], *counts, median, originating, poe, attestation, rmd, at))
+    return rows
+
+
 def compute_all(*, now: datetime | None = None, since: datetime | None = None) -> Result:
     """Recompute every scorecard. Safe to run while pages read: the swap is one
-    transaction."""
+    transaction.
+
+    Outside a transaction the rows are written on a second connection while the next period
+    kind is computed (SQLite and PostgreSQL do the insert work without holding Python's
+    lock); inside one (tests, a caller mid-change) they are written on the caller's
+    connection at the end."""
     started = time.perf_counter()
     now = now or timezone.now()
-    if since is None:
-        from robotrace.providers.conf import Thresholds
-
-        since = now - timedelta(days=Thresholds.from_env().window_days)
-    levels, window = collect(now, since)
+    since = _window_start(now, since)
+    table, window = _month_table(now, since)
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
     signing = _signing_stats(list(providers))
-    columns = [
-        "provider_id", "period", "period_key", "period_start", *COUNT_FIELDS, "median_answer_seconds",
-        "originating_campaign_ids", "point_of_entry_campaign_ids", "attestation", "rmd_status", "computed_at",
-    ]
     at = db_time(now)
-    pg = connection.vendor == "postgresql"
-    rows: list[tuple[Any, ...]] = []
-    with_all: set[int] = set()
-    for level in levels:
-        period = str(level.period)
-        starts = {}
-        for key in set(level.keys):
-            start = period_start(level.period, key)
-            starts[key] = start if pg or start is None else start.isoformat()
-        is_all = level.period == Period.ALL
-        for pid, key, counts, median, originating, poe in zip(
-            level.pids, level.keys, level.counts, level.medians, level.originating, level.point_of_entry, strict=True
-        ):
-            rmd = providers.get(pid)
-            if rmd is None:
-                continue  # a merged provider's hops are moved by the merge; skip stragglers
-            attestation = "{}"
-            if is_all:
-                with_all.add(pid)
-                if pid in signing:
-                    attestation = json.dumps(signing[pid], default=str)
-            rows.append((pid, period, key, starts[key], *counts, median, originating, poe, attestation, rmd, at))
-    # Every registry provider gets an all-time row, even with no notices (RMD status alone
-    # is part of the scorecard).
-    zero = [0] * len(COUNT_FIELDS)
-    for pid, rmd in providers.items():
-        if pid not in with_all:
-            attestation = json.dumps(signing[pid], default=str) if pid in signing else "{}"
-            rows.append((pid, str(Period.ALL), "all", None, *zero, None, "[]", "[]", attestation, rmd, at))
-    with transaction.atomic():
-        _write(rows, columns)
-    return Result(providers=len(providers), rows=len(rows), seconds=round(time.perf_counter() - started, 3), window=window, since=since)
+    batches: queue.Queue[Any] = queue.Queue()
+    background = not connection.in_atomic_block
+    pool = ThreadPoolExecutor(max_workers=1) if background else None
+    writer = pool.submit(_write_in_own_connection, batches) if pool else None
+    n_rows = 0
+    try:
+        with_all: set[int] = set()
+        for period in (Period.MONTH, Period.QUARTER, Period.ALL) if len(table.keys) else ():
+            rows = _rows(_level(table, period), providers, signing, at, with_all)
+            n_rows += len(rows)
+            batches.put(rows)
+        # Every registry provider gets an all-time row, even with no notices (RMD status
+        # alone is part of the scorecard).
+        zero = [0] * len(COUNT_FIELDS)
+        rows = [
+            (pid, str(Period.ALL), "all", None, *zero, None, "[]", "[]",
+             json.dumps(signing[pid], default=str) if pid in signing else "{}", rmd, at)
+            for pid, rmd in providers.items() if pid not in with_all
+        ]
+        n_rows += len(rows)
+        batches.put(rows)
+        batches.put(_DONE)
+    except BaseException as error:
+        batches.put(error)
+        raise
+    finally:
+        if writer is not None and pool is not None:
+            try:
+                writer.result()
+            finally:
+                pool.shutdown()
+    if writer is None:
+        _write_from_queue(batches)
+    return Result(providers=len(providers), rows=n_rows, seconds=round(time.perf_counter() - started, 3), window=window, since=since)

@@ -146,3 +146,35 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
     assert [asdict(level) for level in split] == [asdict(level) for level in alone]
     assert plain(window_split) == plain(window_alone)
     assert sum(len(level.pids) for level in alone) > 0 and window_alone
+
+    # The table itself: written on the caller's connection inside a transaction, on a
+    # second one while the next period is computed outside.
+    def table():
+        fields = [f.name for f in ProviderScorecard._meta.concrete_fields if f.name not in ("id", "computed_at")]
+        return sorted(ProviderScorecard.objects.unscoped(reason="test").values_list(*fields))
+
+    submitted.clear()
+    with transaction.atomic():
+        inside = compute_all(now=NOW, since=since)
+    written_inside = table()
+    outside = compute_all(now=NOW, since=since)
+    assert len(submitted) == 2  # the reader and the writer
+    assert table() == written_inside and inside.rows == outside.rows == len(written_inside)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_computation_leaves_the_previous_scorecards(monkeypatch):
+    from robotrace.providers import scorecards
+
+    make_world()
+    first = compute_all(now=NOW)
+    before = ProviderScorecard.objects.unscoped(reason="test").count()
+    assert before == first.rows
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("period roll-up failed")
+
+    monkeypatch.setattr(scorecards, "_level", broken)
+    with pytest.raises(RuntimeError):
+        compute_all(now=NOW + timedelta(days=1))
+    assert ProviderScorecard.objects.unscoped(reason="test").count() == before
