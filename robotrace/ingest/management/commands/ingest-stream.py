@@ -113,7 +113,9 @@ class Command(BaseCommand):
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(o["batch"], timeout=1)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):
+                    # nats-py raises its own TimeoutError, or the builtin one when the deadline
+                    # runs out between its two pull requests (seen on a loaded machine).
                     idle += 1
                     if o["idle_exit"] and idle >= o["idle_exit"]:
                         # Messages a killed predecessor fetched but never acknowledged come
