@@ -212,10 +212,10 @@ class Normaliser:
             called_state = called_state.upper()
         if r.called_number:
             called = _check(r.called_number)
-            if called[1] or not called[0]:  # Checked.valid, without the property call
+            called_e164 = called.e164
+            if called.reason or not called_e164:  # not Checked.valid; spelled out, it is hot
                 raise RowError("called_number", f"not a valid called number: {called.reason}")
-            called_e164 = called[0]
-            called_state = called_state or called[2]
+            called_state = called_state or called.state
         elif report_type != "complaint":
             raise RowError("called_number", "required for this report_type")
         else:
@@ -223,8 +223,8 @@ class Normaliser:
 
         if r.calling_number:
             calling = _check(r.calling_number)
-            calling_e164 = calling[0]
-            calling_invalid = bool(calling[1])
+            calling_e164 = calling.e164
+            calling_invalid = bool(calling.reason)
         else:
             # No caller ID at all is itself a masking signal, except for complaints that
             # simply did not record it.
