@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import psycopg
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import postgres
@@ -116,9 +117,12 @@ class PostgresWriter:
         self.copy_types = copy_types(cols)
         self.started_at = COLUMNS.index("call_started_at")
 
-    def _cursor(self) -> Any:
+    def _cursor(self) -> psycopg.Cursor[Any]:
         self.conn.ensure_connection()
-        cur = self.conn.connection.cursor()  # psycopg, inside Django's transaction
+        # A server-binding cursor on Django's connection (so inside its transaction): Django's
+        # own cursors bind parameters client-side, as SQL text, which would turn the %b arrays
+        # below back into text the server must parse.
+        cur = psycopg.Cursor(self.conn.connection)
         # Only this cursor's adapters: the jsonb column's dumper for binary COPY.
         cur.adapters.register_dumper(None, JsonTextBinaryDumper)
         return cur
