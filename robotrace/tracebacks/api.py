@@ -50,7 +50,8 @@ def hop_json(hop: Hop) -> dict[str, Any]:
     }
 
 
-def traceback_json(tb: Traceback, *, full: bool = True) -> dict[str, Any]:
+def traceback_json(tb: Traceback, *, full: bool = True, chain: list[Hop] | None = None) -> dict[str, Any]:
+    """`chain`: the hops in `queries.chain` order when the caller already holds them."""
     out: dict[str, Any] = {
         "id": tb.id,
         "ref": tb.ref,
@@ -77,7 +78,7 @@ def traceback_json(tb: Traceback, *, full: bool = True) -> dict[str, Any]:
             {"sequence": h.sequence, "provider_id": h.provider_id, "provider": h.provider.name, "status": h.status,
              "response": h.response, "direct_signer_request": h.is_direct_signer_request, "due_at": h.due_at.isoformat(),
              "answered_at": h.answered_at.isoformat() if h.answered_at else None}
-            for h in queries.chain(tb)
+            for h in (chain if chain is not None else queries.chain(tb))
         ]
     return out
 
@@ -215,4 +216,5 @@ def open_tracebacks(request: HttpRequest, payload: OpenIn) -> dict[str, Any]:
             raise services.TracebackError("give report_id, campaign_id, callback_number, or call_started_at + called_number", field="report_id")
     except services.TracebackError as exc:
         raise _refuse(exc) from exc
-    return {"items": [traceback_json(t) for t in tbs]}
+    # Just opened: the hops services.open_traceback created are in hand, no need to read them back.
+    return {"items": [traceback_json(t, chain=getattr(t, "opened_chain", None)) for t in tbs]}

@@ -376,7 +376,7 @@ def open_traceback(
             hop_count=1,
         )
         _event(tb, "traceback.opened", f"opened by {_label(actor, actor_label)} ({tb.get_source_display().lower()})", at=now)
-        _open_hop(tb, provider, sequence=1, named_by=None, now=now)
+        opened = [_open_hop(tb, provider, sequence=1, named_by=None, now=now)]
         # Only a fully verified PASSporT names its signer; an unverified one proves nothing.
         if signer is not None and getattr(signer, "verified", True) and getattr(signer, "provider_id", None):
             signer_provider = Provider.objects.filter(id=signer.provider_id).first()
@@ -386,7 +386,7 @@ def open_traceback(
                 tb.shaken_origid = str(getattr(signer, "origid", "") or "")[:100]
                 tb.save(update_fields=["shaken_signer", "shaken_attest", "shaken_origid"])
                 if signer_provider.id != provider.id:
-                    _open_hop(tb, signer_provider, sequence=0, named_by=None, now=now, direct=True)
+                    opened.append(_open_hop(tb, signer_provider, sequence=0, named_by=None, now=now, direct=True))
         audit.record(
             action="traceback.opened",
             actor=actor,
@@ -395,6 +395,9 @@ def open_traceback(
             obj=tb,
             data={"source": tb.source, "report_id": sample.report_id, "campaign_id": campaign_id, "first_provider": provider.id},
         )
+    # The hops just opened, in `queries.chain` order (the path, then the parallel signer
+    # request), so the API can answer without reading them back. A snapshot of this moment.
+    tb.opened_chain = opened  # type: ignore[attr-defined]
     return tb
 
 
