@@ -214,7 +214,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         calls = calls[options["latency_samples"]:]
         progress(f"opening {len(calls)} tracebacks ({options['concurrency']} openers, {options['in_flight'] or 'unlimited'} in flight)")
         t0 = time.monotonic()
-        cpu0 = cpu1 = _cpu_snapshot(server.pid)
+        cpu0 = cpu1 = _cpu_snapshot(server.pid, pg_name)
         with ThreadPoolExecutor(options["concurrency"]) as pool:
             list(pool.map(open_one, calls))
         opened_s = time.monotonic() - t0
@@ -227,7 +227,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             done = agents.answered
             if done != last:
                 last, quiet_since = done, time.monotonic()
-                cpu1 = _cpu_snapshot(server.pid)  # up to the last answer, not the quiet wait
+                cpu1 = _cpu_snapshot(server.pid, pg_name)  # up to the last answer, not the quiet wait
             elif agents.backlog == 0 and time.monotonic() - quiet_since > 5:
                 missed = agents.poll()  # a webhook lost? pick the request up by polling
                 if not missed:
@@ -244,9 +244,12 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
         bulk = max(1, len(by_tb) - len(latency_ids))
         result["server_cpu_ms_per_traceback"] = round((cpu1["server"] - cpu0["server"]) * 1000 / bulk, 1)
         result["bench_cpu_ms_per_traceback"] = round((cpu1["bench"] - cpu0["bench"]) * 1000 / bulk, 1)
+        if pg_name:
+            # Backends that came and went between the two snapshots are missed: a lower bound.
+            result["db_cpu_ms_per_traceback"] = round(max(0.0, cpu1["db"] - cpu0["db"]) * 1000 / bulk, 1)
         if "machine_total" in cpu0:
             span = cpu1["machine_total"] - cpu0["machine_total"]
-            ours = (cpu1["server"] - cpu0["server"]) + (cpu1["bench"] - cpu0["bench"])
+            ours = (cpu1["server"] - cpu0["server"]) + (cpu1["bench"] - cpu0["bench"]) + max(0.0, cpu1["db"] - cpu0["db"])
             result["machine_busy_share"] = round((cpu1["machine_busy"] - cpu0["machine_busy"]) / span, 3) if span else None
             result["others_cpu_share"] = round(max(0.0, cpu1["machine_busy"] - cpu0["machine_busy"] - ours) / span, 3) if span else None
         result["median_s_to_origin_one_at_a_time"] = round(statistics.median(unloaded), 3) if unloaded else None
@@ -308,11 +311,24 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the web workers, of this process (openers + agents + hub), and
-    of the whole machine (busy, total), so a run can be judged per traceback and the share
-    of the machine other work took during it is known."""
-    snap = {"server": sum(_cpu_seconds(c) for c in _children(server_pid)) + _cpu_seconds(server_pid), "bench": time.process_time()}
+def _db_backends(db_name: str) -> list[int]:
+    """PostgreSQL backends serving the benchmark's database (their process title names it)."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if f" {db_name} ".encode() in (proc / "cmdline").read_bytes().replace(b"\0", b" "):
+                out.append(int(proc.name))
+        except OSError:
+            continue
+    return out
+
+
+def _cpu_snapshot(server_pid: int, db_name: str = "") -> dict[str, float]:
+    """CPU seconds so far of the web workers, of this process (openers + agents + hub), of
+    the PostgreSQL backends of the run's database, and of the whole machine (busy, total),
+    so a run can be judged per traceback and the share other work took is known."""
+    snap = {"server": sum(_cpu_seconds(c) for c in _children(server_pid)) + _cpu_seconds(server_pid), "bench": time.process_time(),
+            "db": sum(_cpu_seconds(b) for b in _db_backends(db_name)) if db_name else 0.0}
     try:
         ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         idle = ticks[3] + ticks[4]

@@ -99,19 +99,34 @@ _BATCH = threading.local()
 @contextmanager
 def _batched_events() -> Iterator[None]:
     """Timeline rows written by `_event` inside the block are inserted together (one INSERT)
-    when it ends, still inside the caller's transaction: an answer that opens the next hop
-    writes its two or three rows in one statement instead of one each."""
+    when it ends, and the audit events recorded by `_audit` are appended after them, in
+    order, still inside the caller's transaction.
+
+    One INSERT instead of one per row; and the audit chain's head row, which every audited
+    transaction locks until it commits, is locked for the transaction's last statements
+    only (on PostgreSQL the other writers queue on it)."""
     if getattr(_BATCH, "rows", None) is not None:  # nested: the outer block writes them
         yield
         return
-    _BATCH.rows = []
+    _BATCH.rows, _BATCH.audits = [], []
     try:
         yield
-        rows = _BATCH.rows
+        rows, audits = _BATCH.rows, _BATCH.audits
     finally:
-        _BATCH.rows = None
+        _BATCH.rows = _BATCH.audits = None
     if rows:
         TracebackEvent.objects.bulk_create(rows)
+    for kwargs in audits:
+        audit.record(**kwargs)
+
+
+def _audit(**kwargs: Any) -> None:
+    """`audit.record`, at the end of the enclosing `_batched_events` block if there is one."""
+    batch = getattr(_BATCH, "audits", None)
+    if batch is not None:
+        batch.append(kwargs)
+    else:
+        audit.record(**kwargs)
 
 
 def _event(tb: Traceback, kind: str, message: str, *, hop: Hop | None = None, at: datetime | None = None) -> None:
@@ -387,7 +402,7 @@ def open_traceback(
                 tb.save(update_fields=["shaken_signer", "shaken_attest", "shaken_origid"])
                 if signer_provider.id != provider.id:
                     opened.append(_open_hop(tb, signer_provider, sequence=0, named_by=None, now=now, direct=True))
-        audit.record(
+        _audit(
             action="traceback.opened",
             actor=actor,
             actor_org=organisation,
@@ -712,7 +727,7 @@ def answer_hop(
         hop.save(update_fields=_ANSWER_FIELDS)
         _event(tb, "hop.answered", f"{hop.provider.name} answered: {hop.get_response_display()}"
                + (f" → {upstream_provider.name}" if upstream_provider else "") + (" (late)" if was_late else ""), hop=hop, at=now)
-        audit.record(
+        _audit(
             action="hop.answered", actor=actor, actor_org=organisation, actor_label=actor_label, obj=hop,
             subject_org=hop.provider.organisation,
             data={"traceback": tb.id, "response": response, "upstream": upstream_provider.id if upstream_provider else None, "late": was_late},
@@ -787,7 +802,7 @@ def _complete(tb: Traceback, *, now: datetime) -> None:
         outcome_stop_guard(tb)
     ).update(status=Hop.Status.CANCELLED)
     _event(tb, "traceback.completed", f"completed: {tb.get_outcome_display()}", at=now)
-    audit.record(action="traceback.completed", obj=tb, data={"outcome": tb.outcome, "origin": tb.originating_provider_id})
+    _audit(action="traceback.completed", obj=tb, data={"outcome": tb.outcome, "origin": tb.originating_provider_id})
 
 
 def outcome_stop_guard(tb: Traceback) -> Q:
@@ -991,58 +1006,77 @@ _FLUSHER: threading.Thread | None = None
 
 def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: str, msg_id: str) -> None:
     """Send a delivery this process claimed at creation; its outcome is written in batches."""
-    import requests
-
     from robotrace.core.webhooks import headers_for
 
     body = json.dumps(payload, separators=(",", ":")).encode()
     code: int | None = None
     error = ""
     try:
-        resp = _http_session().post(url, data=body, headers=headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-        code = resp.status_code
+        code = _poster().post(url, body, headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
         if not 200 <= code < 300:
             error = f"HTTP {code}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:300]
-    except Exception as exc:  # a bad secret or payload: leave it to the periodic retry
+    except Exception as exc:  # network errors, a bad secret: left to the periodic retry
         error = f"{type(exc).__name__}: {exc}"[:300]
     with _SENT_LOCK:
         _SENT.append((delivery_id, code, error))
     _ensure_flusher()
 
 
-def _http_session() -> Any:
-    s = getattr(_LOCAL, "session", None)
-    if s is None:
-        import requests
+class _Poster:
+    """POSTs for the in-process sender over urllib3 pools shared by the sender threads
+    (connections kept alive per host). `requests` spends about three times the CPU per call,
+    much of it re-reading proxy and CA variables from the environment; here the environment
+    is read once: the proxy a host needs (HTTP(S)_PROXY, NO_PROXY) is looked up on its first
+    request, and the CA bundle is the one requests would use. Redirects are not followed: a
+    3xx is a failed attempt, retried by the periodic sweep."""
 
-        class Session(requests.Session):
-            """requests re-reads the proxy and CA variables of the environment on every
-            call (a good share of a webhook's CPU); they are fixed for a process's life, so
-            their answer is kept per scheme and host."""
+    def __init__(self) -> None:
+        import urllib.request
 
-            def __init__(self) -> None:
-                super().__init__()
-                self._env: dict[tuple[str, str], dict[str, Any]] = {}
+        import certifi
+        import urllib3
 
-            def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
-                if proxies or stream or verify is not None or cert is not None:
-                    return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[no-any-return]
-                from urllib.parse import urlsplit
+        self._urllib3 = urllib3
+        self._proxies = urllib.request.getproxies()
+        self._ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+        self._direct = urllib3.PoolManager(maxsize=8, ca_certs=self._ca)
+        self._routes: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
 
-                parts = urlsplit(url)
-                key = (parts.scheme, parts.netloc)
-                hit = self._env.get(key)
-                if hit is None:
-                    hit = self._env[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
-                return dict(hit, proxies=dict(hit["proxies"]))
+    def _manager(self, url: str) -> Any:
+        import urllib.request
+        from urllib.parse import urlsplit
 
-        s = _LOCAL.session = Session()
-    return s
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        manager = self._routes.get(key)
+        if manager is None:
+            proxy = self._proxies.get(parts.scheme)
+            if proxy and not urllib.request.proxy_bypass(key[1]):
+                manager = self._urllib3.ProxyManager(proxy, maxsize=8, ca_certs=self._ca)
+            else:
+                manager = self._direct
+            with self._lock:
+                manager = self._routes.setdefault(key, manager)
+        return manager
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
+        resp = self._manager(url).request("POST", url, body=body, headers=headers, timeout=timeout, retries=False)
+        return int(resp.status)
 
 
-_LOCAL = threading.local()
+_POSTER: _Poster | None = None
+
+
+def _poster() -> _Poster:
+    global _POSTER
+    if _POSTER is None:
+        with _SENT_LOCK:
+            if _POSTER is None:
+                _POSTER = _Poster()
+    return _POSTER
+
+
 
 
 def _ensure_flusher() -> None:
