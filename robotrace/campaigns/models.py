@@ -190,8 +190,13 @@ class CampaignLink(models.Model):
 class EngineState(models.Model):
     """Singleton (id=1). `version` changes when merges or splits rewrite the index, telling
     every process holding an in-memory engine to rebuild it; `last_report_id` is the durable
-    cursor of the catch-up sweep (every report with a smaller id has been considered)."""
+    cursor of the catch-up sweep (every report with a smaller id has been considered, except
+    in `open_gaps`)."""
 
     version = models.PositiveIntegerField(default=1)
     last_report_id = models.BigIntegerField(default=0)
+    # On PostgreSQL concurrent uploads commit out of id order: ids the cursor passed that were
+    # not visible yet, as [first, last, xid horizon, first seen (epoch s)]. Re-read every sweep
+    # until every transaction that could still commit them has ended (store.settle_gaps).
+    open_gaps = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

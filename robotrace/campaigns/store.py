@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -242,6 +243,56 @@ def _apply_batch(new_reports: dict[int, list[Any]], described: set[int]) -> None
         events.check_thresholds(campaign)
 
 
+# A gap is dropped once no transaction that could fill it is running, and not before this
+# many seconds: covers the instant between a COPY row taking its id and its transaction id.
+GAP_SETTLE_SECONDS = 60
+
+
+def _snapshot() -> tuple[int, int] | None:
+    """(oldest running transaction id, next transaction id) on PostgreSQL. None on SQLite:
+    one writer at a time, so report ids become visible in order and no gap can fill later."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text, pg_snapshot_xmax(pg_current_snapshot())::text")
+        xmin, xmax = cur.fetchone()
+    return int(xmin), int(xmax)
+
+
+def find_gaps(after: int, ids: Sequence[int], upto: int | None = None) -> list[tuple[int, int]]:
+    """The id ranges missing from sorted `ids` between `after` (exclusive) and `upto`
+    (inclusive; the last id if not given)."""
+    gaps: list[tuple[int, int]] = []
+    prev = after
+    for pk in ids:
+        if pk > prev + 1:
+            gaps.append((prev + 1, pk - 1))
+        prev = max(prev, pk)
+    if upto is not None and upto > prev:
+        gaps.append((prev + 1, upto))
+    return gaps
+
+
+def _recheck_gaps(state: EngineState, qs: Any, before: tuple[int, int] | None) -> list[int]:
+    """Reports that appeared in the cursor's open gaps since the last sweep (unassigned ones
+    are returned for assignment); the gaps shrink to what is still missing, and a gap is
+    closed once every transaction that could have held its ids had ended before this sweep
+    read it (`before` is the snapshot taken before reading)."""
+    if not state.open_gaps:
+        return []
+    todo: list[int] = []
+    still: list[list[int]] = []
+    now = int(time.time())
+    for lo, hi, horizon, seen in state.open_gaps:
+        rows = list(qs.filter(pk__gte=lo, pk__lte=hi).order_by("pk").values_list("pk", "campaign_id"))
+        todo += [pk for pk, cid in rows if cid is None]
+        settled = before is None or (before[0] >= horizon and now - seen >= GAP_SETTLE_SECONDS)
+        if not settled:
+            still += [[a, b, horizon, seen] for a, b in find_gaps(lo - 1, [pk for pk, _ in rows], hi)]
+    state.open_gaps = still
+    return todo
+
+
 def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: bool = False, limit: int | None = None) -> dict[str, Any]:
     """Assign reports to campaigns in one transaction.
 
@@ -263,9 +314,18 @@ def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: b
                     batch = list(qs.filter(pk__in=list(report_ids), campaign__isnull=True).order_by("call_started_at", "pk"))
                     scanned_max = 0
                 else:
+                    before = _snapshot()
+                    todo = _recheck_gaps(state, qs, before)
                     ids = list(qs.filter(pk__gt=state.last_report_id).order_by("pk").values_list("pk", "campaign_id")[:limit])
                     scanned_max = ids[-1][0] if ids else 0
-                    todo = [pk for pk, cid in ids if cid is None]
+                    todo += [pk for pk, cid in ids if cid is None]
+                    after = _snapshot()
+                    if advance_cursor and after is not None and ids:
+                        # Ids the cursor is about to pass that are not visible: an upload
+                        # still committing (or one rolled back). Re-read until settled.
+                        state.open_gaps += [
+                            [lo, hi, after[1], int(time.time())] for lo, hi in find_gaps(state.last_report_id, [pk for pk, _ in ids])
+                        ]
                     batch = list(qs.filter(pk__in=todo).order_by("call_started_at", "pk")) if todo else []
                 results = db.engine.assign_batch(report_input(r) for r in batch)
                 described = {e.campaign_id for e in db.engine.pending.exemplars} | set(db.created)
@@ -274,7 +334,7 @@ def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: b
                 if advance_cursor and scanned_max:
                     state.last_report_id = scanned_max
                 state.version += 1
-                state.save(update_fields=["version", "last_report_id", "updated_at"])
+                state.save(update_fields=["version", "last_report_id", "open_gaps", "updated_at"])
                 db.version = state.version
                 by_id = {r.pk: r for r in batch}
                 new_reports: dict[int, list[Any]] = {}

@@ -4,7 +4,9 @@
 the durable cursor, so reports whose notification was lost (a crash between commit and
 enqueue) are still assigned. Both run the same cursor sweep: the cursor walks the report
 primary key, which every database indexes, while CallReport.upload is not indexed (the
-table is partitioned by month on PostgreSQL).
+table is partitioned by month on PostgreSQL). Ids the cursor passes before their upload
+commits (concurrent uploads on PostgreSQL) stay open gaps that every sweep re-reads
+(store.assign_reports).
 """
 
 from __future__ import annotations

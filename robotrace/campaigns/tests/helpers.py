@@ -22,6 +22,7 @@ def store_reports(reporter: Any, calls: list[dict[str, Any]]) -> list[CallReport
             at = datetime.fromisoformat(at)
         out.append(
             CallReport.objects.create(
+                **({"id": c["id"]} if "id" in c else {}),
                 reporter=reporter,
                 source_report_id=c.get("source_report_id") or f"t-{now.timestamp()}-{i}",
                 report_type=c.get("report_type", "honeypot"),
