@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
@@ -180,7 +181,7 @@ def receive(
         # (IMMEDIATE), and a typical request is one batch, so parsing runs in parallel
         # across server workers and only the write itself is serialised.
         first = next(stream, None)
-        with transaction.atomic():
+        with _synced_commit(), transaction.atomic():
             upload = Upload.objects.create(
                 reporter=organisation,
                 source=source,
@@ -226,6 +227,24 @@ def receive(
         sink.discard()
         raise
     return upload
+
+
+@contextmanager
+def _synced_commit() -> Iterator[None]:
+    """A 202 says the accepted lines are durable. The SQLite default (WAL, synchronous=NORMAL)
+    survives the application crashing but may lose the last commits on power loss, so the
+    upload's commit runs with synchronous=FULL (one fsync of the WAL per upload), and the
+    connection goes back to NORMAL for everything else."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield  # PostgreSQL commits are synced; inside a transaction the caller commits
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA synchronous=FULL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous=NORMAL")
 
 
 def _chain(first: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:

@@ -90,3 +90,35 @@ def test_it_flags_called_numbers_on_a_loaded_dnc_list(world: Any, reporter_key: 
     post(reporter_key, nd(good(1), good(2, called_number="919-332-9999")))
     flags = dict(CallReport.objects.for_org(world.reporter_a).values_list("source_report_id", "is_called_number_dnc"))
     assert flags == {"r-1": True, "r-2": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_commits_with_a_synced_wal_on_sqlite(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 202 means durable: the upload's own transaction runs with synchronous=FULL (the
+    embedded default is NORMAL, which can lose the last commits on power loss)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL commits are synced as they are")
+
+    def synchronous() -> int:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous")
+            return int(cur.fetchone()[0])
+
+    seen: list[int] = []
+    real = services.writer_for
+
+    class Spy:
+        def __init__(self, writer: Any) -> None:
+            self.writer = writer
+
+        def write(self, **kwargs: Any) -> int:
+            seen.append(synchronous())
+            return self.writer.write(**kwargs)
+
+    monkeypatch.setattr(services, "writer_for", lambda *a, **k: Spy(real(*a, **k)))
+    upload = services.receive(organisation=world.reporter_a, actor=None, chunks=[nd(good(1), good(2))], fmt="ndjson")
+    assert upload.accepted == 2
+    assert seen == [2]  # FULL inside the upload's transaction
+    assert synchronous() == 1  # NORMAL again for everything else
