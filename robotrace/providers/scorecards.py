@@ -184,13 +184,15 @@ class ColumnsQuery:
     params: list[Any]
 
     def read(self, lo: int, hi: int) -> list[np.ndarray]:
-        """Rows with lo <= id < hi as one int64 array per column, with no Python object per
-        row and memory bounded per range: one group_concat text per column on SQLite, a
-        binary COPY on PostgreSQL."""
+        """Rows with lo <= id < hi as one int64 array per column: the database joins each
+        column into one text (group_concat / string_agg) that numpy parses in place, so no
+        Python object is made per row (a binary COPY hands Python one block per row) and
+        memory stays bounded per range."""
         alias = self.source.split()[1]
         if connection.vendor == "postgresql":
-            return self._copy(alias, lo, hi)
-        select = ", ".join(f"group_concat({e})" for e in self.exprs)
+            select = ", ".join(f"string_agg(({e})::text, ',')" for e in self.exprs)
+        else:
+            select = ", ".join(f"group_concat({e})" for e in self.exprs)
         with connection.cursor() as cur:
             cur.execute(
                 f"SELECT {select} FROM {self.source} WHERE ({self.where}) AND {alias}.id >= %s AND {alias}.id < %s",
@@ -200,24 +202,6 @@ class ColumnsQuery:
         if not texts[0]:
             return [np.zeros(0, dtype=np.int64) for _ in self.exprs]
         return [np.fromstring(x, dtype=np.int64, sep=",") for x in texts]
-
-    def _copy(self, alias: str, lo: int, hi: int) -> list[np.ndarray]:
-        select = ", ".join(f"({e})::bigint" for e in self.exprs)
-        sql = f"COPY (SELECT {select} FROM {self.source} WHERE ({self.where}) AND {alias}.id >= %s AND {alias}.id < %s) TO STDOUT (FORMAT binary)"
-        data = bytearray()
-        with connection.cursor() as cur, cur.cursor.copy(sql, [*self.params, lo, hi]) as copy:
-            for block in copy:
-                data += block
-        # Binary COPY: a 19-byte header, then per row a field count and, per field, its
-        # length and a big-endian int8 (no NULLs: every expression is COALESCEd), then a
-        # 2-byte trailer. Fixed-width rows, so numpy reads them in place.
-        fields = [("n", ">i2")]
-        for i in range(len(self.exprs)):
-            fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
-        row = np.dtype(fields)
-        count = (len(data) - 21) // row.itemsize if len(data) > 21 else 0
-        rows = np.frombuffer(data, dtype=row, count=count, offset=19)
-        return [rows[f"v{i}"].astype(np.int64) for i in range(len(self.exprs))]
 
     def ranges(self) -> list[tuple[int, int]]:
         with connection.cursor() as cur:
@@ -236,10 +220,11 @@ def _in_own_connection(jobs: list[tuple[ColumnsQuery, int, int]]) -> list[list[n
 
 
 def _read_columns(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
-    """Every query's columns. A database runs one query on one core (PostgreSQL's parallel
-    workers do not take COPY); the id ranges are split between this thread and a second one
-    on its own connection (readers do not block each other), so both cores read. Inside a transaction (tests, callers mid-change) another
-    connection would not see its rows, so it reads alone."""
+    """Every query's columns. A database runs one aggregate on one core (PostgreSQL's
+    parallel workers do not take string_agg); the id ranges are split between this thread
+    and a second one on its own connection (readers do not block each other), so both cores
+    read. Inside a transaction (tests, callers mid-change) another connection would not see
+    its rows, so it reads alone."""
     jobs = [(q, lo, hi) for q in queries for lo, hi in q.ranges()]
     if connection.in_atomic_block or len(jobs) < 2:
         results = [q.read(lo, hi) for q, lo, hi in jobs]
