@@ -152,8 +152,13 @@ class ProviderScorecard(OrgScoped):
     scope_field = "provider__organisation"
 
     # The unique (provider, period, period_key) index serves lookups by provider; a second
-    # index on provider alone only slowed the bulk rewrite.
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="scorecards", db_index=False)
+    # index on provider alone only slowed the bulk rewrite. No database-level foreign key
+    # either: the whole table is rewritten from the current registry on every run (ids read
+    # in the same computation), and checking 68k references at each commit cost more than
+    # the rows themselves. Deleting a provider still deletes its rows (Django's cascade).
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="scorecards", db_index=False, db_constraint=False
+    )
     period = models.CharField(max_length=8, choices=Period.choices)
     # "2026-11" for a month, "2026-Q4" for a quarter, "all" for all time.
     period_key = models.CharField(max_length=8)
