@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import queue
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -605,7 +606,14 @@ def _write_in_own_connection(batches: queue.Queue[Any]) -> None:
         connections.close_all()  # this thread's connections only
 
 
-def _rows(level: Level, providers: dict[int, str], signing: dict[int, dict[str, Any]], at: Any, with_all: set[int]) -> list[tuple[Any, ...]]:
+ROW_BATCH = 8_000
+
+
+def _rows(
+    level: Level, providers: dict[int, str], signing: dict[int, dict[str, Any]], at: Any, with_all: set[int]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The level's table rows in batches, so the writer starts on the first while the rest
+    are built."""
     pg = connection.vendor == "postgresql"
     period = str(level.period)
     starts = {}
@@ -626,7 +634,11 @@ def _rows(level: Level, providers: dict[int, str], signing: dict[int, dict[str, 
             if pid in signing:
                 attestation = json.dumps(signing[pid], default=str)
         rows.append((pid, period, key, starts[key], *counts, median, originating, poe, attestation, rmd, at))
-    return rows
+        if len(rows) >= ROW_BATCH:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
 
 
 def compute_all(*, now: datetime | None = None, since: datetime | None = None) -> Result:
@@ -644,7 +656,7 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
-    signing = _signing_stats(list(providers))
+    signing: dict[int, dict[str, Any]] = {}
     at = db_time(now)
     batches: queue.Queue[Any] = queue.Queue()
     background = not connection.in_atomic_block
@@ -654,9 +666,14 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
     try:
         with_all: set[int] = set()
         for period in (Period.MONTH, Period.QUARTER, Period.ALL) if len(table.keys) else ():
-            rows = _rows(_level(table, period), providers, signing, at, with_all)
-            n_rows += len(rows)
-            batches.put(rows)
+            if period == Period.ALL:
+                # Only all-time rows carry the attestation: read it while months are written.
+                signing = _signing_stats(list(providers))
+            for rows in _rows(_level(table, period), providers, signing, at, with_all):
+                n_rows += len(rows)
+                batches.put(rows)
+        if not len(table.keys):
+            signing = _signing_stats(list(providers))
         # Every registry provider gets an all-time row, even with no notices (RMD status
         # alone is part of the scorecard).
         zero = [0] * len(COUNT_FIELDS)
