@@ -134,6 +134,22 @@ def _too_long(number: int) -> Reject:
 # --- NDJSON ----------------------------------------------------------------------------------
 
 _DECODER = msgspec.json.Decoder(ReportIn)
+# JSON can carry a NUL character as this escape; no text column can store it on PostgreSQL
+# (the whole upload would fail there), so the line is refused, on every database alike.
+_NUL_ESCAPE = b"\\u0000"
+NUL_REASON = "contains a NUL character (\\u0000), which no text field may hold"
+
+
+def nul_field(item: ReportIn) -> str | None:
+    """The first field of a decoded report holding a NUL character, if any."""
+    for name in item.__struct_fields__:
+        value = getattr(item, name)
+        if isinstance(value, str):
+            if "\x00" in value:
+                return name
+        elif isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+            return name
+    return None
 
 
 def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
@@ -163,6 +179,11 @@ def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
                     item = decode(line)
                 except errors as exc2:
                     yield number, reject_from_msgspec(number, exc2)
+                    continue
+            if _NUL_ESCAPE in line:  # a byte search; fields are looked at only on a hit
+                field = nul_field(item)
+                if field is not None:
+                    yield number, Reject(number, field, NUL_REASON)
                     continue
             yield number, item
 
@@ -349,6 +370,9 @@ def _fcc_when(date: str, time: str) -> str | None:
 
 def fcc_record(number: int, raw: dict[str, Any]) -> Item:
     rec = {_fcc_key(k): ("" if v is None else str(v).strip()) for k, v in raw.items()}
+    for key, value in rec.items():
+        if "\x00" in value:
+            return number, Reject(number, key, NUL_REASON)
     form = rec.get("issue_type", "")
     if form and form.lower() not in ("phone", "unwanted calls"):
         return number, Reject(number, "issue_type", f"not a telephone complaint ({form})")

@@ -162,3 +162,14 @@ def test_it_offers_every_reject_for_download(world: Any, reporter_key: str, as_u
     assert download.status_code == 200
     lines = b"".join(download.streaming_content).splitlines()
     assert len(lines) == 30
+
+
+def test_it_rejects_a_nul_character_naming_the_line_and_field(world: Any, reporter_key: str) -> None:
+    # PostgreSQL text cannot hold NUL: it used to fail the whole upload with a server error.
+    r = post(reporter_key, nd(good(1), good(2, transcript="press 1 \u0000 now"), good(3, caller_name="a\\u0000b")))
+    assert r.status_code == 202
+    reject = only_reject(r)
+    assert (reject["line"], reject["field"]) == (2, "transcript")
+    assert "NUL" in reject["reason"]
+    assert r.json()["accepted"] == 2  # line 3 holds the six characters \u0000, not a NUL
+    assert stored(world) == 2
