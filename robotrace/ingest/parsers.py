@@ -158,6 +158,11 @@ def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
     errors = (msgspec.ValidationError, msgspec.DecodeError)
     for first, parts in line_blocks(chunks):
         number = first - 1
+        # One byte search per block for the NUL escape; lines are looked at only on a hit.
+        try:
+            suspect = _NUL_ESCAPE in b"".join(parts)  # type: ignore[arg-type]
+        except TypeError:  # a line over the limit (None) in the block
+            suspect = True
         for line in parts:
             number += 1
             if line is None:
@@ -180,7 +185,7 @@ def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
                 except errors as exc2:
                     yield number, reject_from_msgspec(number, exc2)
                     continue
-            if _NUL_ESCAPE in line:  # a byte search; fields are looked at only on a hit
+            if suspect and _NUL_ESCAPE in line:
                 field = nul_field(item)
                 if field is not None:
                     yield number, Reject(number, field, NUL_REASON)
