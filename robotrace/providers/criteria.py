@@ -287,8 +287,8 @@ class NewFlag:
 
 
 def _write_flags(to_create: list[NewFlag], to_update: list[ProviderFlag]) -> None:
-    """Plain executemany: the ORM's bulk_update builds a CASE per column per batch, which
-    costs seconds for a few thousand flags."""
+    """Plain executemany (COPY for new rows on PostgreSQL): the ORM's bulk_update builds a
+    CASE per column per batch, which costs seconds for a few thousand flags."""
     table = ProviderFlag._meta.db_table
     j = json.dumps
     adapted: dict[datetime, Any] = {}
@@ -300,27 +300,21 @@ def _write_flags(to_create: list[NewFlag], to_update: list[ProviderFlag]) -> Non
             adapted[value] = db_time(value)
         return adapted[value]
 
+    columns = ("provider_id, rule, active, first_flagged_at, flagged_at, last_evaluated_at, cleared_at, detail, "
+               "evidence_ids, evidence_count, dismissed_evidence_ids, history")
+    new_rows = [
+        (f.provider_id, f.rule, f.active, when(f.first_flagged_at), when(f.flagged_at), when(f.last_evaluated_at),
+         when(f.cleared_at), f.detail, j(f.evidence_ids), f.evidence_count, j(f.dismissed_evidence_ids or []), j(f.history))
+        for f in to_create
+    ]
     with connection.cursor() as cur:
-        if to_create and connection.vendor == "postgresql":
+        if new_rows and connection.vendor == "postgresql":
             # COPY: thousands of new flags on a first run, one round trip instead of one each.
-            columns = ("provider_id, rule, active, first_flagged_at, flagged_at, last_evaluated_at, cleared_at, detail, "
-                       "evidence_ids, evidence_count, dismissed_evidence_ids, history")
             with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for f in to_create:
-                    copy.write_row((f.provider_id, f.rule, f.active, f.first_flagged_at, f.flagged_at, f.last_evaluated_at,
-                                    f.cleared_at, f.detail, j(f.evidence_ids), f.evidence_count, j(f.dismissed_evidence_ids or []),
-                                    j(f.history)))
-        elif to_create:
-            cur.executemany(
-                f"""INSERT INTO {table} (provider_id, rule, active, first_flagged_at, flagged_at, last_evaluated_at, cleared_at,
-                    detail, evidence_ids, evidence_count, dismissed_evidence_ids, history)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                [
-                    (f.provider_id, f.rule, f.active, when(f.first_flagged_at), when(f.flagged_at), when(f.last_evaluated_at),
-                     when(f.cleared_at), f.detail, j(f.evidence_ids), f.evidence_count, j(f.dismissed_evidence_ids or []), j(f.history))
-                    for f in to_create
-                ],
-            )
+                for row in new_rows:
+                    copy.write_row(row)
+        elif new_rows:
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(new_rows[0]))})", new_rows)
         if to_update:
             cur.executemany(
                 f"""UPDATE {table} SET active = %s, flagged_at = %s, cleared_at = %s, last_evaluated_at = %s, detail = %s,
