@@ -107,11 +107,6 @@ def db_time(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def quarter_of(month_key: str) -> str:
-    year, month = month_key.split("-")
-    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
-
-
 def period_start(period: str, key: str) -> date | None:
     if period == Period.MONTH:
         y, m = key.split("-")
@@ -440,7 +435,7 @@ def _month_table(now: datetime, since: datetime) -> tuple[MonthTable, dict[int, 
     n = len(keys)
     counts = np.zeros((n, len(COUNT_FIELDS)), dtype=np.int64)
     hop_row = np.searchsorted(keys, hp.keys)
-    slots = [IDX[x] for x in ("notices", "answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")]
+    slots = [IDX[x] for x in ("notices", *HOP_FLAGS)]  # the columns of hp.counts
     for j, slot in enumerate(slots):
         counts[:, slot] = np.bincount(hop_row, weights=hp.counts[:, j], minlength=n).astype(np.int64)
     counts[:, IDX["answered_late"]] = counts[:, IDX["answered"]] - counts[:, IDX["answered_on_time"]]
@@ -544,20 +539,6 @@ class Result:
     since: datetime | None = None
 
 
-def _median(values: list[float]) -> float | None:
-    n = len(values)
-    if not n:
-        return None
-    if n < 256:
-        # Most groups are a month of one provider: a few dozen answers, where sorting in
-        # Python beats numpy's per-call overhead.
-        v = sorted(values)
-        m = n // 2
-        return round(float(v[m] if n % 2 else (v[m - 1] + v[m]) / 2), 1)
-    # numpy partitions instead of sorting; all-time lists reach tens of thousands.
-    return round(float(np.median(np.asarray(values, dtype=np.float64))), 1)
-
-
 SCORECARD_COLUMNS = [
     "provider_id", "period", "period_key", "period_start", *COUNT_FIELDS, "median_answer_seconds",
     "originating_campaign_ids", "point_of_entry_campaign_ids", "attestation", "rmd_status", "computed_at",
@@ -656,7 +637,6 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
     providers = dict(
         Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
     )
-    signing: dict[int, dict[str, Any]] = {}
     at = db_time(now)
     batches: queue.Queue[Any] = queue.Queue()
     background = not connection.in_atomic_block
@@ -665,14 +645,15 @@ def compute_all(*, now: datetime | None = None, since: datetime | None = None) -
     n_rows = 0
     try:
         with_all: set[int] = set()
-        for period in (Period.MONTH, Period.QUARTER, Period.ALL) if len(table.keys) else ():
+        periods = (Period.MONTH, Period.QUARTER, Period.ALL) if len(table.keys) else ()
+        signing: dict[int, dict[str, Any]] = {}  # only all-time rows carry the attestation
+        for period in periods:
             if period == Period.ALL:
-                # Only all-time rows carry the attestation: read it while months are written.
-                signing = _signing_stats(list(providers))
+                signing = _signing_stats(list(providers))  # read while the months are written
             for rows in _rows(_level(table, period), providers, signing, at, with_all):
                 n_rows += len(rows)
                 batches.put(rows)
-        if not len(table.keys):
+        if not periods:
             signing = _signing_stats(list(providers))
         # Every registry provider gets an all-time row, even with no notices (RMD status
         # alone is part of the scorecard).

@@ -98,14 +98,20 @@ def test_it_replaces_the_previous_computation(built):
 
 
 def test_it_takes_exact_medians_of_short_and_long_lists():
-    from robotrace.providers.scorecards import _median
+    import numpy as np
 
-    assert _median([]) is None
-    assert _median([5, 1, 3]) == 3
-    assert _median([4, 1, 3, 2]) == 2.5
+    from robotrace.providers.scorecards import _group_medians
+
     long = list(range(1000, 0, -1))  # 1..1000: median 500.5
-    assert _median(long) == 500.5
-    assert _median([*long, 1001]) == 501
+    lists = [[], [5, 1, 3], [4, 1, 3, 2], long, [*long, 1001]]
+    values = np.array([v for values in lists for v in values], dtype=np.int64)
+    groups = np.array([g for g, values in enumerate(lists) for _ in values], dtype=np.int64)
+    medians = _group_medians(values, groups, len(lists))
+    assert medians[0] is None
+    assert medians[1] == 3
+    assert medians[2] == 2.5
+    assert medians[3] == 500.5
+    assert medians[4] == 501
 
 
 @pytest.mark.django_db(transaction=True)
