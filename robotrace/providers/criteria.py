@@ -441,5 +441,10 @@ def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thr
 
     th = thresholds or Thresholds.from_env()
     now = now or timezone.now()
-    cards = compute_all(now=now, since=now - timedelta(days=th.window_days))
-    return cards, run(thresholds=th, now=now, notify=notify, window=cards.window)
+    # The rules are evaluated and the flags written while the scorecard rows are still
+    # being written on the other connection (separate tables, separate transactions).
+    cards = compute_all(
+        now=now, since=now - timedelta(days=th.window_days),
+        while_writing=lambda window: run(thresholds=th, now=now, notify=notify, window=window),
+    )
+    return cards, cards.during

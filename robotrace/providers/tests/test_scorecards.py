@@ -119,7 +119,6 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
     """Outside a transaction the hops are read on two connections at once (both cores);
     inside one, on the caller's connection alone. Both must give the same scorecards,
     window figures and evidence."""
-    from dataclasses import asdict
 
     from django.db import transaction
 
@@ -149,7 +148,7 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
             for pid, w in window.items()
         }
 
-    assert [asdict(level) for level in split] == [asdict(level) for level in alone]
+    assert [level.plain() for level in split] == [level.plain() for level in alone]
     assert plain(window_split) == plain(window_alone)
     assert sum(len(level.pids) for level in alone) > 0 and window_alone
 
@@ -181,6 +180,107 @@ def test_a_failed_computation_leaves_the_previous_scorecards(monkeypatch):
         raise RuntimeError("period roll-up failed")
 
     monkeypatch.setattr(scorecards, "_level", broken)
+    followed = []
     with pytest.raises(RuntimeError):
-        compute_all(now=NOW + timedelta(days=1))
+        compute_all(now=NOW + timedelta(days=1), while_writing=followed.append)
     assert ProviderScorecard.objects.unscoped(reason="test").count() == before
+    assert not followed, "the follow-up ran after a failed computation"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_follow_up_runs_while_the_rows_are_written_and_returns_its_result():
+    make_world()
+    seen = []
+
+    def follow_up(window):
+        seen.append(sorted(window))
+        return "rules evaluated"
+
+    result = compute_all(now=NOW, while_writing=follow_up)
+    assert result.during == "rules evaluated"
+    assert seen == [sorted(result.window)] and seen[0]
+    assert ProviderScorecard.objects.unscoped(reason="test").count() == result.rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_holding_the_table_gets_a_row_by_row_rewrite_instead_of_a_wait(monkeypatch):
+    """TRUNCATE waits for every reader; past the lock timeout the rewrite deletes instead,
+    and the reader keeps its rows until it is done."""
+    from django.db import connection
+
+    from robotrace.providers import scorecards
+
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE is the PostgreSQL path")
+    import threading
+
+    import psycopg
+    from django.db import connections
+
+    make_world()
+    first = compute_all(now=NOW)
+    monkeypatch.setattr(scorecards, "TRUNCATE_LOCK_TIMEOUT", "200ms")
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or None, port=settings["PORT"] or None, user=settings["USER"], password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    ) as reader:
+        reader.execute(f"SELECT COUNT(*) FROM {ProviderScorecard._meta.db_table}")  # holds ACCESS SHARE until commit
+        results = []
+
+        def rewrite():
+            try:
+                results.append(compute_all(now=NOW + timedelta(days=1)))
+            finally:
+                connections.close_all()
+
+        # In a thread, so that a rewrite stuck behind the reader fails the test instead of hanging it.
+        worker = threading.Thread(target=rewrite)
+        worker.start()
+        worker.join(timeout=30)
+        stuck = worker.is_alive()
+        assert reader.execute(f"SELECT COUNT(*) FROM {ProviderScorecard._meta.db_table}").fetchone()[0] == first.rows
+    worker.join()
+    assert not stuck, "the rewrite waited for the reader"
+    assert ProviderScorecard.objects.unscoped(reason="test").count() == results[0].rows
+    assert {c.computed_at for c in ProviderScorecard.objects.unscoped(reason="test")} == {NOW + timedelta(days=1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copy_text_keeps_backslashes_quotes_and_nulls(monkeypatch):
+    """The all-time attestation JSON is the one free text in the rows written as COPY text."""
+    from robotrace.providers import scorecards
+
+    world = make_world()
+    odd = {"A": 3, "note": 'tab\there "quoted" \\ back\\slash \u00e9'}
+    monkeypatch.setattr(scorecards, "_signing_stats", lambda ids: {world["acme"].id: odd})
+    compute_all(now=NOW)
+    assert card(world["acme"], Period.ALL, "all").attestation == odd
+    assert card(world["other"], Period.ALL, "all").median_answer_seconds is None
+    assert card(world["other"], Period.ALL, "all").period_start is None
+
+
+def test_numbers_as_text_small_and_large():
+    import numpy as np
+
+    from robotrace.providers.scorecards import _texts
+
+    assert _texts(np.array([0, 7, 65535], dtype=np.int64)) == ["0", "7", "65535"]
+    assert _texts(np.array([70000, 3, 70000, -2], dtype=np.int64)) == ["70000", "3", "70000", "-2"]
+    assert _texts(np.zeros(0, dtype=np.int64)) == []
+
+
+@pytest.mark.parametrize("dense_cells", [1 << 24, 1])
+def test_grouping_keys_on_a_grid_matches_sorting_them(monkeypatch, dense_cells):
+    import numpy as np
+
+    from robotrace.providers import scorecards
+
+    monkeypatch.setattr(scorecards, "DENSE_CELLS", dense_cells)  # 1: always the sorting fallback
+    rng = np.random.default_rng(3)
+    pids = rng.choice([5, 9, 70_000, 123_456], size=5000)
+    months = rng.integers(24_290, 24_330, size=5000)
+    values = (((pids << scorecards.MONTH_BITS) | months) << 1) | rng.integers(0, 2, size=5000)
+    keys, group = scorecards._group_keys(values)
+    expected_keys, expected_group = np.unique(values, return_inverse=True)
+    assert np.array_equal(keys, expected_keys) and np.array_equal(group, expected_group)
