@@ -441,10 +441,14 @@ def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thr
 
     th = thresholds or Thresholds.from_env()
     now = now or timezone.now()
-    # The rules are evaluated and the flags written while the scorecard rows are still
-    # being written on the other connection (separate tables, separate transactions).
-    cards = compute_all(
-        now=now, since=now - timedelta(days=th.window_days),
-        while_writing=lambda window: run(thresholds=th, now=now, notify=notify, window=window),
-    )
-    return cards, cards.during
+    # The rules are evaluated while the scorecard rows are still being written on the other
+    # connection. PostgreSQL writes the flags meanwhile too (separate tables, separate
+    # transactions); SQLite has one writer at a time, so there the flags wait their turn.
+    both_write = connection.vendor == "postgresql"
+
+    def follow_up(window: dict[int, WindowStats]) -> Any:
+        findings = evaluate(thresholds=th, now=now, window=window)
+        return apply(findings, now=now, notify=notify) if both_write else findings
+
+    cards = compute_all(now=now, since=now - timedelta(days=th.window_days), while_writing=follow_up)
+    return cards, cards.during if both_write else apply(cards.during, now=now, notify=notify)
