@@ -737,7 +737,8 @@ def compute_all(
     *, now: datetime | None = None, since: datetime | None = None, while_writing: Callable[[dict[int, WindowStats]], Any] | None = None
 ) -> Result:
     """Recompute every scorecard. Safe to run while pages read: the swap is one
-    transaction.
+    transaction (on PostgreSQL pages wait for its commit while the rows are written,
+    about half a second; see _empty_table).
 
     `while_writing(window)` runs once every row is computed, while the last ones are
     still being written (criteria.refresh evaluates the rules there); its result is
