@@ -46,3 +46,29 @@ def test_it_enforces_report_uniqueness_on_both_databases(world: Any, reporter_ke
     again = post(reporter_key, nd(good(1, call_started_at="2026-10-01T10:00:00Z")))  # another month, same key
     assert again.json()["duplicates"] == 1
     assert CallReport.objects.for_org(world.reporter_a).count() == 1
+
+
+@pg_only
+def test_new_months_get_the_cheap_intake_indexes(world: Any) -> None:
+    """received_at and upload_id grow with insertion order (BRIN); reports arrive without a
+    campaign, so the campaign index skips the NULLs (migration 0004)."""
+    assert partitions.ensure_month(date(2019, 5, 1)) is True
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'ingest_callreport_201905'")
+        defs = [row[0] for row in cur.fetchall()]
+    assert any("USING brin (received_at)" in d for d in defs)
+    assert any("USING brin (upload_id)" in d for d in defs)
+    assert any("(campaign_id, call_started_at) WHERE (campaign_id IS NOT NULL)" in d for d in defs)
+    assert not any("btree (received_at)" in d or "btree (upload_id)" in d for d in defs)
+
+
+def test_reports_are_found_by_campaign_and_upload_with_the_cheaper_indexes(world: Any, reporter_key: str) -> None:
+    from robotrace.campaigns.models import Campaign
+
+    answer = post(reporter_key, nd(good(1), good(2), good(3))).json()
+    campaign = Campaign.objects.create(name="Auto warranty")
+    reports = CallReport.objects.for_org(world.reporter_a)
+    assert reports.filter(upload_id=answer["upload_id"]).count() == 3
+    CallReport.objects.unscoped(reason="test").filter(source_report_id="r-2").update(campaign=campaign)
+    assert list(reports.filter(campaign=campaign).values_list("source_report_id", flat=True)) == ["r-2"]
+    assert reports.filter(campaign__isnull=True).count() == 2
