@@ -121,7 +121,9 @@ def test_it_exports_the_period_report_as_csv_and_pdf(world, as_user, scored):
 def test_it_produces_the_notice_history_letter(world, as_user, scored):
     resp = as_user(world.carol).get(reverse("providers:notice_letter", args=[scored["a"].pk]))
     assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
-    text = pdf_text(resp.content)
+    # Table cells wrap where the campaign's id is long enough (ids differ run to run on
+    # PostgreSQL), so compare with the line breaks folded into spaces.
+    text = " ".join(pdf_text(resp.content).split())
     assert "Traceback notice history" in text and "Provider Alpha" in text and "3 notices" in text
     assert "Vehicle warranty robocalls" in text and "never" in text
     assert AuditEvent.objects.filter(action="provider.notice_letter_downloaded").exists()
