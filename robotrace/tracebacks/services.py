@@ -1028,7 +1028,7 @@ class _Poster:
     much of it re-reading proxy and CA variables from the environment; here the environment
     is read once: the proxy a host needs (HTTP(S)_PROXY, NO_PROXY) is looked up on its first
     request, and the CA bundle is the one requests would use. Redirects are not followed: a
-    3xx is a failed attempt, retried by the periodic sweep."""
+    3xx is a failed attempt (the periodic retry uses this sender too)."""
 
     def __init__(self) -> None:
         import urllib.request
@@ -1197,9 +1197,9 @@ def send_hop_email(*, hop_id: int, kind: str) -> int:
 
 
 def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
-    """Send one webhook delivery, claiming it first so two workers never send it twice."""
-    import requests
-
+    """Send one webhook delivery, claiming it first so two workers never send it twice. Over
+    the same transport as the in-process sender: a redirect is a failed attempt on both
+    paths (as for alert webhooks), so a signed request never follows a 3xx elsewhere."""
     from robotrace.core.webhooks import headers_for
 
     now = _now(now)
@@ -1214,8 +1214,7 @@ def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
     error = ""
     try:
         headers = headers_for(d.provider.webhook_secret, body, msg_id=d.msg_id)
-        resp = requests.post(d.url, data=body, headers=headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-        code = resp.status_code
+        code = _poster().post(d.url, body, headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
         if not 200 <= code < 300:
             error = f"HTTP {code}"
     except Exception as exc:  # network errors, bad secret: retried with backoff

@@ -16,7 +16,7 @@ from robotrace.tracebacks.tests.factories import make_net, open_tb
 class Receiver:
     """A real HTTP endpoint that records what it receives and answers with `status`."""
 
-    def __init__(self, status: int = 204):
+    def __init__(self, status: int = 204, location: str = ""):
         self.status = status
         self.received: list[tuple[dict[str, str], bytes]] = []
         receiver = self
@@ -26,6 +26,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
+                if location:
+                    self.send_header("Location", location)
                 self.end_headers()
 
             def log_message(self, *a: Any) -> None:
@@ -159,3 +161,25 @@ def test_it_sends_in_process_claimed_deliveries_and_records_outcomes_in_one_batc
     assert first.status == "delivered" and first.last_status_code == 204 and first.delivered_at is not None
     assert second.status == "pending" and second.last_error == "HTTP 500"
     assert services.flush_sent() == 0
+
+
+def test_a_redirecting_endpoint_is_a_failed_attempt_on_both_delivery_paths(world, receiver, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    """A signed request is never re-sent to where a 3xx points, neither by the in-process
+    sender nor by the periodic retry."""
+    from datetime import timedelta
+
+    net = make_net(world)
+    redirecting = Receiver(status=307, location=receiver.url)
+    try:
+        net.term.webhook_url, net.term.webhook_secret = redirecting.url, new_secret()
+        net.term.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            open_tb(world)
+        d = WebhookDelivery.objects.for_org(world.consortium).get()
+        assert d.status == "pending" and d.last_status_code == 307 and d.last_error == "HTTP 307"
+        assert services.deliver_webhook(delivery_id=d.id, now=d.due_at + timedelta(seconds=1)) == "pending"
+        d.refresh_from_db()
+        assert d.attempts == 2 and d.last_status_code == 307
+        assert len(redirecting.received) == 2 and receiver.received == []
+    finally:
+        redirecting.close()
