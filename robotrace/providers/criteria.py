@@ -336,11 +336,26 @@ class ApplyResult:
     per_rule: dict[str, int]
 
 
+@dataclass
+class FlagPlan:
+    """The flag changes `findings` call for, read and decided before anything is written."""
+
+    now: datetime
+    started: float
+    to_create: list[NewFlag]
+    to_update: list[ProviderFlag]
+    newly: list[NewFlag | ProviderFlag]
+    cleared: list[ProviderFlag]
+
+
 def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool = True) -> ApplyResult:
     """Bring ProviderFlag in line with `findings`; tell newly flagged providers."""
-    from robotrace.audit import services as audit
-    from robotrace.providers import services
+    return write_plan(plan(findings, now=now), notify=notify)
 
+
+def plan(findings: list[Finding], *, now: datetime | None = None) -> FlagPlan:
+    """Read the current flags and decide what `findings` change. Reads only, so refresh()
+    runs it while the scorecards are still being written."""
     started = time.perf_counter()
     now = now or timezone.now()
     today = now.date().isoformat()
@@ -396,7 +411,16 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
         flag.last_evaluated_at = now
         flag.history = _history(flag, 0)
         to_update.append(flag)
+    return FlagPlan(now=now, started=started, to_create=to_create, to_update=to_update, newly=newly, cleared=cleared)
 
+
+def write_plan(flag_plan: FlagPlan, *, notify: bool = True) -> ApplyResult:
+    """Write a plan's flags, notify newly flagged providers, record the run: one transaction."""
+    from robotrace.audit import services as audit
+    from robotrace.providers import services
+
+    now, to_create, to_update = flag_plan.now, flag_plan.to_create, flag_plan.to_update
+    newly, cleared = flag_plan.newly, flag_plan.cleared
     with transaction.atomic():
         _write_flags(to_create, to_update)
         newly_by_provider: dict[int, list[str]] = defaultdict(list)
@@ -408,7 +432,7 @@ def apply(findings: list[Finding], *, now: datetime | None = None, notify: bool 
         per_rule: dict[str, int] = defaultdict(int)
         for f in active:
             per_rule[f.rule] += 1
-        seconds = round(time.perf_counter() - started, 3)
+        seconds = round(time.perf_counter() - flag_plan.started, 3)
         run = FlagRun.objects.create(
             at=now, active_flags=len(active), flagged_providers=len({f.provider_id for f in active}),
             newly_flagged=len(newly), cleared=len(cleared), per_rule=dict(per_rule), seconds=seconds,
@@ -441,14 +465,15 @@ def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thr
 
     th = thresholds or Thresholds.from_env()
     now = now or timezone.now()
-    # The rules are evaluated while the scorecard rows are still being written on the other
-    # connection. PostgreSQL writes the flags meanwhile too (separate tables, separate
-    # transactions); SQLite has one writer at a time, so there the flags wait their turn.
+    # The rules are evaluated, and the current flags read, while the scorecard rows are still
+    # being written on the other connection. PostgreSQL writes the flags meanwhile too
+    # (separate tables, separate transactions); SQLite has one writer at a time, so there
+    # the flags wait their turn.
     both_write = connection.vendor == "postgresql"
 
     def follow_up(window: dict[int, WindowStats]) -> Any:
-        findings = evaluate(thresholds=th, now=now, window=window)
-        return apply(findings, now=now, notify=notify) if both_write else findings
+        flag_plan = plan(evaluate(thresholds=th, now=now, window=window), now=now)
+        return write_plan(flag_plan, notify=notify) if both_write else flag_plan
 
     cards = compute_all(now=now, since=now - timedelta(days=th.window_days), while_writing=follow_up)
-    return cards, cards.during if both_write else apply(cards.during, now=now, notify=notify)
+    return cards, cards.during if both_write else write_plan(cards.during, notify=notify)
