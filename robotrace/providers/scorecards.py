@@ -146,13 +146,24 @@ class WindowStats:
         """(never answered, "no record", any notice) traceback ids, sorted and distinct."""
         if not self.hop_codes:
             return [], [], []
-        codes = np.concatenate(self.hop_codes)
+        # One sort: the codes order by traceback id, so every subset below is sorted too and
+        # only needs its repeats dropped (np.unique would sort each of the three again).
+        codes = np.sort(np.concatenate(self.hop_codes))
         ids = codes >> 2
         return (
-            np.unique(ids[(codes & 1) == 1]).tolist(),
-            np.unique(ids[(codes & 2) == 2]).tolist(),
-            np.unique(ids).tolist(),
+            _distinct_sorted(ids[(codes & 1) == 1]).tolist(),
+            _distinct_sorted(ids[(codes & 2) == 2]).tolist(),
+            _distinct_sorted(ids).tolist(),
         )
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 @dataclass

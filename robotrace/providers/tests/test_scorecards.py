@@ -284,3 +284,19 @@ def test_grouping_keys_on_a_grid_matches_sorting_them(monkeypatch, dense_cells):
     keys, group = scorecards._group_keys(values)
     expected_keys, expected_group = np.unique(values, return_inverse=True)
     assert np.array_equal(keys, expected_keys) and np.array_equal(group, expected_group)
+
+
+def test_window_evidence_from_one_sort_matches_three_uniques():
+    import numpy as np
+
+    from robotrace.providers.scorecards import WindowStats
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        sizes = rng.integers(0, 20, size=rng.integers(1, 4))
+        parts = [(rng.integers(1, 50, size=n) * 4 + rng.integers(0, 4, size=n)).astype(np.int64) for n in sizes]
+        codes = np.concatenate(parts)
+        ids = codes >> 2
+        expected = (np.unique(ids[(codes & 1) == 1]).tolist(), np.unique(ids[(codes & 2) == 2]).tolist(), np.unique(ids).tolist())
+        assert WindowStats(hop_codes=parts).hop_evidence() == expected
+    assert WindowStats().hop_evidence() == ([], [], [])
