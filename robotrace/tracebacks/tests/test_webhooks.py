@@ -79,15 +79,21 @@ def test_it_refuses_stale_or_replayed_signatures() -> None:
     assert verify(secret, old, body, now=1_000_000 + 299)
 
 
-def test_it_retries_failed_deliveries_with_backoff_and_gives_up(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def _first_delivery(world, url: str, capture) -> WebhookDelivery:  # type: ignore[no-untyped-def]
+    """Point the terminating provider's webhook at `url`, open a traceback (its hop request
+    is sent on commit) and return that delivery."""
     net = make_net(world)
+    net.term.webhook_url, net.term.webhook_secret = url, new_secret()
+    net.term.save()
+    with capture(execute=True):
+        open_tb(world)
+    return WebhookDelivery.objects.for_org(world.consortium).get()
+
+
+def test_it_retries_failed_deliveries_with_backoff_and_gives_up(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     failing = Receiver(status=500)
     try:
-        net.term.webhook_url, net.term.webhook_secret = failing.url, new_secret()
-        net.term.save()
-        with django_capture_on_commit_callbacks(execute=True):
-            open_tb(world)
-        d = WebhookDelivery.objects.for_org(world.consortium).get()
+        d = _first_delivery(world, failing.url, django_capture_on_commit_callbacks)
         assert d.status == "pending" and d.attempts == 1 and d.last_status_code == 500
         first_due = d.due_at
         assert services.deliver_webhook(delivery_id=d.id) == "skipped"  # not due yet
@@ -168,14 +174,9 @@ def test_a_redirecting_endpoint_is_a_failed_attempt_on_both_delivery_paths(world
     sender nor by the periodic retry."""
     from datetime import timedelta
 
-    net = make_net(world)
     redirecting = Receiver(status=307, location=receiver.url)
     try:
-        net.term.webhook_url, net.term.webhook_secret = redirecting.url, new_secret()
-        net.term.save()
-        with django_capture_on_commit_callbacks(execute=True):
-            open_tb(world)
-        d = WebhookDelivery.objects.for_org(world.consortium).get()
+        d = _first_delivery(world, redirecting.url, django_capture_on_commit_callbacks)
         assert d.status == "pending" and d.last_status_code == 307 and d.last_error == "HTTP 307"
         assert services.deliver_webhook(delivery_id=d.id, now=d.due_at + timedelta(seconds=1)) == "pending"
         d.refresh_from_db()
