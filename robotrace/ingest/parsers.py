@@ -13,7 +13,7 @@ import csv
 import hashlib
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import msgspec
@@ -152,6 +152,14 @@ def nul_field(item: ReportIn) -> str | None:
     return None
 
 
+def nul_column(names: Iterable[str], values: Sequence[str]) -> str | None:
+    """The first column of a CSV record holding a NUL character, if any (Python's csv module
+    passes NUL through; PostgreSQL text cannot store it)."""
+    if "\x00" not in "".join(values):
+        return None
+    return next(name for name, value in zip(names, values, strict=True) if "\x00" in value)
+
+
 def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
     """NDJSON, and RFC 7464 JSON text sequences (records start with 0x1E)."""
     decode = _DECODER.decode
@@ -262,6 +270,9 @@ def csv_reports(chunks: Iterable[bytes]) -> Iterator[Item]:
         if len(row) != len(header):
             yield number, Reject(number, None, f"malformed CSV: expected {len(header)} fields, found {len(row)}")
             continue
+        if (column := nul_column(header, row)) is not None:
+            yield number, Reject(number, column, NUL_REASON)
+            continue
         record: dict[str, Any] = {}
         for name, value in zip(header, row, strict=True):
             if value == "":
@@ -312,6 +323,9 @@ def ftc_dnc(chunks: Iterable[bytes]) -> Iterator[Item]:
             continue
         if len(row) != len(FTC_DNC_HEADER):
             yield number, Reject(number, None, f"malformed CSV: expected 8 fields, found {len(row)}")
+            continue
+        if (column := nul_column(FTC_DNC_HEADER, row)) is not None:
+            yield number, Reject(number, column, NUL_REASON)
             continue
         company, created, violation, city, state_name, area_code, subject, robocall = (v.strip() for v in row)
         state = phone.state_code(state_name)
@@ -375,9 +389,8 @@ def _fcc_when(date: str, time: str) -> str | None:
 
 def fcc_record(number: int, raw: dict[str, Any]) -> Item:
     rec = {_fcc_key(k): ("" if v is None else str(v).strip()) for k, v in raw.items()}
-    for key, value in rec.items():
-        if "\x00" in value:
-            return number, Reject(number, key, NUL_REASON)
+    if (key := nul_column(rec.keys(), list(rec.values()))) is not None:
+        return number, Reject(number, key, NUL_REASON)
     form = rec.get("issue_type", "")
     if form and form.lower() not in ("phone", "unwanted calls"):
         return number, Reject(number, "issue_type", f"not a telephone complaint ({form})")

@@ -171,3 +171,26 @@ def test_it_commits_large_files_batch_by_batch(world: Any, tmp_path: Path, monke
 def test_it_refuses_to_import_for_a_non_reporter(world: Any, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="not a reporter"):
         call_command("ingest", write(tmp_path, "a.ndjson", nd(good(1))), reporter="provider-a", fmt="ndjson", no_progress=True)
+
+
+def test_a_nul_character_in_any_csv_format_is_a_reject_naming_the_column(world: Any, reporter_key: str) -> None:
+    """Python's csv module passes NUL through, and PostgreSQL text cannot store it: a NUL in a
+    CSV upload failed the whole request with a server error."""
+    from robotrace.ingest import parsers
+
+    def rejects(fmt: str, text: str) -> list[tuple[int, str | None]]:
+        items = parsers.FORMATS[fmt]([text.encode()])
+        return [(item.line, item.field) for _, item in items if isinstance(item, parsers.Reject)]
+
+    csv_nul = CSV.splitlines()[0] + "\n" + "c-9,honeypot,2026-11-20T10:00:00Z,2025550143,9193324568,,bad \x00 here,,\n"
+    assert rejects("csv", csv_nul) == [(2, "transcript")]
+    ftc_lines = FTC.splitlines()
+    assert rejects("ftc-dnc", "\n".join([ftc_lines[0], ftc_lines[1].replace("Raleigh", "Ral\x00eigh")]) + "\n") == [(2, "Consumer_City")]
+    fcc_lines = FCC_CSV.splitlines()
+    assert rejects("fcc-complaints", "\n".join([fcc_lines[0], fcc_lines[1].replace("Charlotte", "Char\x00lotte")]) + "\n") == [(2, "city")]
+
+    r = post(reporter_key, (CSV + csv_nul.splitlines()[1] + "\n").encode(), content_type="text/csv")
+    assert r.status_code == 202
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (2, 3)
+    assert (6, "transcript") in [(x["line"], x["field"]) for x in body["rejects"]]
