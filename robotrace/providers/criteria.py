@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from robotrace.providers.conf import Thresholds, evidence_limit
 from robotrace.providers.models import FlagRun, Provider, ProviderFlag
-from robotrace.providers.scorecards import WindowStats, _tables, db_time, full_scan, json_nonempty_expr
+from robotrace.providers.scorecards import WindowStats, _tables, db_time, full_scan, illegal_traceback_expr
 
 Rule = ProviderFlag.Rule
 
@@ -62,7 +62,7 @@ def _hop_stats(cur: Any, since: datetime, now: datetime) -> dict[int, HopStats]:
 
 def _illegal(scope: str) -> str:
     if scope == "confirmed":
-        return f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+        return illegal_traceback_expr()
     return "1 = 1"
 
 

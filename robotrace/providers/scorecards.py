@@ -97,6 +97,12 @@ def json_nonempty_expr(column: str) -> str:
     return f"(json_valid({column}) AND json_type({column}) = 'array' AND json_array_length({column}) > 0)"
 
 
+def illegal_traceback_expr() -> str:
+    """SQL: the traceback `t` (its campaign joined as `c`) is of an illegal campaign: the
+    campaign is confirmed illegal, or the traceback itself carries a legal basis."""
+    return f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+
+
 def full_scan(table: str, alias: str) -> str:
     """FROM clause that reads the table front to back. SQLite otherwise walks the
     provider_id index and looks up every row out of order, twice as slow for a pass that
@@ -363,7 +369,7 @@ def _traceback_query(since: datetime) -> ColumnsQuery:
     """Every traceback that names a provider in a role, read once (not one GROUP BY pass per
     role)."""
     t = _tables()
-    illegal = f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+    illegal = illegal_traceback_expr()
     columns = [
         "t.id", "COALESCE(t.originating_provider_id, 0)", "COALESCE(t.point_of_entry_provider_id, 0)",
         "COALESCE(t.non_responsive_provider_id, 0)", month_number_expr("t.created_at"), "COALESCE(t.campaign_id, 0)",
