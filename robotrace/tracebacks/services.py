@@ -1006,20 +1006,23 @@ _FLUSHER: threading.Thread | None = None
 
 def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: str, msg_id: str) -> None:
     """Send a delivery this process claimed at creation; its outcome is written in batches."""
-    from robotrace.core.webhooks import headers_for
-
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    code: int | None = None
-    error = ""
-    try:
-        code = _poster().post(url, body, headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except Exception as exc:  # network errors, a bad secret: left to the periodic retry
-        error = f"{type(exc).__name__}: {exc}"[:300]
+    code, error = _post_signed(url, payload, secret, msg_id)
     with _SENT_LOCK:
         _SENT.append((delivery_id, code, error))
     _ensure_flusher()
+
+
+def _post_signed(url: str, payload: dict[str, Any], secret: str, msg_id: str) -> tuple[int | None, str]:
+    """POST a payload signed as a Standard Webhook: (status code, "" or why it failed). Any
+    failure (network, a non-2xx answer, a bad secret) is an error the caller retries."""
+    from robotrace.core.webhooks import headers_for
+
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    try:
+        code = _poster().post(url, body, headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - every failure is retried
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    return code, "" if 200 <= code < 300 else f"HTTP {code}"
 
 
 class _Poster:
@@ -1075,8 +1078,6 @@ def _poster() -> _Poster:
             if _POSTER is None:
                 _POSTER = _Poster()
     return _POSTER
-
-
 
 
 def _ensure_flusher() -> None:
@@ -1200,8 +1201,6 @@ def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
     """Send one webhook delivery, claiming it first so two workers never send it twice. Over
     the same transport as the in-process sender: a redirect is a failed attempt on both
     paths (as for alert webhooks), so a signed request never follows a 3xx elsewhere."""
-    from robotrace.core.webhooks import headers_for
-
     now = _now(now)
     claimed = WebhookDelivery.objects.unscoped(reason="webhook sender").filter(
         id=delivery_id, status=WebhookDelivery.Status.PENDING, due_at__lte=now
@@ -1209,16 +1208,7 @@ def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
     if claimed != 1:
         return "skipped"
     d = WebhookDelivery.objects.unscoped(reason="webhook sender").select_related("provider").get(id=delivery_id)
-    body = json.dumps(d.payload, separators=(",", ":")).encode()
-    code: int | None = None
-    error = ""
-    try:
-        headers = headers_for(d.provider.webhook_secret, body, msg_id=d.msg_id)
-        code = _poster().post(d.url, body, headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except Exception as exc:  # network errors, bad secret: retried with backoff
-        error = f"{type(exc).__name__}: {exc}"[:300]
+    code, error = _post_signed(d.url, d.payload, d.provider.webhook_secret, d.msg_id)
     fields: dict[str, Any] = {"last_status_code": code, "last_error": error}
     if not error:
         fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
