@@ -456,10 +456,6 @@ class Level:
     originating: list[str]
     point_of_entry: list[str]
 
-    def plain(self) -> dict[str, Any]:
-        """Python values only (comparable with ==)."""
-        return {**self.__dict__, "pids": self.pids.tolist(), "counts": self.counts.tolist()}
-
 
 @dataclass
 class MonthTable:
