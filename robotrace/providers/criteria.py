@@ -451,12 +451,11 @@ def write_plan(flag_plan: FlagPlan, *, notify: bool = True) -> ApplyResult:
     return ApplyResult(active=len(active), newly_flagged=sorted(newly_by_provider), cleared=len(cleared), seconds=seconds, per_rule=dict(per_rule))
 
 
-def run(
-    *, thresholds: Thresholds | None = None, now: datetime | None = None, notify: bool = True, window: dict[int, WindowStats] | None = None
-) -> ApplyResult:
-    """Evaluate every rule and update the flags (the periodic task calls this)."""
+def run(*, thresholds: Thresholds | None = None, now: datetime | None = None, notify: bool = True) -> ApplyResult:
+    """Evaluate every rule and update the flags, the rules reading the hops and tracebacks
+    themselves. The periodic task runs refresh(), which feeds them from the scorecard pass."""
     now = now or timezone.now()
-    return apply(evaluate(thresholds=thresholds, now=now, window=window), now=now, notify=notify)
+    return apply(evaluate(thresholds=thresholds, now=now), now=now, notify=notify)
 
 
 def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thresholds | None = None) -> tuple[Any, ApplyResult]:
