@@ -78,6 +78,8 @@ class CallReport(OrgScoped):
     call_started_at = models.DateTimeField()
 
     calling_number = models.CharField(max_length=40, blank=True, help_text="As presented")
+    # On PostgreSQL these two compare bytewise (COLLATE "C", migration 0005, outside the
+    # model state because SQLite has no such collation): an AlterField must repeat it.
     calling_number_e164 = models.CharField(max_length=16, blank=True)
     called_number = models.CharField(max_length=16, blank=True, help_text="E.164")
     called_state = models.CharField(max_length=2, blank=True)
@@ -124,7 +126,8 @@ class CallReport(OrgScoped):
             # makes these two BRIN indexes (a summary per block range, almost free to
             # maintain); SQLite has no BRIN and keeps the B-trees declared here.
             models.Index(fields=["received_at"], name="callreport_received_idx"),
-            models.Index(fields=["called_state", "call_started_at"], name="callreport_state_idx"),
+            # No state index: the search's state filter reads newest-first along the time
+            # index (migration 0005 has the measurements).
             models.Index(fields=["upload"], name="callreport_upload_idx"),
         ]
 

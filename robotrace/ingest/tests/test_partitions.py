@@ -60,6 +60,35 @@ def test_new_months_get_the_cheap_intake_indexes(world: Any) -> None:
     assert any("USING brin (upload_id)" in d for d in defs)
     assert any("(campaign_id, call_started_at) WHERE (campaign_id IS NOT NULL)" in d for d in defs)
     assert not any("btree (received_at)" in d or "btree (upload_id)" in d for d in defs)
+    assert not any("called_state" in d for d in defs)  # migration 0005: search by state walks the time index
+
+
+@pg_only
+def test_numbers_and_report_keys_compare_bytewise_in_every_partition(world: Any, reporter_key: str) -> None:
+    """Migration 0005: COLLATE "C" on the indexed numbers and the idempotency key, kept by
+    partitions created later (ATTACH refuses a partition whose collation differs)."""
+    assert partitions.ensure_month(date(2019, 6, 1)) is True
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, a.attname, co.collname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_collation co ON co.oid = a.attcollation WHERE c.relname IN (%s, %s, %s) "
+            "AND a.attname IN ('calling_number_e164', 'called_number', 'source_report_id', 'calling_number') ORDER BY 1, 2",
+            ["ingest_callreport", "ingest_callreport_201906", "ingest_reportkey"],
+        )
+        rows = cur.fetchall()
+    assert rows == [
+        ("ingest_callreport", "called_number", "C"),
+        ("ingest_callreport", "calling_number", "default"),
+        ("ingest_callreport", "calling_number_e164", "C"),
+        ("ingest_callreport", "source_report_id", "default"),
+        ("ingest_callreport_201906", "called_number", "C"),
+        ("ingest_callreport_201906", "calling_number", "default"),
+        ("ingest_callreport_201906", "calling_number_e164", "C"),
+        ("ingest_callreport_201906", "source_report_id", "default"),
+        ("ingest_reportkey", "source_report_id", "C"),
+    ]
+    post(reporter_key, nd(good(1, call_started_at="2019-06-04T10:00:00Z")))
+    assert post(reporter_key, nd(good(1, call_started_at="2019-06-04T10:00:00Z"))).json()["duplicates"] == 1
 
 
 def test_reports_are_found_by_campaign_and_upload_with_the_cheaper_indexes(world: Any, reporter_key: str) -> None:
