@@ -9,6 +9,7 @@ a crash only adds what is missing (duplicates are skipped by key).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -232,19 +233,38 @@ def receive(
 @contextmanager
 def _synced_commit() -> Iterator[None]:
     """A 202 says the accepted lines are durable. The SQLite default (WAL, synchronous=NORMAL)
-    survives the application crashing but may lose the last commits on power loss, so the
-    upload's commit runs with synchronous=FULL (one fsync of the WAL per upload), and the
-    connection goes back to NORMAL for everything else."""
+    survives the application crashing but may lose the last commits on power loss, so once
+    the upload has committed, the WAL file is fsynced before the answer goes out.
+
+    Why after COMMIT and not with synchronous=FULL: FULL syncs inside SQLite's write lock,
+    and at 5,000 reports a commit appends ~25 MB of index pages, whose fsync (~17 ms here)
+    every other upload waited for. Syncing the file afterwards is as durable: our frames
+    are either still in the WAL, and reach the disk with it, or a checkpoint has already
+    copied them into the database file, and it synced that file before the WAL could be
+    reused."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield  # PostgreSQL commits are synced; inside a transaction the caller commits
         return
+    yield
+    sync_wal()
+
+
+def sync_wal() -> None:
+    """fsync the embedded database's WAL file (no-op for an in-memory database)."""
     with connection.cursor() as cur:
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA journal_mode")
+        mode = cur.fetchone()[0]
+        cur.execute("PRAGMA database_list")
+        path = next((row[2] for row in cur.fetchall() if row[1] == "main"), "")
+    if not path or mode.lower() != "wal":
+        # In-memory (tests) or a journal mode other than the configured WAL, whose commits
+        # with synchronous=NORMAL sync the rollback journal and database themselves.
+        return
+    fd = os.open(f"{path}-wal", os.O_RDONLY)
     try:
-        yield
+        os.fsync(fd)
     finally:
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA synchronous=NORMAL")
+        os.close(fd)
 
 
 def _chain(first: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:

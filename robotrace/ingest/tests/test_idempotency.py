@@ -93,32 +93,50 @@ def test_it_flags_called_numbers_on_a_loaded_dnc_list(world: Any, reporter_key: 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_upload_commits_with_a_synced_wal_on_sqlite(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 202 means durable: the upload's own transaction runs with synchronous=FULL (the
-    embedded default is NORMAL, which can lose the last commits on power loss)."""
+def test_an_upload_syncs_the_wal_after_its_commit_and_before_it_answers(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 202 means durable: the embedded default (WAL, synchronous=NORMAL) can lose the last
+    commits on power loss, so the upload fsyncs the WAL once it has committed, outside
+    SQLite's write lock."""
     from django.db import connection
 
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL commits are synced as they are")
-
-    def synchronous() -> int:
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA synchronous")
-            return int(cur.fetchone()[0])
-
-    seen: list[int] = []
-    real = services.writer_for
-
-    class Spy:
-        def __init__(self, writer: Any) -> None:
-            self.writer = writer
-
-        def write(self, **kwargs: Any) -> int:
-            seen.append(synchronous())
-            return self.writer.write(**kwargs)
-
-    monkeypatch.setattr(services, "writer_for", lambda *a, **k: Spy(real(*a, **k)))
+    seen: list[tuple[bool, int]] = []
+    monkeypatch.setattr(services, "sync_wal", lambda: seen.append((connection.in_atomic_block, Upload.objects.for_org(world.reporter_a).count())))
     upload = services.receive(organisation=world.reporter_a, actor=None, chunks=[nd(good(1), good(2))], fmt="ndjson")
     assert upload.accepted == 2
-    assert seen == [2]  # FULL inside the upload's transaction
-    assert synchronous() == 1  # NORMAL again for everything else
+    assert seen == [(False, 1)]  # once, after the commit (the upload is there, no transaction open)
+    with pytest.raises(RuntimeError):
+        services.receive(organisation=world.reporter_a, actor=None, chunks=[nd(good(3))], fmt="ndjson", fail_after_batches=1)
+    assert len(seen) == 1  # rolled back: nothing to sync
+
+
+def test_sync_wal_fsyncs_the_database_s_wal_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sqlite3
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    db = tmp_path / "embedded.sqlite3"
+    raw = sqlite3.connect(db)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("CREATE TABLE t (x)")
+    raw.execute("INSERT INTO t VALUES (1)")
+    raw.commit()
+
+    class Wrapper:  # the two PRAGMAs sync_wal asks, answered by the file-backed connection
+        def cursor(self) -> Any:
+            from contextlib import closing
+
+            return closing(raw.cursor())
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(services, "connection", Wrapper())
+    monkeypatch.setattr(services.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    services.sync_wal()
+    assert synced == [f"{db}-wal"] and os.path.getsize(synced[0]) > 0
+    raw.close()
