@@ -26,6 +26,10 @@ if not SECRET_KEY:
     if not DEBUG:
         raise EnvError("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = "robotrace-insecure-development-key-change-me-in-production"
+# Keys that seal webhook signing secrets at rest (robotrace/core/crypto.py): comma-separated,
+# 32 bytes each in URL-safe base64 (`robotrace reseal-secrets --new-key` prints one); the
+# first seals, all open. Empty: derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_str("ROBOTRACE_FIELD_KEYS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

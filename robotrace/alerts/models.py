@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Q
 
+from robotrace.core.fields import SealedCharField
 from robotrace.core.scoping import OrgScoped
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class WebhookEndpoint(OrgScoped):
     agency = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints")
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100)
+    secret = SealedCharField()  # sealed at rest, read back in clear to sign deliveries
     description = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,16 +10,13 @@ logs the attempt, and on failure schedules the next one with exponential backoff
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -178,25 +175,7 @@ def delete_subscription(*, actor: User | None, organisation: Organisation, subsc
 
 
 def _check_url(url: str) -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValidationError({"url": "give a full https:// address"})
-    if len(url) > 500:
-        raise ValidationError({"url": "at most 500 characters"})
-    if not conf.WEBHOOK_ALLOW_INSECURE:
-        if parts.scheme != "https":
-            raise ValidationError({"url": "webhooks must use https"})
-        if parts.username or parts.password:
-            raise ValidationError({"url": "no credentials in the address; verify our signature instead"})
-        host = parts.hostname
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            ip = None
-        if host == "localhost" or (ip is not None and not ip.is_global):
-            raise ValidationError({"url": "webhooks must point at a public address"})
-    return url
+    return webhooks.check_url(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
 
 
 @dataclass
@@ -510,18 +489,10 @@ class DeliveryError(Exception):
 
 
 def _refuse_private_target(url: str) -> None:
-    """Resolve the host at send time and refuse internal addresses (DNS can change after
-    the URL was validated)."""
-    if conf.WEBHOOK_ALLOW_INSECURE:
-        return
-    host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise DeliveryError(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0]).is_global:
-            raise DeliveryError(f"{host} resolves to a non-public address")
+        webhooks.refuse_private_target(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
+    except webhooks.PrivateTargetError as exc:
+        raise DeliveryError(str(exc)) from exc
 
 
 _client_lock = threading.Lock()

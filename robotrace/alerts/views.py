@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from robotrace.alerts import queries, services, stix
@@ -292,7 +293,8 @@ def _get_endpoint(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
 
 def _secret_page(request: HttpRequest, created: services.CreatedEndpoint, verb: str) -> HttpResponse:
     # Rendered straight from the POST (never stored in the session or shown again).
-    resp = render(request, "alerts/webhook_secret.html", {"endpoint": created.endpoint, "secret": created.secret, "verb": verb})
+    resp = render(request, "webhook_secret.html", {"url": created.endpoint.url, "secret": created.secret, "verb": verb,
+                                                   "purpose": "alerts", "done_url": reverse("alerts:subscriptions")})  # fmt: skip
     resp["Cache-Control"] = "no-store"
     return resp
 

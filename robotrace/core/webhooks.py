@@ -9,15 +9,64 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import time
 import uuid
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
 
 TOLERANCE_SECONDS = 5 * 60
 
 
 class WebhookVerificationError(ValueError):
     pass
+
+
+class PrivateTargetError(ValueError):
+    """The webhook's host resolves to an address inside a private network."""
+
+
+def check_url(url: str, *, allow_insecure: bool) -> str:
+    """A webhook address a user may register: a full https URL to a public host, without
+    credentials (no SSRF into our own network). `allow_insecure` (development and tests
+    only) also admits http and private addresses. Raises ValidationError on `url`."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError({"url": "give a full https:// address"})
+    if len(url) > 500:
+        raise ValidationError({"url": "at most 500 characters"})
+    if not allow_insecure:
+        if parts.scheme != "https":
+            raise ValidationError({"url": "webhooks must use https"})
+        if parts.username or parts.password:
+            raise ValidationError({"url": "no credentials in the address; verify our signature instead"})
+        host = parts.hostname
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if host == "localhost" or (ip is not None and not ip.is_global):
+            raise ValidationError({"url": "webhooks must point at a public address"})
+    return url
+
+
+def refuse_private_target(url: str, *, allow_insecure: bool) -> None:
+    """Resolve the host at send time and refuse internal addresses (DNS can change after the
+    URL was validated). Raises PrivateTargetError."""
+    if allow_insecure:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise PrivateTargetError(f"cannot resolve {host}: {exc}") from exc
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            raise PrivateTargetError(f"{host} resolves to a non-public address")
 
 
 def new_secret() -> str:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from robotrace.core.fields import SealedCharField
 from robotrace.core.scoping import OrgScoped
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ class Provider(models.Model):
 
     # Where automated hop requests go, when the provider has registered one.
     webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=80, blank=True)
+    # Signs every hop request; sealed at rest (read back in clear), shown to the provider once.
+    webhook_secret = SealedCharField(blank=True)
+    webhook_secret_set_at = models.DateTimeField(null=True, blank=True)
 
     rmd_status = models.CharField(max_length=12, choices=RmdStatus.choices, default=RmdStatus.UNKNOWN)
     rmd_first_seen_at = models.DateField(null=True, blank=True)

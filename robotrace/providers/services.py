@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from robotrace.accounts.models import User
 from robotrace.audit import services as audit
+from robotrace.core import webhooks
 from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
 
 if TYPE_CHECKING:
@@ -402,3 +404,82 @@ def resolve_dispute(*, actor: User | None, dispute: Dispute, decision: str, reso
             data={"decision": decision, "flag": flag.pk, "rule": flag.rule},
         )
     return dispute
+
+
+# --- the provider's own webhook for hop requests ------------------------------------------------
+
+
+@dataclass
+class HopWebhook:
+    provider: Provider
+    secret: str  # the new signing secret: shown to the provider once, then only used to sign
+
+
+def _own_provider(organisation: Organisation) -> Provider:
+    if not organisation.is_provider:
+        raise PermissionDenied("only a provider registers a webhook for its hop requests")
+    provider = provider_for_organisation(organisation)
+    if provider is None:
+        raise ValidationError({"provider": "your organisation has no registry record yet; ask the consortium"})
+    return provider
+
+
+def set_hop_webhook(*, actor: User, organisation: Organisation, url: str) -> HopWebhook:
+    """Where the platform POSTs the organisation's hop requests (signed Standard Webhooks).
+    Registering, or moving, the address issues a new signing secret, returned once."""
+    from robotrace.tracebacks import conf as traceback_conf
+
+    url = webhooks.check_url(url, allow_insecure=traceback_conf.WEBHOOK_ALLOW_INSECURE)
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
+        before = provider.webhook_url
+        provider.webhook_url, provider.webhook_secret, provider.webhook_secret_set_at = url, secret, timezone.now()
+        provider.save(update_fields=["webhook_url", "webhook_secret", "webhook_secret_set_at", "updated_at"])
+        audit.record(action="provider.hop_webhook_set", actor=actor, obj=provider, subject_org=organisation,
+                     data={"url": url, "previous_url": before})  # fmt: skip
+    return HopWebhook(provider, secret)
+
+
+def rotate_hop_webhook_secret(*, actor: User, organisation: Organisation) -> HopWebhook:
+    """A new signing secret for the registered address; the old one stops signing at once
+    (deliveries still being retried are signed with the new one)."""
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
+        if not provider.webhook_url:
+            raise ValidationError({"url": "no webhook is registered"})
+        provider.webhook_secret, provider.webhook_secret_set_at = secret, timezone.now()
+        provider.save(update_fields=["webhook_secret", "webhook_secret_set_at", "updated_at"])
+        audit.record(action="provider.hop_webhook_secret_rotated", actor=actor, obj=provider, subject_org=organisation,
+                     data={"url": provider.webhook_url})  # fmt: skip
+    return HopWebhook(provider, secret)
+
+
+def remove_hop_webhook(*, actor: User, organisation: Organisation) -> Provider:
+    """Stop webhook delivery; hop requests still arrive in the inbox and by e-mail."""
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
+        before = provider.webhook_url
+        provider.webhook_url, provider.webhook_secret, provider.webhook_secret_set_at = "", "", None
+        provider.save(update_fields=["webhook_url", "webhook_secret", "webhook_secret_set_at", "updated_at"])
+        audit.record(action="provider.hop_webhook_removed", actor=actor, obj=provider, subject_org=organisation, data={"url": before})
+    return provider
+
+
+def ping_hop_webhook(*, actor: User, organisation: Organisation) -> tuple[int | None, str]:
+    """POST a signed `ping` to the registered address now, so the provider can check its
+    receiver: (HTTP status or None, "" or why it failed). Audited either way."""
+    import uuid
+
+    from robotrace.tracebacks.services import post_signed
+
+    provider = _own_provider(organisation)
+    if not provider.webhook_url:
+        raise ValidationError({"url": "no webhook is registered"})
+    payload = {"type": "ping", "timestamp": timezone.now().isoformat(), "data": {"provider_id": provider.pk}}
+    code, error = post_signed(provider.webhook_url, payload, provider.webhook_secret, f"msg_{uuid.uuid4().hex}")
+    with transaction.atomic():
+        audit.record(action="provider.hop_webhook_pinged", actor=actor, obj=provider, subject_org=organisation,
+                     outcome="failure" if error else "success", data={"url": provider.webhook_url, "status": code, "error": error})  # fmt: skip
+    return code, error

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -299,3 +300,70 @@ def refresh(request: HttpRequest) -> HttpResponse:
     audit.record(action="provider.scorecards_refresh_requested", actor=request.user, object_type="providers.scorecards", request=request)  # type: ignore[arg-type]
     messages.success(request, "Scorecards and flags are being recomputed.")
     return redirect(request.POST.get("next") or "providers:noncooperative")
+
+
+# --- the provider's webhook for hop requests -------------------------------------------------
+
+
+@require_kind(P, admin=True)
+def hop_webhook(request: HttpRequest) -> HttpResponse:
+    # A provider organisation the consortium has not linked to its registry record yet sees
+    # the page with that said, rather than a 404 behind a navigation link.
+    return render(request, "providers/hop_webhook.html", {"provider": queries.provider_for_org(_org(request))})
+
+
+def _secret_page(request: HttpRequest, created: services.HopWebhook, verb: str) -> HttpResponse:
+    # Rendered straight from the POST (never stored in the session or shown again).
+    resp = render(request, "webhook_secret.html", {"url": created.provider.webhook_url, "secret": created.secret, "verb": verb,
+                                                   "purpose": "hop requests", "done_url": reverse("providers:hop_webhook")})  # fmt: skip
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
+@require_POST
+@require_kind(P, admin=True, write=True)
+def hop_webhook_set(request: HttpRequest) -> HttpResponse:
+    try:
+        created = services.set_hop_webhook(actor=request.user, organisation=_org(request), url=request.POST.get("url", ""))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, f"Webhook not saved: {_errors(exc)}")
+        return redirect("providers:hop_webhook")
+    return _secret_page(request, created, "issued")
+
+
+@require_POST
+@require_kind(P, admin=True, write=True)
+def hop_webhook_rotate(request: HttpRequest) -> HttpResponse:
+    try:
+        created = services.rotate_hop_webhook_secret(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("providers:hop_webhook")
+    return _secret_page(request, created, "rotated")
+
+
+@require_POST
+@require_kind(P, admin=True, write=True)
+def hop_webhook_remove(request: HttpRequest) -> HttpResponse:
+    try:
+        services.remove_hop_webhook(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Webhook removed: hop requests reach you in the inbox and by e-mail.")
+    return redirect("providers:hop_webhook")
+
+
+@require_POST
+@require_kind(P, admin=True, write=True)
+def hop_webhook_ping(request: HttpRequest) -> HttpResponse:
+    try:
+        code, error = services.ping_hop_webhook(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("providers:hop_webhook")
+    if error:
+        messages.error(request, f"Test message failed: {error}")
+    else:
+        messages.success(request, f"Test message delivered (HTTP {code}).")
+    return redirect("providers:hop_webhook")

@@ -79,7 +79,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
     port, hub_port = _free_port(), _free_port()
     url, hub_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hub_port}"
     env = {**os.environ, "ROBOTRACE_VAR_DIR": str(tmp), "SITE_URL": url, "DEBUG": "false", "HUEY_IMMEDIATE": "false",
-           "TRACEBACK_WEBHOOK_DISPATCH": "thread", "SECRET_KEY": os.urandom(24).hex(), "SECURE_SSL_REDIRECT": "false", "DJANGO_SETTINGS_MODULE": "robotrace.settings", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+           "TRACEBACK_WEBHOOK_DISPATCH": "thread", "TRACEBACK_WEBHOOK_ALLOW_INSECURE": "true", "SECRET_KEY": os.urandom(24).hex(), "SECURE_SSL_REDIRECT": "false", "DJANGO_SETTINGS_MODULE": "robotrace.settings", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     env.pop("DATABASE_URL", None)
     pg_name = ""
     if options["database"] == "postgres":

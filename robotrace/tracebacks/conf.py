@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from robotrace.env import EnvError, env_bool, env_int, env_str
 
+
+def _development() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DEBUG or getattr(settings, "TESTING", False))
+
+
 # The FCC's rule: a full answer within 24 hours of receipt.
 RESPONSE_HOURS: int = env_int("TRACEBACK_RESPONSE_HOURS", 24, minimum=1)
 # Requests received outside business hours count from the start hour of the next business day.
@@ -38,5 +45,9 @@ WEBHOOK_TIMEOUT_SECONDS: int = env_int("TRACEBACK_WEBHOOK_TIMEOUT", 10, minimum=
 # (a small pool inside the web process, for the lowest latency; the periodic retry still
 # covers a crash, because the row is committed before it is sent).
 WEBHOOK_DISPATCH: str = env_str("TRACEBACK_WEBHOOK_DISPATCH", "huey")
+# Providers register their own hop-request webhooks: outside development and tests they
+# must be https on public addresses, checked when registered and when first sent to (no SSRF
+# into our own network). The simulator and benchmarks, whose hub is on 127.0.0.1, set it.
+WEBHOOK_ALLOW_INSECURE: bool = env_bool("TRACEBACK_WEBHOOK_ALLOW_INSECURE", _development())
 if WEBHOOK_DISPATCH not in ("huey", "thread"):
     raise EnvError(f"TRACEBACK_WEBHOOK_DISPATCH={WEBHOOK_DISPATCH!r} must be huey or thread")

@@ -1006,13 +1006,13 @@ _FLUSHER: threading.Thread | None = None
 
 def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: str, msg_id: str) -> None:
     """Send a delivery this process claimed at creation; its outcome is written in batches."""
-    code, error = _post_signed(url, payload, secret, msg_id)
+    code, error = post_signed(url, payload, secret, msg_id)
     with _SENT_LOCK:
         _SENT.append((delivery_id, code, error))
     _ensure_flusher()
 
 
-def _post_signed(url: str, payload: dict[str, Any], secret: str, msg_id: str) -> tuple[int | None, str]:
+def post_signed(url: str, payload: dict[str, Any], secret: str, msg_id: str) -> tuple[int | None, str]:
     """POST a payload signed as a Standard Webhook: (status code, "" or why it failed). Any
     failure (network, a non-2xx answer, a bad secret) is an error the caller retries."""
     from robotrace.core.webhooks import headers_for
@@ -1054,6 +1054,11 @@ class _Poster:
         key = (parts.scheme, parts.hostname or "")
         manager = self._routes.get(key)
         if manager is None:
+            from robotrace.core.webhooks import refuse_private_target
+
+            # Once per host and process, before its first connection; kept-alive connections
+            # then go on to the address checked here.
+            refuse_private_target(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
             proxy = self._proxies.get(parts.scheme)
             if proxy and not urllib.request.proxy_bypass(key[1]):
                 manager = self._urllib3.ProxyManager(proxy, maxsize=8, ca_certs=self._ca)
@@ -1208,7 +1213,7 @@ def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
     if claimed != 1:
         return "skipped"
     d = WebhookDelivery.objects.unscoped(reason="webhook sender").select_related("provider").get(id=delivery_id)
-    code, error = _post_signed(d.url, d.payload, d.provider.webhook_secret, d.msg_id)
+    code, error = post_signed(d.url, d.payload, d.provider.webhook_secret, d.msg_id)
     fields: dict[str, Any] = {"last_status_code": code, "last_error": error}
     if not error:
         fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())

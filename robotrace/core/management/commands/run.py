@@ -36,6 +36,9 @@ class Command(BaseCommand):
         gunicorn = os.path.join(py_bin, "gunicorn")
         url = f"http://{options['host']}:{options['port']}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "robotrace.settings", "SITE_URL": os.environ.get("SITE_URL", url)}
+        if not options["no_simulator"]:
+            # The simulated providers' webhook hub listens on 127.0.0.1.
+            env.setdefault("TRACEBACK_WEBHOOK_ALLOW_INSECURE", "true")
         procs: dict[str, subprocess.Popen[bytes]] = {}
         procs["web"] = subprocess.Popen(
             [gunicorn, "robotrace.wsgi:application", "-b", f"{options['host']}:{options['port']}",

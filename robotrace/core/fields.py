@@ -1,0 +1,39 @@
+"""Model fields shared by the apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from robotrace.core import crypto
+
+
+class SealedCharField(models.CharField):  # type: ignore[type-arg]
+    """Text stored sealed (AES-256-GCM, `core.crypto`) and read back in clear.
+
+    For secrets the platform must use again, such as webhook signing secrets. Every write
+    uses a fresh nonce, so the column cannot be searched by value; only "" (not set) is
+    stored as it is, so `filter(field="")` still works. `max_length` is the column's: a
+    clear value of n characters takes about 4/3 n + 50.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def context(self) -> str:
+        # The associated data: a value sealed for one column does not open in another.
+        return f"{self.model._meta.label_lower}.{self.name}"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if not value:
+            return value
+        return crypto.unseal(value, context=self.context)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if not value or crypto.is_sealed(value):
+            return value
+        return crypto.seal(value, context=self.context)
