@@ -37,3 +37,24 @@ class SealedCharField(models.CharField):  # type: ignore[type-arg]
         if not value or crypto.is_sealed(value):
             return value
         return crypto.seal(value, context=self.context)
+
+
+def seal_existing_rows(app_label: str, model_name: str, field_name: str) -> Any:
+    """The data step of the migration that makes a clear-text column a SealedCharField (run it
+    after the AlterField): rows written before hold the secret in clear, which the historical
+    field reads as it is and seals on the way back. Reversed, it writes them back in clear
+    (the UPDATE bypasses the field, which would seal them again)."""
+    from django.db import migrations
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        for pk, value in model._base_manager.exclude(**{field_name: ""}).values_list("pk", field_name).iterator():
+            model._base_manager.filter(pk=pk).update(**{field_name: value})
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        model = apps.get_model(app_label, model_name)
+        table, column = schema_editor.quote_name(model._meta.db_table), schema_editor.quote_name(field_name)
+        for pk, value in model._base_manager.exclude(**{field_name: ""}).values_list("pk", field_name).iterator():
+            schema_editor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])
+
+    return migrations.RunPython(forwards, backwards)

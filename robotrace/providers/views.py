@@ -322,48 +322,25 @@ def _secret_page(request: HttpRequest, created: services.HopWebhook, verb: str) 
 
 @require_POST
 @require_kind(P, admin=True, write=True)
-def hop_webhook_set(request: HttpRequest) -> HttpResponse:
+def hop_webhook_action(request: HttpRequest, action: str) -> HttpResponse:
+    """set (register or move, new secret), rotate (new secret), remove, ping (signed test)."""
+    actor, org = request.user, _org(request)
     try:
-        created = services.set_hop_webhook(actor=request.user, organisation=_org(request), url=request.POST.get("url", ""))  # type: ignore[arg-type]
+        if action == "set":
+            return _secret_page(request, services.set_hop_webhook(actor=actor, organisation=org, url=request.POST.get("url", "")), "issued")  # type: ignore[arg-type]
+        if action == "rotate":
+            return _secret_page(request, services.rotate_hop_webhook_secret(actor=actor, organisation=org), "rotated")  # type: ignore[arg-type]
+        if action == "remove":
+            services.remove_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]
+            messages.success(request, "Webhook removed: hop requests reach you in the inbox and by e-mail.")
+        elif action == "ping":
+            code, error = services.ping_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]
+            if error:
+                messages.error(request, f"Test message failed: {error}")
+            else:
+                messages.success(request, f"Test message delivered (HTTP {code}).")
+        else:
+            raise Http404("no such webhook action")
     except ValidationError as exc:
-        messages.error(request, f"Webhook not saved: {_errors(exc)}")
-        return redirect("providers:hop_webhook")
-    return _secret_page(request, created, "issued")
-
-
-@require_POST
-@require_kind(P, admin=True, write=True)
-def hop_webhook_rotate(request: HttpRequest) -> HttpResponse:
-    try:
-        created = services.rotate_hop_webhook_secret(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("providers:hop_webhook")
-    return _secret_page(request, created, "rotated")
-
-
-@require_POST
-@require_kind(P, admin=True, write=True)
-def hop_webhook_remove(request: HttpRequest) -> HttpResponse:
-    try:
-        services.remove_hop_webhook(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, "Webhook removed: hop requests reach you in the inbox and by e-mail.")
-    return redirect("providers:hop_webhook")
-
-
-@require_POST
-@require_kind(P, admin=True, write=True)
-def hop_webhook_ping(request: HttpRequest) -> HttpResponse:
-    try:
-        code, error = services.ping_hop_webhook(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return redirect("providers:hop_webhook")
-    if error:
-        messages.error(request, f"Test message failed: {error}")
-    else:
-        messages.success(request, f"Test message delivered (HTTP {code}).")
+        messages.error(request, f"Webhook not changed: {_errors(exc)}")
     return redirect("providers:hop_webhook")

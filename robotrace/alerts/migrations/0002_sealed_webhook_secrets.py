@@ -6,22 +6,6 @@ import robotrace.core.fields
 from django.db import migrations
 
 
-def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Rows written before the column was sealed hold the secret in clear: the historical
-    model's field reads them as they are and seals them on the way back."""
-    Model = apps.get_model("alerts", "webhookendpoint")
-    for pk, value in Model._base_manager.exclude(secret="").values_list("pk", "secret").iterator():
-        Model._base_manager.filter(pk=pk).update(secret=value)
-
-
-def open_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Back to clear text (the field here still opens them; the UPDATE bypasses it)."""
-    Model = apps.get_model("alerts", "webhookendpoint")
-    table = schema_editor.quote_name(Model._meta.db_table)
-    for pk, value in Model._base_manager.exclude(secret="").values_list("pk", "secret").iterator():
-        schema_editor.execute(f"UPDATE {table} SET secret = %s WHERE id = %s", [value, pk])
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,5 +18,5 @@ class Migration(migrations.Migration):
             name='secret',
             field=robotrace.core.fields.SealedCharField(max_length=255),
         ),
-        migrations.RunPython(seal_existing, open_existing),
+        robotrace.core.fields.seal_existing_rows("alerts", "webhookendpoint", "secret"),
     ]

@@ -71,3 +71,37 @@ def test_reseal_all_moves_every_stored_secret_to_the_first_key(world) -> None:  
     with connection.cursor() as cur:
         cur.execute("SELECT secret FROM alerts_webhookendpoint")
         assert cur.fetchone()[0].startswith(crypto.PREFIX)
+
+
+@pytest.mark.django_db
+def test_the_sealing_migration_step_seals_clear_rows_and_reverses() -> None:
+    from django.apps import apps
+    from django.db import connection
+
+    from robotrace.core.fields import seal_existing_rows
+    from robotrace.providers.models import Provider
+
+    class Editor:  # what the step asks of a schema editor
+        quote_name = staticmethod(connection.ops.quote_name)
+
+        @staticmethod
+        def execute(sql: str, params: list[object]) -> None:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+
+    provider = Provider.objects.create(name="Old Telecom", webhook_url="https://x.example/h")
+
+    def raw() -> str:
+        with connection.cursor() as cur:
+            cur.execute("SELECT webhook_secret FROM providers_provider WHERE id = %s", [provider.pk])
+            return str(cur.fetchone()[0])
+
+    with connection.cursor() as cur:  # a row from before the column was sealed
+        cur.execute("UPDATE providers_provider SET webhook_secret = 'whsec_clear' WHERE id = %s", [provider.pk])
+    step = seal_existing_rows("providers", "provider", "webhook_secret")
+    step.code(apps, Editor())
+    assert raw().startswith(crypto.PREFIX)
+    provider.refresh_from_db()
+    assert provider.webhook_secret == "whsec_clear"
+    step.reverse_code(apps, Editor())
+    assert raw() == "whsec_clear"

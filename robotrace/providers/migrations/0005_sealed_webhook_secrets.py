@@ -6,22 +6,6 @@ import robotrace.core.fields
 from django.db import migrations, models
 
 
-def seal_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Rows written before the column was sealed hold the secret in clear: the historical
-    model's field reads them as they are and seals them on the way back."""
-    Model = apps.get_model("providers", "provider")
-    for pk, value in Model._base_manager.exclude(webhook_secret="").values_list("pk", "webhook_secret").iterator():
-        Model._base_manager.filter(pk=pk).update(webhook_secret=value)
-
-
-def open_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Back to clear text (the field here still opens them; the UPDATE bypasses it)."""
-    Model = apps.get_model("providers", "provider")
-    table = schema_editor.quote_name(Model._meta.db_table)
-    for pk, value in Model._base_manager.exclude(webhook_secret="").values_list("pk", "webhook_secret").iterator():
-        schema_editor.execute(f"UPDATE {table} SET webhook_secret = %s WHERE id = %s", [value, pk])
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -39,5 +23,5 @@ class Migration(migrations.Migration):
             name='webhook_secret_set_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.RunPython(seal_existing, open_existing),
+        robotrace.core.fields.seal_existing_rows("providers", "provider", "webhook_secret"),
     ]

@@ -107,6 +107,7 @@ def test_other_kinds_of_organisation_and_non_admins_are_refused(world: Any, as_u
         assert client.get("/providers/webhook/").status_code == 403
         for action in ("set", "rotate", "remove", "ping"):
             assert client.post(f"/providers/webhook/{action}/", {"url": "https://x.example/h"}).status_code == 403
+    assert as_user(world.pat).post("/providers/webhook/bogus/").status_code == 404
     member = as_user(make_user(world.provider_a, "member@provider-a.test", "member"))
     assert member.get("/providers/webhook/").status_code == 403
     assert member.post("/providers/webhook/set/", {"url": "https://x.example/h"}).status_code == 403
@@ -119,7 +120,7 @@ def test_webhook_addresses_must_be_public_https_outside_development(world: Any, 
     pat = as_user(world.pat)
     for url in ("http://fraud.example.net/h", "https://127.0.0.1/h", "https://10.1.2.3/h", "https://localhost/h", "ftp://x"):
         response = pat.post("/providers/webhook/set/", {"url": url}, follow=True)
-        assert b"Webhook not saved" in response.content
+        assert b"Webhook not changed" in response.content
     net.term.refresh_from_db()
     assert net.term.webhook_url == ""
     assert _shown_secret(pat.post("/providers/webhook/set/", {"url": "https://fraud.example.net/h"}).content)
