@@ -158,8 +158,17 @@ def create_user(
     badge_number: str = "",
     check_password: bool = True,
 ) -> User:
+    """A person in `organisation`, added by a consortium admin, an admin of that organisation,
+    or the system (actor None). People an agency's own admin adds wait for the consortium's
+    verification, as every agency person does (a call-back to the agency's main number)."""
     from django.core.validators import validate_email
 
+    if actor is not None:
+        if not (actor.is_org_admin and actor.organisation is not None
+                and (actor.organisation.is_consortium or actor.organisation_id == organisation.pk)):  # fmt: skip
+            raise PermissionDenied("only an admin of the organisation, or a consortium admin, may add people to it")
+        if organisation.is_agency and not actor.organisation.is_consortium:
+            approval = User.Approval.PENDING
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -352,7 +361,7 @@ def end_sessions(*, actor: User | None, user: User) -> None:
 
 
 def set_active(*, actor: User, user: User, active: bool) -> User:
-    _require_consortium_admin(actor)
+    _require_admin_over(actor, user, "disable or enable accounts")
     if actor is not None and actor.pk == user.pk and not active:
         raise ValidationError({"is_active": "you cannot disable your own account"})
     with transaction.atomic():

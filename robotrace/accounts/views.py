@@ -1,4 +1,4 @@
-"""Pages: the consortium admin area, an org admin's API keys, the public agency request.
+"""Pages: the consortium admin area, an org admin's people and API keys, the public agency request.
 
 Every write goes through accounts.services (one transaction, audited). Pages refuse other
 kinds with core.access.require_kind (audited 403); an object outside the viewer's reach
@@ -36,10 +36,6 @@ consortium_admin = require_kind("consortium", admin=True)
 
 def _managed_user(pk: int) -> User:
     return get_object_or_404(User.objects.select_related("organisation"), pk=pk, organisation__isnull=False)
-
-
-def _back_to_org(user: User) -> HttpResponseRedirect:
-    return redirect("accounts:org_detail", pk=user.organisation_id)
 
 
 def _service_error(request: HttpRequest, exc: Exception) -> None:
@@ -124,10 +120,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- people ---------------------------------------------------------------------------------------
 
 
-@consortium_admin
-@require_http_methods(["GET", "POST"])
-def user_create(request: HttpRequest, pk: int) -> HttpResponse:
-    org = get_object_or_404(Organisation, pk=pk)
+def _add_person(request: HttpRequest, org: Organisation, done: HttpResponseRedirect, *, own: bool) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -144,67 +137,104 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
                 title=d["title"],
                 phone=phone,
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
+        except (ValidationError, services.PermissionDenied) as exc:
+            if isinstance(exc, ValidationError):
+                apply_errors(form, exc)
+            else:
+                form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{user.email} was added to {org.name} as {user.get_role_display().lower()}.")
-            return redirect("accounts:org_detail", pk=org.pk)
-    return render(request, "accounts/user_form.html", {"form": form, "org": org}, status=400 if form.errors else 200)
+            if user.approval == User.Approval.PENDING:
+                messages.success(request, f"{user.email} was added; the consortium verifies agency people (a call-back to your main number) before they can sign in.")
+            else:
+                messages.success(request, f"{user.email} was added to {org.name} as {user.get_role_display().lower()}.")
+            return done
+    return render(request, "accounts/user_form.html", {"form": form, "org": org, "own": own}, status=400 if form.errors else 200)
 
 
 @consortium_admin
-@require_POST
-@require_recent_login
-def user_role(request: HttpRequest, pk: int) -> HttpResponse:
-    """Role changes need a fresh re-authentication (S5) and end the person's sessions."""
-    user = _managed_user(pk)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organisation, pk=pk)
+    return _add_person(request, org, redirect("accounts:org_detail", pk=org.pk), own=False)
+
+
+# --- an organisation admin's own people --------------------------------------------------------------
+
+
+@require_kind(admin=True)
+@never_cache
+def people(request: HttpRequest) -> HttpResponse:
+    org = request.user.organisation  # type: ignore[union-attr]
+    users = org.users.order_by("-is_active", "email")
+    return render(request, "accounts/people.html", {"org": org, "users": users, "role_choices": User.Role.choices, "person_url": "accounts:person_action"})
+
+
+@require_kind(admin=True)
+@require_http_methods(["GET", "POST"])
+def person_add(request: HttpRequest) -> HttpResponse:
+    org = request.user.organisation  # type: ignore[union-attr]
+    return _add_person(request, org, redirect("accounts:people"), own=True)
+
+
+# --- what an admin does to a person: the consortium's admins to anyone (admin area), an
+# organisation's admins to their own people (/org/people/). The services check again.
+
+PERSON_ACTIONS = ("role", "active", "end-sessions", "unlock")
+
+
+def _act_on_person(request: HttpRequest, user: User, action: str, back: HttpResponseRedirect) -> HttpResponse:
+    if action == "role":
+        # Role changes need a fresh re-authentication (S5) and end the person's sessions.
+        return require_recent_login(lambda r: _change_role(r, user, back))(request)  # type: ignore[no-any-return]
+    try:
+        if action == "active":
+            active = request.POST.get("active") == "1"
+            services.set_active(actor=request.user, user=user, active=active)  # type: ignore[arg-type]
+            messages.success(request, f"{user.email} was {'enabled' if active else 'disabled and signed out everywhere'}.")
+        elif action == "end-sessions":
+            services.end_sessions(actor=request.user, user=user)  # type: ignore[arg-type]
+            messages.success(request, f"Every session of {user.email} was ended.")
+        elif action == "unlock":
+            if not user.is_locked:
+                messages.info(request, f"{user.email} was not locked.")
+            else:
+                services.unlock_user(actor=request.user, user=user)  # type: ignore[arg-type]
+                messages.success(request, f"{user.email} was released and can sign in again.")
+        else:
+            raise Http404("no such action")
+    except (ValidationError, services.PermissionDenied) as exc:
+        _service_error(request, exc)
+    return back
+
+
+def _change_role(request: HttpRequest, user: User, back: HttpResponseRedirect) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose admin, member or read-only.")
-        return _back_to_org(user)
+        return back
     try:
         services.set_role(actor=request.user, user=user, role=form.cleaned_data["role"])  # type: ignore[arg-type]
     except (ValidationError, services.PermissionDenied) as exc:
         _service_error(request, exc)
     else:
         messages.success(request, f"{user.email} is now {user.get_role_display().lower()}; their sessions were ended.")
-    return _back_to_org(user)
+    return back
 
 
 @consortium_admin
 @require_POST
-def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _managed_user(pk)
-    active = request.POST.get("active") == "1"
-    try:
-        services.set_active(actor=request.user, user=user, active=active)  # type: ignore[arg-type]
-    except (ValidationError, services.PermissionDenied) as exc:
-        _service_error(request, exc)
-    else:
-        messages.success(request, f"{user.email} was {'enabled' if active else 'disabled and signed out everywhere'}.")
-    return _back_to_org(user)
+    back = redirect("accounts:admin_home") if request.POST.get("next") == "home" else redirect("accounts:org_detail", pk=user.organisation_id)
+    return _act_on_person(request, user, action, back)
 
 
-@consortium_admin
+@require_kind(admin=True)
 @require_POST
-def user_end_sessions(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _managed_user(pk)
-    services.end_sessions(actor=request.user, user=user)  # type: ignore[arg-type]
-    messages.success(request, f"Every session of {user.email} was ended.")
-    return _back_to_org(user)
-
-
-@consortium_admin
-@require_POST
-def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _managed_user(pk)
-    if not user.is_locked:
-        messages.info(request, f"{user.email} was not locked.")
-    else:
-        services.unlock_user(actor=request.user, user=user)  # type: ignore[arg-type]
-        messages.success(request, f"{user.email} was released and can sign in again.")
-    nxt = request.POST.get("next", "")
-    return redirect("accounts:admin_home") if nxt == "home" else _back_to_org(user)
+def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    # Another organisation's person answers 404, as if there were no such person.
+    user = get_object_or_404(User, pk=pk, organisation=request.user.organisation)  # type: ignore[union-attr]
+    return _act_on_person(request, user, action, redirect("accounts:people"))
 
 
 # --- approvals --------------------------------------------------------------------------------------
