@@ -11,7 +11,6 @@ logs the attempt, and on failure schedules the next one with exponential backoff
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -223,18 +222,10 @@ class PingResult:
 
 def ping_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> PingResult:
     """Send a signed `ping` message now so an agency can check its receiver (no alert data)."""
-    import httpx
-
     ep = WebhookEndpoint.objects.for_org(organisation).get(pk=endpoint_id, agency=organisation)
     body = json.dumps({"type": "ping", "timestamp": timezone.now().isoformat(), "data": {"agency": organisation.slug}}, separators=(",", ":")).encode()
-    try:
-        _refuse_private_target(ep.url)
-        resp = _http().post(ep.url, content=body, headers={**webhooks.headers_for(ep.secret, body), "user-agent": "Robotrace-Alerts/1"})
-        result = PingResult(200 <= resp.status_code < 300, resp.status_code, "" if resp.status_code < 300 else f"endpoint answered {resp.status_code}")
-    except DeliveryError as exc:
-        result = PingResult(False, None, str(exc))
-    except httpx.HTTPError as exc:
-        result = PingResult(False, None, f"{type(exc).__name__}: {exc}"[:300])
+    code, error = _post(ep, body, f"msg_{uuid.uuid4().hex}")
+    result = PingResult(not error, code, error)
     with transaction.atomic():
         audit.record(action="alerts.webhook_pinged", actor=actor, obj=ep, subject_org=organisation, outcome="success" if result.ok else "failure",
                      data={"url": ep.url, "status": result.status, "error": result.error})
@@ -488,48 +479,25 @@ class DeliveryError(Exception):
         self.status = status
 
 
-def _refuse_private_target(url: str) -> None:
-    try:
-        webhooks.refuse_private_target(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
-    except webhooks.PrivateTargetError as exc:
-        raise DeliveryError(str(exc)) from exc
-
-
-_client_lock = threading.Lock()
-_client: Any = None
-
-
-def _http() -> Any:
-    """One HTTP client per process: building one loads the CA bundle (~80 ms), which would
-    otherwise dominate every delivery. httpx clients are safe to share between threads."""
-    global _client
-    import httpx
-
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
-        return _client
+def _post(ep: WebhookEndpoint, body: bytes, msg_id: str) -> tuple[int | None, str]:
+    code, error = webhooks.post_signed(ep.url, body, ep.secret, msg_id=msg_id, timeout=conf.WEBHOOK_TIMEOUT_SECONDS,
+                                       allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Alerts/1")  # fmt: skip
+    if code is not None and error:
+        error = f"endpoint answered {code}"
+    return code, error
 
 
 def _send_webhook(delivery: AlertDelivery) -> int:
-    import httpx
-
     ep = delivery.endpoint
     if ep is None or not ep.active:
         raise DeliveryError("endpoint removed or disabled")
-    _refuse_private_target(ep.url)
     body = json.dumps(webhook_payload(delivery.alert), separators=(",", ":"), default=str).encode()
     # The same webhook-id on every retry lets receivers drop duplicates; the timestamp is
     # fresh so the receiver's ±5-minute replay window accepts a late retry.
-    headers = webhooks.headers_for(ep.secret, body, msg_id=delivery.msg_id)
-    headers["user-agent"] = "Robotrace-Alerts/1"
-    try:
-        resp = _http().post(ep.url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from exc
-    if not 200 <= resp.status_code < 300:
-        raise DeliveryError(f"endpoint answered {resp.status_code}", resp.status_code)
-    return resp.status_code
+    code, error = _post(ep, body, delivery.msg_id)
+    if error:
+        raise DeliveryError(error, code)
+    return code  # type: ignore[return-value]
 
 
 def _send_email(delivery: AlertDelivery) -> None:

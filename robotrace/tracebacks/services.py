@@ -1013,76 +1013,12 @@ def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: s
 
 
 def post_signed(url: str, payload: dict[str, Any], secret: str, msg_id: str) -> tuple[int | None, str]:
-    """POST a payload signed as a Standard Webhook: (status code, "" or why it failed). Any
-    failure (network, a non-2xx answer, a bad secret) is an error the caller retries."""
-    from robotrace.core.webhooks import headers_for
+    """POST a hop payload signed as a Standard Webhook: (status code, "" or why it failed)."""
+    from robotrace.core import webhooks
 
     body = json.dumps(payload, separators=(",", ":")).encode()
-    try:
-        code = _poster().post(url, body, headers_for(secret, body, msg_id=msg_id), timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - every failure is retried
-        return None, f"{type(exc).__name__}: {exc}"[:300]
-    return code, "" if 200 <= code < 300 else f"HTTP {code}"
-
-
-class _Poster:
-    """POSTs for the in-process sender over urllib3 pools shared by the sender threads
-    (connections kept alive per host). `requests` spends about three times the CPU per call,
-    much of it re-reading proxy and CA variables from the environment; here the environment
-    is read once: the proxy a host needs (HTTP(S)_PROXY, NO_PROXY) is looked up on its first
-    request, and the CA bundle is the one requests would use. Redirects are not followed: a
-    3xx is a failed attempt (the periodic retry uses this sender too)."""
-
-    def __init__(self) -> None:
-        import urllib.request
-
-        import certifi
-        import urllib3
-
-        self._urllib3 = urllib3
-        self._proxies = urllib.request.getproxies()
-        self._ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-        self._direct = urllib3.PoolManager(maxsize=8, ca_certs=self._ca)
-        self._routes: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
-
-    def _manager(self, url: str) -> Any:
-        import urllib.request
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
-        manager = self._routes.get(key)
-        if manager is None:
-            from robotrace.core.webhooks import refuse_private_target
-
-            # Once per host and process, before its first connection; kept-alive connections
-            # then go on to the address checked here.
-            refuse_private_target(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
-            proxy = self._proxies.get(parts.scheme)
-            if proxy and not urllib.request.proxy_bypass(key[1]):
-                manager = self._urllib3.ProxyManager(proxy, maxsize=8, ca_certs=self._ca)
-            else:
-                manager = self._direct
-            with self._lock:
-                manager = self._routes.setdefault(key, manager)
-        return manager
-
-    def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
-        resp = self._manager(url).request("POST", url, body=body, headers=headers, timeout=timeout, retries=False)
-        return int(resp.status)
-
-
-_POSTER: _Poster | None = None
-
-
-def _poster() -> _Poster:
-    global _POSTER
-    if _POSTER is None:
-        with _SENT_LOCK:
-            if _POSTER is None:
-                _POSTER = _Poster()
-    return _POSTER
+    return webhooks.post_signed(url, body, secret, msg_id=msg_id, timeout=conf.WEBHOOK_TIMEOUT_SECONDS,
+                                allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Hops/1")  # fmt: skip
 
 
 def _ensure_flusher() -> None:

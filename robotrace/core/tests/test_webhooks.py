@@ -27,3 +27,15 @@ def test_it_rejects_a_stale_or_future_timestamp():
     with pytest.raises(webhooks.WebhookVerificationError, match="window"):
         webhooks.verify(secret, headers, b"{}", now=1_000_000 + 301)
     assert webhooks.verify(secret, headers, b"{}", now=1_000_000 + 299)
+
+
+def test_the_sender_refuses_a_host_that_resolves_to_a_private_address(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Checked when an address is registered and again before the first POST to its host:
+    DNS can change in between (no SSRF into our own network)."""
+    from robotrace.core import webhooks
+
+    monkeypatch.setattr(webhooks, "_SENDER", None)
+    monkeypatch.setattr("socket.getaddrinfo", lambda host, port, *a, **k: [(2, 1, 6, "", ("10.0.0.7", 0))])
+    code, error = webhooks.post_signed("https://hooks.example.net/h", b"{}", webhooks.new_secret(), msg_id="msg_1", timeout=5,
+                                       allow_insecure=False, user_agent="test")  # fmt: skip
+    assert code is None and "non-public address" in error
