@@ -86,7 +86,8 @@ class WebhookEndpoint(OrgScoped):
 
     @property
     def secret_hint(self) -> str:
-        return self.secret[:10] + "…"
+        # When it was issued, not any of its characters: the secret is shown once only.
+        return f"issued {(self.secret_rotated_at or self.created_at):%Y-%m-%d %H:%M} UTC"
 
 
 class Alert(OrgScoped):
