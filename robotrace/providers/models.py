@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -78,12 +78,26 @@ class Provider(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Every name and OCN this provider answers to, normalised (providers.names), kept by
+    # save() so that finding a provider by what a hop answer calls it is one query.
+    lookup_keys = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["name"]
+        # find_provider's fallback reads the rows that have no keys yet (bulk-created): normally none.
+        indexes = [models.Index(fields=["id"], condition=Q(lookup_keys=""), name="provider_unkeyed_idx")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from robotrace.providers.names import lookup_keys
+
+        self.lookup_keys = lookup_keys(self.name, self.dba_names, self.ocns)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"name", "dba_names", "ocns"} & set(fields):
+            kwargs["update_fields"] = {*fields, "lookup_keys"}
+        super().save(*args, **kwargs)
 
     @property
     def has_account(self) -> bool:

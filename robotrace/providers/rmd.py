@@ -23,7 +23,8 @@ from django.db import transaction
 from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.providers.models import Provider, RmdImport, RmdSnapshot
-from robotrace.providers.services import _require_consortium, normalise_name
+from robotrace.providers.names import normalise_name
+from robotrace.providers.services import _require_consortium
 
 # Header variants seen in RMD exports and research copies of them -> our field.
 ALIASES: dict[str, str] = {

@@ -6,10 +6,10 @@ transaction and records an audit event.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.core import webhooks
 from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
+from robotrace.providers.names import name_key, normalise_name, ocn_key
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
@@ -31,26 +32,6 @@ if TYPE_CHECKING:
 
 class PermissionDenied(Exception):
     pass
-
-
-# Corporate suffixes and filler words that vary between the RMD, hop answers and our
-# registry ("Acme Telecom, LLC" vs "ACME TELECOM LLC" vs "Acme Telecom").
-_SUFFIXES = {
-    "llc", "l l c", "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited",
-    "lp", "llp", "plc", "pllc", "gmbh", "sa", "sas", "srl", "bv", "pty", "the", "dba",
-}
-
-
-def normalise_name(name: str) -> str:
-    """Compare provider names ignoring case, accents, punctuation and corporate suffixes."""
-    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
-    text = text.replace("&", " and ")
-    words = re.sub(r"[^a-z0-9]+", " ", text).split()
-    while words and words[-1] in _SUFFIXES:
-        words.pop()
-    while words and words[0] == "the":
-        words.pop(0)
-    return " ".join(words)
 
 
 def _require_consortium(actor: User | None) -> None:
@@ -119,43 +100,40 @@ def update_provider(*, actor: User | None, provider: Provider, **fields: Any) ->
     return provider
 
 
-def _lookup_variants(text: str) -> tuple[str, str, str]:
-    return text.strip(), text.strip().upper(), normalise_name(text)
-
-
 def find_provider(*, text: str) -> Provider | None:
     """Find a provider by SPC, FRN, OCN, legal name or doing-business-as name (exact, then
     ignoring case, punctuation and corporate suffixes). A merged record answers with the
     record it was merged into. Active records win over pending ones."""
-    raw, upper, norm = _lookup_variants(text or "")
+    raw = (text or "").strip()
     if not raw:
         return None
-    qs = Provider.objects.all()
-    match = (
-        qs.filter(Q(spc__iexact=raw) | Q(frn=raw) | Q(name__iexact=raw))
-        .order_by(models.Case(models.When(status=Provider.Status.ACTIVE, then=0), default=1), "id")
-        .first()
-    )
+    by_status = models.Case(models.When(status=Provider.Status.ACTIVE, then=0), models.When(status=Provider.Status.PENDING, then=1), default=2)
+    match = Provider.objects.filter(Q(spc__iexact=raw) | Q(frn=raw) | Q(name__iexact=raw)).order_by(by_status, "id").first()
     if match is None:
-        best: tuple[int, int] | None = None
-        # OCNs and DBA names are short JSON lists; scanning them in Python keeps SQLite and
-        # PostgreSQL behaviour identical. The registry is thousands of rows, not millions.
-        for p in qs.only("id", "name", "ocns", "dba_names", "status").iterator():
-            hit = upper in (o.upper() for o in p.ocns) or (
-                bool(norm) and (norm == normalise_name(p.name) or norm in (normalise_name(d) for d in p.dba_names))
-            )
-            if hit:
-                rank = (0 if p.status == Provider.Status.ACTIVE else 1 if p.status == Provider.Status.PENDING else 2, p.id)
-                if best is None or rank < best:
-                    best = rank
-        if best is None:
+        loose = [Q(lookup_keys__contains=key) for key in (ocn_key(raw), name_key(raw)) if key]
+        match = Provider.objects.filter(reduce(or_, loose)).order_by(by_status, "id").first() if loose else None
+        match = match or _scan_unkeyed(raw)
+        if match is None:
             return None
-        match = Provider.objects.get(id=best[1])
     seen = set()
     while match.status == Provider.Status.MERGED and match.merged_into_id and match.id not in seen:
         seen.add(match.id)
         match = match.merged_into  # type: ignore[assignment]
     return match
+
+
+def _scan_unkeyed(raw: str) -> Provider | None:
+    """Rows written without going through save() (bulk_create in benchmarks and seeds) have no
+    lookup keys yet: compare those the slow way, so they are still found."""
+    upper, norm = raw.upper(), normalise_name(raw)
+    best: tuple[int, int] | None = None
+    for p in Provider.objects.filter(lookup_keys="").only("id", "name", "ocns", "dba_names", "status").iterator():
+        hit = upper in (o.upper() for o in p.ocns) or (bool(norm) and (norm == normalise_name(p.name) or norm in (normalise_name(d) for d in p.dba_names)))
+        if hit:
+            rank = (0 if p.status == Provider.Status.ACTIVE else 1 if p.status == Provider.Status.PENDING else 2, p.id)
+            if best is None or rank < best:
+                best = rank
+    return Provider.objects.get(id=best[1]) if best is not None else None
 
 
 def find_or_create_pending(*, actor: User | None, text: str, named_by: Provider | None = None) -> Provider:

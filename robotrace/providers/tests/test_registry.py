@@ -99,3 +99,19 @@ def test_it_searches_and_filters_the_registry(world):
     assert [p.name for p in registry(country="gb", rmd="removed")] == ["Overseas Link"]
     assert {p.name for p in registry(account="yes")} == {"Provider Alpha", "Provider Bravo"}
     assert gw not in registry(account="yes")
+
+
+def test_lookup_keys_follow_every_saved_change_and_unkeyed_rows_are_still_found(world):
+    """find_provider asks the database for a stored key list, which save() keeps: a renamed
+    DBA or OCN is found by its new value only; rows bulk-created without keys are scanned."""
+    p = services.create_provider(actor=world.alice, name="Keystone Voice, LLC", dba_names=["KV Wholesale"], ocns=["KV01"])
+    assert services.find_provider(text="kv wholesale inc") == p
+    services.update_provider(actor=world.alice, provider=p, dba_names=["Stonekey Transit"], ocns=["SK02"])
+    assert services.find_provider(text="Stonekey Transit") == p and services.find_provider(text="sk02") == p
+    assert services.find_provider(text="KV Wholesale") is None and services.find_provider(text="KV01") is None
+    Provider.objects.bulk_create([Provider(name="Bulk Carrier", dba_names=["Bulk Brand"], ocns=["BK77"])])
+    assert Provider.objects.get(name="Bulk Carrier").lookup_keys == ""
+    assert services.find_provider(text="bulk brand").name == "Bulk Carrier"
+    assert services.find_provider(text="BK77").name == "Bulk Carrier"
+    pending = services.find_or_create_pending(actor=None, text="Nowhere Networks Inc")
+    assert pending.status == "pending" and services.find_provider(text="NOWHERE NETWORKS") == pending
