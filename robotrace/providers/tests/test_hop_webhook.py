@@ -132,3 +132,12 @@ def test_a_provider_without_a_registry_record_is_told_so(world: Any, as_user: An
     assert b"not linked to its record" in pat.get("/providers/webhook/").content
     response = pat.post("/providers/webhook/set/", {"url": "https://fraud.example.net/h"}, follow=True)
     assert b"no registry record yet" in response.content
+
+
+def test_the_hop_inbox_points_admins_to_the_webhook_page(world: Any, as_user: Any) -> None:
+    from robotrace.conftest import make_user
+
+    make_net(world)
+    assert b'href="/providers/webhook/"' in as_user(world.pat).get("/tracebacks/inbox/").content
+    member = as_user(make_user(world.provider_a, "mo@provider-a.test", "member"))
+    assert b'href="/providers/webhook/"' not in member.get("/tracebacks/inbox/").content
