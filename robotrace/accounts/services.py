@@ -163,12 +163,9 @@ def create_user(
     verification, as every agency person does (a call-back to the agency's main number)."""
     from django.core.validators import validate_email
 
-    if actor is not None:
-        if not (actor.is_org_admin and actor.organisation is not None
-                and (actor.organisation.is_consortium or actor.organisation_id == organisation.pk)):  # fmt: skip
-            raise PermissionDenied("only an admin of the organisation, or a consortium admin, may add people to it")
-        if organisation.is_agency and not actor.organisation.is_consortium:
-            approval = User.Approval.PENDING
+    _require_admin_of(actor, organisation.pk, "only an admin of the organisation, or a consortium admin, may add people to it")
+    if actor is not None and organisation.is_agency and not actor.organisation.is_consortium:  # type: ignore[union-attr]
+        approval = User.Approval.PENDING
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -345,11 +342,16 @@ def set_role(*, actor: User, user: User, role: str) -> User:
 
 def _require_admin_over(actor: User | None, user: User, what: str) -> None:
     """An admin of the user's own organisation, or a consortium admin, may manage them."""
+    _require_admin_of(actor, user.organisation_id, f"only an admin of the user's organisation may {what}")
+
+
+def _require_admin_of(actor: User | None, organisation_id: int | None, refusal: str) -> None:
+    """An admin of that organisation, a consortium admin, or the system (actor None)."""
     if actor is None:
         return
     org = actor.organisation
-    if not (actor.is_org_admin and org is not None and (org.is_consortium or actor.organisation_id == user.organisation_id)):
-        raise PermissionDenied(f"only an admin of the user's organisation may {what}")
+    if not (actor.is_org_admin and org is not None and (org.is_consortium or actor.organisation_id == organisation_id)):
+        raise PermissionDenied(refusal)
 
 
 def end_sessions(*, actor: User | None, user: User) -> None:

@@ -137,11 +137,10 @@ def _add_person(request: HttpRequest, org: Organisation, done: HttpResponseRedir
                 title=d["title"],
                 phone=phone,
             )
-        except (ValidationError, services.PermissionDenied) as exc:
-            if isinstance(exc, ValidationError):
-                apply_errors(form, exc)
-            else:
-                form.add_error(None, str(exc))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except services.PermissionDenied as exc:
+            form.add_error(None, str(exc))
         else:
             if user.approval == User.Approval.PENDING:
                 messages.success(request, f"{user.email} was added; the consortium verifies agency people (a call-back to your main number) before they can sign in.")
@@ -178,9 +177,6 @@ def person_add(request: HttpRequest) -> HttpResponse:
 
 # --- what an admin does to a person: the consortium's admins to anyone (admin area), an
 # organisation's admins to their own people (/org/people/). The services check again.
-
-PERSON_ACTIONS = ("role", "active", "end-sessions", "unlock")
-
 
 def _act_on_person(request: HttpRequest, user: User, action: str, back: HttpResponseRedirect) -> HttpResponse:
     if action == "role":
