@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from robotrace.core.webhooks import insecure_targets_by_default
 from robotrace.env import env_bool, env_int
 
 # First retry after this many seconds, doubling each attempt (60 s, 2 min, 4 min, ... capped).
@@ -14,7 +13,7 @@ MAX_ATTEMPTS = env_int("ALERTS_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
 WEBHOOK_TIMEOUT_SECONDS = env_int("ALERTS_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 # Plain-HTTP and private-address webhook targets are for development and tests only:
 # production endpoints must be https on public addresses (no SSRF into our own network).
-WEBHOOK_ALLOW_INSECURE = env_bool("ALERTS_WEBHOOK_ALLOW_INSECURE", bool(settings.DEBUG or getattr(settings, "TESTING", False)))
+WEBHOOK_ALLOW_INSECURE = env_bool("ALERTS_WEBHOOK_ALLOW_INSECURE", insecure_targets_by_default())
 # Default jurisdiction threshold for new subscriptions.
 DEFAULT_MIN_REPORTS = env_int("ALERTS_DEFAULT_MIN_REPORTS", 5, minimum=1)
 # How far back the periodic re-check looks for campaign events whose campaigns may have grown

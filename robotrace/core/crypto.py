@@ -98,19 +98,14 @@ def reseal_all() -> dict[str, int]:
     from django.db import transaction
 
     from robotrace.audit import services as audit
-    from robotrace.core.fields import SealedCharField
+    from robotrace.core.fields import SealedCharField, reseal_rows
 
     counts: dict[str, int] = {}
     with transaction.atomic():
         for model in apps.get_models():
-            sealed = [f for f in model._meta.concrete_fields if isinstance(f, SealedCharField)]
-            for field in sealed:
-                rows = model._base_manager.all()  # every organisation's rows: a maintenance task
-                done = 0
-                for pk, value in rows.exclude(**{field.attname: ""}).values_list("pk", field.attname).iterator():
-                    # values_list opened it; the update seals it afresh with the first key.
-                    model._base_manager.filter(pk=pk).update(**{field.attname: value})
-                    done += 1
-                counts[field.context] = done
+            for field in model._meta.concrete_fields:
+                if isinstance(field, SealedCharField):
+                    # Every organisation's rows (the base manager): a maintenance task.
+                    counts[field.context] = reseal_rows(model, field.attname)
         audit.record(action="core.secrets_resealed", actor_label="robotrace reseal-secrets", data=counts)
     return counts

@@ -39,6 +39,16 @@ class SealedCharField(models.CharField):  # type: ignore[type-arg]
         return crypto.seal(value, context=self.context)
 
 
+def reseal_rows(model: Any, field_name: str) -> int:
+    """Read every set value of a sealed column (the field opens it, or passes clear text
+    through) and write it back (the field seals it with the first key). Rows rewritten."""
+    done = 0
+    for pk, value in model._base_manager.exclude(**{field_name: ""}).values_list("pk", field_name).iterator():
+        model._base_manager.filter(pk=pk).update(**{field_name: value})
+        done += 1
+    return done
+
+
 def seal_existing_rows(app_label: str, model_name: str, field_name: str) -> Any:
     """The data step of the migration that makes a clear-text column a SealedCharField (run it
     after the AlterField): rows written before hold the secret in clear, which the historical
@@ -47,9 +57,7 @@ def seal_existing_rows(app_label: str, model_name: str, field_name: str) -> Any:
     from django.db import migrations
 
     def forwards(apps: Any, schema_editor: Any) -> None:
-        model = apps.get_model(app_label, model_name)
-        for pk, value in model._base_manager.exclude(**{field_name: ""}).values_list("pk", field_name).iterator():
-            model._base_manager.filter(pk=pk).update(**{field_name: value})
+        reseal_rows(apps.get_model(app_label, model_name), field_name)
 
     def backwards(apps: Any, schema_editor: Any) -> None:
         model = apps.get_model(app_label, model_name)

@@ -33,6 +33,14 @@ class PrivateTargetError(ValueError):
     """The webhook's host resolves to an address inside a private network."""
 
 
+def insecure_targets_by_default() -> bool:
+    """Plain-http and private-address targets are for development and tests only: the
+    default of each app's WEBHOOK_ALLOW_INSECURE setting."""
+    from django.conf import settings
+
+    return bool(settings.DEBUG or getattr(settings, "TESTING", False))
+
+
 def check_url(url: str, *, allow_insecure: bool) -> str:
     """A webhook address a user may register: a full https URL to a public host, without
     credentials (no SSRF into our own network). `allow_insecure` (development and tests

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from robotrace.core.webhooks import insecure_targets_by_default
 from robotrace.env import EnvError, env_bool, env_int, env_str
-
-
-def _development() -> bool:
-    from django.conf import settings
-
-    return bool(settings.DEBUG or getattr(settings, "TESTING", False))
-
 
 # The FCC's rule: a full answer within 24 hours of receipt.
 RESPONSE_HOURS: int = env_int("TRACEBACK_RESPONSE_HOURS", 24, minimum=1)
@@ -48,6 +42,6 @@ WEBHOOK_DISPATCH: str = env_str("TRACEBACK_WEBHOOK_DISPATCH", "huey")
 # Providers register their own hop-request webhooks: outside development and tests they
 # must be https on public addresses, checked when registered and when first sent to (no SSRF
 # into our own network). The simulator and benchmarks, whose hub is on 127.0.0.1, set it.
-WEBHOOK_ALLOW_INSECURE: bool = env_bool("TRACEBACK_WEBHOOK_ALLOW_INSECURE", _development())
+WEBHOOK_ALLOW_INSECURE: bool = env_bool("TRACEBACK_WEBHOOK_ALLOW_INSECURE", insecure_targets_by_default())
 if WEBHOOK_DISPATCH not in ("huey", "thread"):
     raise EnvError(f"TRACEBACK_WEBHOOK_DISPATCH={WEBHOOK_DISPATCH!r} must be huey or thread")
