@@ -24,7 +24,7 @@ from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.core import webhooks
 from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
-from robotrace.providers.names import name_key, normalise_name, ocn_key
+from robotrace.providers.names import lookup_keys, name_key, normalise_name, ocn_key
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
@@ -110,9 +110,11 @@ def find_provider(*, text: str) -> Provider | None:
     by_status = models.Case(models.When(status=Provider.Status.ACTIVE, then=0), models.When(status=Provider.Status.PENDING, then=1), default=2)
     match = Provider.objects.filter(Q(spc__iexact=raw) | Q(frn=raw) | Q(name__iexact=raw)).order_by(by_status, "id").first()
     if match is None:
-        loose = [Q(lookup_keys__contains=key) for key in (ocn_key(raw), name_key(raw)) if key]
-        match = Provider.objects.filter(reduce(or_, loose)).order_by(by_status, "id").first() if loose else None
-        match = match or _scan_unkeyed(raw)
+        keys = [key for key in (ocn_key(raw), name_key(raw)) if key]
+        if not keys:
+            return None
+        match = Provider.objects.filter(reduce(or_, (Q(lookup_keys__contains=key) for key in keys))).order_by(by_status, "id").first()
+        match = match or _find_unkeyed(keys, by_status)
         if match is None:
             return None
     seen = set()
@@ -122,18 +124,15 @@ def find_provider(*, text: str) -> Provider | None:
     return match
 
 
-def _scan_unkeyed(raw: str) -> Provider | None:
+def _find_unkeyed(keys: list[str], by_status: Any) -> Provider | None:
     """Rows written without going through save() (bulk_create in benchmarks and seeds) have no
-    lookup keys yet: compare those the slow way, so they are still found."""
-    upper, norm = raw.upper(), normalise_name(raw)
-    best: tuple[int, int] | None = None
-    for p in Provider.objects.filter(lookup_keys="").only("id", "name", "ocns", "dba_names", "status").iterator():
-        hit = upper in (o.upper() for o in p.ocns) or (bool(norm) and (norm == normalise_name(p.name) or norm in (normalise_name(d) for d in p.dba_names)))
-        if hit:
-            rank = (0 if p.status == Provider.Status.ACTIVE else 1 if p.status == Provider.Status.PENDING else 2, p.id)
-            if best is None or rank < best:
-                best = rank
-    return Provider.objects.get(id=best[1]) if best is not None else None
+    stored keys yet: work theirs out here, with the same rule, so they are still found."""
+    unkeyed = Provider.objects.filter(lookup_keys="").order_by(by_status, "id").only("id", "name", "dba_names", "ocns")
+    for p in unkeyed.iterator():
+        answers_to = lookup_keys(p.name, p.dba_names, p.ocns)
+        if any(key in answers_to for key in keys):
+            return Provider.objects.get(id=p.id)
+    return None
 
 
 def find_or_create_pending(*, actor: User | None, text: str, named_by: Provider | None = None) -> Provider:
