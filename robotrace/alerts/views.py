@@ -17,6 +17,7 @@ from robotrace.alerts import queries, services, stix
 from robotrace.alerts.models import Alert, AlertDelivery, AlertSubscription, WebhookEndpoint
 from robotrace.audit import services as audit
 from robotrace.core.access import require_kind
+from robotrace.core.views import webhook_secret_page
 
 AGENCY = ("agency",)
 BOTH = ("agency", "consortium")
@@ -292,11 +293,8 @@ def _get_endpoint(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
 
 
 def _secret_page(request: HttpRequest, created: services.CreatedEndpoint, verb: str) -> HttpResponse:
-    # Rendered straight from the POST (never stored in the session or shown again).
-    resp = render(request, "webhook_secret.html", {"url": created.endpoint.url, "secret": created.secret, "verb": verb,
-                                                   "purpose": "alerts", "done_url": reverse("alerts:subscriptions")})  # fmt: skip
-    resp["Cache-Control"] = "no-store"
-    return resp
+    return webhook_secret_page(request, url=created.endpoint.url, secret=created.secret, verb=verb, purpose="alerts",
+                               done_url=reverse("alerts:subscriptions"))  # fmt: skip
 
 
 @require_kind(*AGENCY, write=True)

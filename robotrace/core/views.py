@@ -20,3 +20,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
+
+
+def webhook_secret_page(request: HttpRequest, *, url: str, secret: str, verb: str, purpose: str, done_url: str) -> HttpResponse:
+    """The one page that shows a new webhook signing secret: rendered straight from the POST
+    that issued it, never stored in the session, never cached, never shown again."""
+    resp = render(request, "webhook_secret.html", {"url": url, "secret": secret, "verb": verb, "purpose": purpose, "done_url": done_url})
+    resp["Cache-Control"] = "no-store"
+    return resp

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from robotrace.audit import services as audit
 from robotrace.core.access import require_kind
+from robotrace.core.views import webhook_secret_page
 from robotrace.providers import exports, queries, services
 from robotrace.providers.forms import DisputeForm, MergeForm, ProviderForm, ResolveForm
 from robotrace.providers.models import (
@@ -313,11 +314,8 @@ def hop_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _secret_page(request: HttpRequest, created: services.HopWebhook, verb: str) -> HttpResponse:
-    # Rendered straight from the POST (never stored in the session or shown again).
-    resp = render(request, "webhook_secret.html", {"url": created.provider.webhook_url, "secret": created.secret, "verb": verb,
-                                                   "purpose": "hop requests", "done_url": reverse("providers:hop_webhook")})  # fmt: skip
-    resp["Cache-Control"] = "no-store"
-    return resp
+    return webhook_secret_page(request, url=created.provider.webhook_url, secret=created.secret, verb=verb, purpose="hop requests",
+                               done_url=reverse("providers:hop_webhook"))  # fmt: skip
 
 
 @require_POST
