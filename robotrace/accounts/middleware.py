@@ -15,6 +15,14 @@ from django.utils.http import urlencode
 SESSION_AUTH_AT = "rt_auth_at"
 SESSION_LAST_SEEN = "rt_last_seen"
 SESSION_EPOCH = "rt_epoch"
+# How this session's sign-in stood with the second factor, set by the `user_logged_in`
+# receiver whatever the login path was (allauth's form, Django's admin form, a test client):
+# "passed" (a code or key was checked, or the person enrolled one in this session), "none"
+# (the person had no authenticator at sign-in) or "missing" (they have one and it was not
+# asked). A session without the key predates this check and is ended like "missing".
+SESSION_SECOND_FACTOR = "rt_2fa"
+SECOND_FACTOR_PASSED = "passed"
+SECOND_FACTOR_NONE = "none"
 
 # Paths a signed-in person may reach before enrolling a second factor or being approved.
 _OPEN_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/healthz", "/api/")
@@ -28,12 +36,14 @@ END_REASONS = {
     "expired": "Sessions last at most 12 hours. Please sign in again.",
     "revoked": "Your session was ended by an administrator.",
     "admin_mfa": "The administration site needs your second factor: sign in here with your authenticator code.",
+    "second_factor": "Your account has a second factor and this sign-in did not ask for it: sign in here with your authenticator code.",
 }
 
-# Django's admin site has its own password-only login form; it is only reachable in a
-# session that passed allauth's second-factor step.
+# Django's admin site has its own password-only login form. Its sessions are held to the
+# same rule as every other (below); the prefix only picks the words shown at the login page.
 ADMIN_SITE_PREFIX = "/django-admin/"
-_ADMIN_SITE_OPEN = ("/django-admin/login/", "/django-admin/logout/")
+# Where a session that did not pass the second factor may still go: signing in again.
+_SECOND_FACTOR_OPEN = ("/accounts/login/", "/accounts/logout/", "/django-admin/login/", "/django-admin/logout/", "/static/", "/favicon.ico")
 
 
 class SessionPolicyMiddleware:
@@ -77,11 +87,13 @@ class SessionPolicyMiddleware:
 
 
 class MfaRequiredMiddleware:
-    """Consortium and agency users reach nothing beyond enrolment without a second factor.
+    """Every sign-in of a person who has a second factor must have passed it.
 
-    Staff (Django admin site) need one too, and the admin site is only reachable in a
-    session that went through the second-factor step, because its own login form asks for
-    a password alone.
+    The rule is held per session, not per login URL: the `user_logged_in` receiver records
+    whether the sign-in checked a code (`SESSION_SECOND_FACTOR`), so a password-only path
+    (Django's admin login form, or any added later) yields a session that is ended here on
+    its first request, API included. Consortium and agency people, and staff, who have no
+    authenticator yet reach nothing beyond enrolment.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -92,25 +104,41 @@ class MfaRequiredMiddleware:
         if user is None or not user.is_authenticated:
             return self.get_response(request)
         path = request.path
-        admin_site = path.startswith(ADMIN_SITE_PREFIX) and not path.startswith(_ADMIN_SITE_OPEN)
+        state = request.session.get(SESSION_SECOND_FACTOR)
+        if state == SECOND_FACTOR_PASSED:
+            return self.get_response(request)
+        if state != SECOND_FACTOR_NONE:
+            if path.startswith(_SECOND_FACTOR_OPEN):
+                return self.get_response(request)
+            ended = _end_session(request, user, "admin_mfa" if path.startswith(ADMIN_SITE_PREFIX) else "second_factor")
+            return ended or self.get_response(request)
         needs = getattr(user, "needs_mfa", False) or user.is_staff or user.is_superuser
-        if (needs and not path.startswith(_OPEN_PREFIXES)) or admin_site:
+        if needs and (not path.startswith(_OPEN_PREFIXES) or path.startswith(ADMIN_SITE_PREFIX)):
             from allauth.mfa.utils import is_mfa_enabled
 
             if not is_mfa_enabled(user):
                 messages.info(request, "Set up an authenticator app before you continue: it is required for your organisation.")
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
-            if admin_site and not _passed_second_factor(request, user):
-                from robotrace.audit import services as audit
-
-                audit.record(action="auth.session_ended", actor=user, data={"reason": "admin_mfa"}, request=request)
-                logout(request)
-                query = urlencode({"next": request.get_full_path(), "ended": "admin_mfa"})
-                return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
         return self.get_response(request)
 
 
-def _passed_second_factor(request: HttpRequest, user: object) -> bool:
-    from allauth.account.internal.flows.login import get_authentication_records
+def _end_session(request: HttpRequest, user: object, reason: str) -> HttpResponse | None:
+    """Sign out and send a page to the login form; an API request (None) goes on anonymous."""
+    from robotrace.audit import services as audit
 
-    return any(r.get("method") == "mfa" for r in get_authentication_records(request, user))  # type: ignore[arg-type]
+    audit.record(action="auth.session_ended", actor=user, data={"reason": reason}, request=request)
+    logout(request)
+    if request.path.startswith("/api/"):
+        return None
+    query = urlencode({"next": request.get_full_path(), "ended": reason})
+    return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
+
+
+def second_factor_state(request: HttpRequest, user: object) -> str:
+    """What `SESSION_SECOND_FACTOR` a sign-in of `user` on `request` earns."""
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.mfa.utils import is_mfa_enabled
+
+    if any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):  # type: ignore[arg-type]
+        return SECOND_FACTOR_PASSED
+    return "missing" if is_mfa_enabled(user) else SECOND_FACTOR_NONE  # type: ignore[arg-type]

@@ -2,13 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.signals import authenticator_added
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
 from robotrace.accounts import services
-from robotrace.accounts.middleware import SESSION_AUTH_AT, SESSION_EPOCH, SESSION_LAST_SEEN
+from robotrace.accounts.middleware import (
+    SECOND_FACTOR_PASSED,
+    SESSION_AUTH_AT,
+    SESSION_EPOCH,
+    SESSION_LAST_SEEN,
+    SESSION_SECOND_FACTOR,
+    second_factor_state,
+)
 from robotrace.audit import services as audit
 
 
@@ -25,6 +33,7 @@ def on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_LAST_SEEN] = now
         request.session[SESSION_EPOCH] = user.session_epoch
+        request.session[SESSION_SECOND_FACTOR] = second_factor_state(request, user)
         # A sign-in that just happened is as fresh as a re-authentication: without this the
         # first thing a new agency user sees after typing their password (authenticator
         # enrolment) would ask for the password again. Step-up still applies once
@@ -43,3 +52,11 @@ def on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
 def on_logged_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is not None:
         audit.record(action="auth.logout", actor=user, subject_org=user.organisation, request=request)
+
+
+@receiver(authenticator_added)
+def on_authenticator_added(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # Enrolling checks a code from the new authenticator, so the session that did it has
+    # shown the second factor (the enrolment page is where a person without one is sent).
+    if request is not None and hasattr(request, "session") and request.user.is_authenticated and request.user.pk == user.pk:
+        request.session[SESSION_SECOND_FACTOR] = SECOND_FACTOR_PASSED
