@@ -549,31 +549,14 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
     if not len(table.keys):
         return [], window
     return [_level(table, period) for period in (Period.MONTH, Period.QUARTER, Period.ALL)], window
+
+
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Attestation on traced calls each provider signed, from the STIR/SHAKEN app when it
-    offers it; scorecards work without it."""
-    try:
-        from robotrace.shaken.facade import provider_signing_stats  # type: ignore[import-not-found,attr-defined]
-    except (ImportError, AttributeError):
-        return {}
-    try:
-        stats = provider_signing_stats(provider_ids=provider_ids)
-    except TypeError:
-        try:
-            stats = provider_signing_stats()
-        except Exception:  # noqa: BLE001 - another app's code must not stop scorecards
-            return {}
-    except Exception:  # noqa: BLE001
-        return {}
-    out: dict[int, dict[str, Any]] = {}
-    for key, value in dict(stats or {}).items():
-        try:
-            out[int(key)] = dict(value) if not isinstance(value, dict) else value
-        except (TypeError, ValueError):
-            continue
-    return out
+    """Attestation on traced calls each provider signed, from the STIR/SHAKEN app. A fault
+    there raises rather than silently dropping the columns from every scorecard."""
+    from robotrace.shaken.facade import provider_signing_stats
 
-
+    return provider_signing_stats(provider_ids=provider_ids)
 
 
 @dataclass

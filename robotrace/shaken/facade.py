@@ -1,8 +1,7 @@
 """What other apps may ask the shaken app (tracebacks, providers, campaigns).
 
 Read-only, system-level (no organisation scope: callers apply their own access rules to
-what they show). Callers wrap these in try/except so their app works before this one is
-installed; nothing here raises for unknown ids, it answers None or empty figures.
+what they show). Nothing here raises for unknown ids, it answers None or empty figures.
 """
 
 from __future__ import annotations
