@@ -1,8 +1,9 @@
 """robotrace ingest-stream: consume call reports from NATS JetStream.
 
 Each message is an NDJSON batch of reports (optionally gzip, header `Content-Encoding:
-gzip`) from one reporter, named by the `Reporter` header or the subject's last token
-(`robotrace.reports.<reporter-slug>`). A message is acknowledged only after its upload has
+gzip`) from one reporter, named by the subject's last token (`robotrace.reports.<reporter-slug>`)
+and by nothing else: the subject is what NATS permissions can restrict per publisher, while any
+publisher can write any header, so a `Reporter` header that names someone else is refused. A message is acknowledged only after its upload has
 committed; a message redelivered after a crash finds its upload by idempotency key (the
 stream sequence) and is acknowledged without storing anything again, and even without that
 the (reporter, source_report_id) keys make re-storing impossible.
@@ -30,7 +31,10 @@ def store_message(data: bytes, headers: dict[str, str], subject: str, stream: st
     """Store one message; returns what happened ("stored", "replayed", "poison: ..."). Runs in
     a worker thread (Django's ORM is synchronous)."""
     close_old_connections()
-    slug = headers.get("Reporter") or subject.rsplit(".", 1)[-1]
+    slug = subject.rsplit(".", 1)[-1]
+    claimed = headers.get("Reporter")
+    if claimed and claimed != slug:
+        return f"poison: the Reporter header names {claimed!r} but the message was published on {subject!r}; a reporter is named by its subject only"
     org = Organisation.objects.filter(slug=slug).first()
     if org is None or not org.is_reporter:
         return f"poison: no reporter organisation {slug!r}"
