@@ -232,7 +232,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT", 300, minimum=30)
 # Our own lockout (accounts.lockout) is the policy; allauth's soft rate limit stays as a
 # second line against credential stuffing from one address.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"} if not TESTING else False
+# Per address, and per account (the key allauth uses for a person's password and second-factor
+# attempts): an address-only limit let one address try codes against one account at 20 a minute.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"} if not TESTING else False
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_PERIOD = 30

@@ -377,8 +377,12 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
 # --- lockout ---------------------------------------------------------------------------------
 
 
-def register_login_failure(*, email: str, request: HttpRequest | None) -> bool:
-    """Count a failed login; lock the account at the threshold. Returns True if now locked."""
+def register_login_failure(*, email: str, request: HttpRequest | None, step: str = "password") -> bool:
+    """Count a failed login; lock the account at the threshold. Returns True if now locked.
+
+    A wrong second-factor code (`step="second_factor"`) counts the same as a wrong password:
+    a six-digit code is guessable if failures cost nothing, and the person behind it already
+    knows the password."""
     email = (email or "").strip().lower()[:254]
     now = timezone.now()
     window_start = now - timedelta(seconds=settings.LOCKOUT_WINDOW_SECONDS)
@@ -386,7 +390,7 @@ def register_login_failure(*, email: str, request: HttpRequest | None) -> bool:
         LoginFailure.objects.create(email=email, at=now, source_ip=audit.client_ip(request))
         user = User.objects.select_for_update().filter(email__iexact=email).first()
         audit.record(
-            action="auth.login_failed",
+            action="auth.login_failed" if step == "password" else "auth.second_factor_failed",
             outcome="failure",
             actor_label=email or "(blank)",
             actor_org=user.organisation if user else None,

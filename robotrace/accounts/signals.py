@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.mfa.signals import authenticator_added
+from allauth.mfa.signals import authentication_failed, authenticator_added
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -24,6 +24,11 @@ from robotrace.audit import services as audit
 def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     email = credentials.get("email") or credentials.get("username") or ""
     services.register_login_failure(email=email, request=request)
+
+
+@receiver(authentication_failed)
+def on_second_factor_failed(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    services.register_login_failure(email=user.email, request=request, step="second_factor")
 
 
 @receiver(user_logged_in)

@@ -107,3 +107,32 @@ def test_unknown_addresses_are_told_nothing_more_than_known_ones(world):
     _fail(c, "nobody@nowhere.test", 4)
     r = post_password(c, "nobody@nowhere.test", WRONG)
     assert escape(LOCKED_GENERIC) in r.content.decode()
+
+
+# Wrong second-factor codes count toward the same lockout (#20 finding 7).
+def test_wrong_authenticator_codes_lock_the_account(world, fixed_totp):
+    from robotrace.accounts.tests.conftest import full_login
+
+    c = Client()
+    for _ in range(5):
+        r = full_login(c, world.dana.email, "000000")
+    world.dana.refresh_from_db()
+    assert world.dana.is_locked
+    assert AuditEvent.objects.filter(action="auth.second_factor_failed", actor_label=world.dana.email).count() == 5
+    assert AuditEvent.objects.filter(action="user.locked", object_id=str(world.dana.pk)).exists()
+    # Locked: even the right password and code no longer sign in.
+    c = Client()
+    full_login(c, world.dana.email, fixed_totp())
+    assert not signed_in(c)
+    assert r.status_code in (200, 302)
+
+
+def test_a_locked_person_mid_login_cannot_finish_with_the_right_code(world, fixed_totp):
+    c = Client()
+    r = post_password(c, world.dana.email)
+    assert r["Location"].startswith(reverse("mfa_authenticate"))
+    for _ in range(5):
+        c.post(reverse("mfa_authenticate"), {"code": "000000"})
+    c.post(reverse("mfa_authenticate"), {"code": fixed_totp()})
+    assert c.get("/").status_code == 302
+    assert not signed_in(c)
