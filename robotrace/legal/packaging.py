@@ -4,7 +4,6 @@ regenerating a bundle from identical data gives identical SHA-256 hashes."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
@@ -12,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
+
+from robotrace.core import csvsafe
 
 # 1980-01-01 is the earliest time a zip entry can carry.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -46,7 +47,7 @@ def cell(value: Any) -> str:
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csvsafe.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([cell(v) for v in row])
