@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "robotrace.legal",
     "robotrace.alerts",
     "robotrace.simulator",
+    "robotrace.bench",
 ]
 
 MIDDLEWARE = [

@@ -276,7 +276,7 @@ def run(options: dict[str, Any], progress: Callable[[str], None]) -> dict[str, A
         progress(f"HTTP: {n:,} reports in {elapsed:.2f} s = {n / elapsed:,.0f}/s; server peak RSS {sampler.peak:.0f} MB")
 
         progress("bulk-loading the same normalised rows straight into an identical table (the floor)")
-        out = run_cli(env, "shell", "-c", f"import json; from robotrace.ingest.bench import floor; print(json.dumps(floor({n}, {batch})))")
+        out = run_cli(env, "shell", "-c", f"import json; from robotrace.bench.ingest import floor; print(json.dumps(floor({n}, {batch})))")
         fl = json.loads(out.strip().splitlines()[-1])
         result["raw_rows_per_s"] = round(fl["rows_per_s"])
         result["ratio"] = round(result["reports_per_s"] / result["raw_rows_per_s"], 3)

@@ -6,7 +6,7 @@ tracebacks of four hops each and M call reports, then times the full evidence pa
 the floor: reading the same rows and writing the same CSV tables into a zip, with no PDF.
 It also builds the package twice and reports whether both hashes agree (determinism).
 
-    robotrace legal bench --tracebacks 500 --reports 20000
+    robotrace bench legal --tracebacks 500 --reports 20000
 """
 
 from __future__ import annotations

@@ -9,12 +9,12 @@ because shared machines are noisy.
 from __future__ import annotations
 
 BENCHMARKS: dict[str, str] = {
-    "ingest": "robotrace.ingest.bench",
-    "campaigns": "robotrace.campaigns.bench",
-    "campaigns-quality": "robotrace.campaigns.bench_quality",
-    "traceback": "robotrace.tracebacks.bench",
-    "scorecards": "robotrace.providers.bench",
-    "shaken": "robotrace.shaken.bench",
-    "legal": "robotrace.legal.bench",
-    "alerts": "robotrace.alerts.bench",
+    "ingest": "robotrace.bench.ingest",
+    "campaigns": "robotrace.bench.campaigns",
+    "campaigns-quality": "robotrace.bench.campaigns_quality",
+    "traceback": "robotrace.bench.tracebacks",
+    "scorecards": "robotrace.bench.scorecards",
+    "shaken": "robotrace.bench.shaken",
+    "legal": "robotrace.bench.legal",
+    "alerts": "robotrace.bench.alerts",
 }

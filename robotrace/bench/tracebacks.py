@@ -113,7 +113,7 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             Path(options["profile"]).mkdir(parents=True, exist_ok=True)
             env["ROBOTRACE_BENCH_PROFILE_DIR"] = str(Path(options["profile"]).resolve())
             env["ROBOTRACE_BENCH_PROFILE_CLOCK"] = options.get("profile_clock") or "wall"
-            app = "robotrace.tracebacks.benchprofile:application"
+            app = "robotrace.bench.profiling:application"
         server = subprocess.Popen([gunicorn, app, "-b", f"127.0.0.1:{port}", "--workers", str(options["web_workers"]),
                                    "--threads", str(options["web_threads"]), "--timeout", "300", "--access-logfile", "/dev/null", "--error-logfile", str(tmp / "web.log")], env=env)
         for _ in range(100):

@@ -4,7 +4,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -49,14 +48,3 @@ def test_it_names_the_line_and_field_of_bad_input_and_writes_nothing(tmp_path, h
         call_command("campaigns", "cluster", str(src), "--output", str(out))
     assert not out.exists()
 
-
-def test_it_reaches_the_quality_targets_on_the_shared_labels(tmp_path):
-    labels = Path(settings.SHARED_DATA_DIR) / "ppone" / "robocall-transcripts-dev.csv"
-    if not labels.exists():
-        pytest.skip("shared data not present")
-    from robotrace.campaigns import bench_quality
-
-    result = bench_quality.run({"labels": labels}, lambda m: None)
-    assert result["script"]["v_measure"] >= 0.97
-    assert result["script"]["ari"] >= 0.93
-    assert result["family"]["v_measure"] >= 0.90

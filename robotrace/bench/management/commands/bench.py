@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from robotrace.core.bench import BENCHMARKS
+from robotrace.bench.registry import BENCHMARKS
 
 
 def peak_rss_mb() -> float:

@@ -1,7 +1,7 @@
 """`robotrace legal sweep` runs the deadline, hold-reminder and expiry sweeps now;
 `robotrace legal verify FILE.zip` re-hashes a production or package against its manifest;
-`robotrace legal holds` lists active preservation holds; `robotrace legal bench` times an
-evidence package (see legal/bench.py)."""
+`robotrace legal holds` lists active preservation holds. (The evidence-package benchmark is
+`robotrace bench legal`.)"""
 
 from __future__ import annotations
 
@@ -21,10 +21,6 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="check every file of a bundle against MANIFEST.sha256")
         verify.add_argument("zip", type=Path)
         sub.add_parser("holds", help="list active preservation holds")
-        bench = sub.add_parser("bench", help="time an evidence package for a large campaign (rolled back)")
-        from robotrace.legal.bench import add_arguments
-
-        add_arguments(bench)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -45,13 +41,6 @@ class Command(BaseCommand):
             if problems:
                 raise CommandError("; ".join(problems))
             self.stdout.write(f"{path}: every file matches MANIFEST.sha256")
-        elif action == "bench":
-            import sys
-
-            from robotrace.legal.bench import run
-
-            result = run(opts, lambda msg: sys.stderr.write(msg + "\n"))
-            self.stdout.write(json.dumps(result))
         elif action == "holds":
             from robotrace.legal.queries import active_holds
 
