@@ -8,11 +8,9 @@ API-key work with `actor_label` saying who) and the organisation acting. Refusal
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from robotrace.audit import services as audit
+from robotrace.core.db import write_turn
 from robotrace.core.numbers import digits, e164, national
 from robotrace.providers.models import Provider
 from robotrace.tracebacks import clock, conf
@@ -136,49 +135,6 @@ def _event(tb: Traceback, kind: str, message: str, *, hop: Hop | None = None, at
         batch.append(row)
     else:
         row.save()
-
-
-_TURN_LOCK = threading.Lock()
-_TURN_FILE: dict[str, Any] = {}
-
-
-@contextmanager
-def _write_turn() -> Iterator[None]:
-    """On SQLite, wait for this app's turn to write in a queue the kernel keeps (a thread lock,
-    then `flock` on a file beside the database, shared by every process), instead of in
-    SQLite's busy handler.
-
-    SQLite has one writer; a writer that finds the lock taken sleeps 1, 2, 5, 10... up to
-    100 ms between retries, so under a steady stream of short write transactions the lock
-    sits free while the waiters sleep (measured: 73 ms mean wait at BEGIN for transactions
-    that hold it for a few ms). A blocked `flock` wakes as soon as it is released. SQLite's
-    own lock still guards the data; this only orders the traceback writers among themselves
-    (others keep using the busy handler). Taken only outside a transaction: code that
-    already holds SQLite's lock never waits here, so the two locks cannot deadlock."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    name = str(connection.settings_dict.get("NAME") or "")
-    if not name or name.startswith("file:") or name == ":memory:":
-        yield  # an in-memory test database: one process
-        return
-    with _TURN_LOCK:
-        fd = _TURN_FILE.get(name)
-        if fd is None:
-            try:
-                fd = _TURN_FILE[name] = os.open(f"{name}-write-turn", os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                fd = _TURN_FILE[name] = -1
-        if fd < 0:
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _one(qs: QuerySet[Any]) -> Any:
@@ -371,7 +327,7 @@ def open_traceback(
         if campaign is not None and not legal:
             legal = list(campaign.legal_basis or [])
     signer = _verified_signer(sample.report_id)
-    with _write_turn(), transaction.atomic(), _batched_events():
+    with write_turn(), transaction.atomic(), _batched_events():
         tb = Traceback.objects.create(
             source=source or (Traceback.Source.REPORT if report_id else Traceback.Source.MANUAL),
             priority=priority,
@@ -676,7 +632,7 @@ def answer_hop(
             named = _registry_provider(upstream_provider_id)
         except TracebackError as exc:
             named_error = exc
-    with _write_turn(), transaction.atomic(), _batched_events():
+    with write_turn(), transaction.atomic(), _batched_events():
         # The hop and its traceback in one locked read (their rows only, not the providers').
         hop = _one(
             Hop.objects.unscoped(reason="answer lookup, ownership checked below")
@@ -950,7 +906,7 @@ def notify_hop(*, hop_id: int, kind: str = "requested", hop: Hop | None = None) 
         hop = _one(Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id))
     if hop is None:
         return
-    with _write_turn(), transaction.atomic():
+    with write_turn(), transaction.atomic():
         _queue_notification(hop, kind=kind)
 
 
@@ -1063,7 +1019,7 @@ def flush_sent() -> int:
     for delivery_id, code, error in batch:
         if not error:
             ok.setdefault(code, []).append(delivery_id)
-    with _write_turn(), transaction.atomic():  # one write transaction for the whole batch
+    with write_turn(), transaction.atomic():  # one write transaction for the whole batch
         for code, ids in ok.items():  # one UPDATE per status code seen (usually one: 204)
             qs.filter(id__in=ids, status=WebhookDelivery.Status.SENDING).update(
                 status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now(), last_status_code=code, last_error=""

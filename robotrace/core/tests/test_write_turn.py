@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from robotrace.tracebacks import services
+from robotrace.core.db import write_turn
 
 TRY_LOCK = (
     "import fcntl, os, sys\n"
@@ -40,15 +40,15 @@ def file_database(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_another_process_waits_for_the_turn_until_it_is_released(file_database) -> None:  # type: ignore[no-untyped-def]
-    with services._write_turn():
+    with write_turn():
         assert file_database.exists()
         assert not _other_process_can_lock(file_database)
     assert _other_process_can_lock(file_database)
 
 
 def test_it_takes_no_turn_inside_a_transaction(file_database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    with services._write_turn():
+    with write_turn():
         pass  # creates the lock file
     monkeypatch.setattr(connections["default"], "in_atomic_block", True)
-    with services._write_turn():
+    with write_turn():
         assert _other_process_can_lock(file_database)
