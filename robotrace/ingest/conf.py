@@ -14,6 +14,13 @@ READ_CHUNK_BYTES = env_int("INGEST_READ_CHUNK_BYTES", 256 * 1024, minimum=4096)
 # A single NDJSON/CSV line longer than this is rejected (protects memory from a file with
 # no newlines at all).
 MAX_LINE_BYTES = env_int("INGEST_MAX_LINE_BYTES", 1024 * 1024, minimum=1024)
+# Bounds on one upload (API, stream, browser), so that a small body cannot cost gigabytes of
+# disk or minutes of CPU: a gzip body of ten million `{}` lines, or of nothing but newlines,
+# is refused early instead of writing a rejects file per line. Counted on the decoded lines,
+# blank ones included. Whole-file imports from the command line (`robotrace ingest`) are not
+# bounded: they commit per batch and run with the operator's own files.
+MAX_LINES = env_int("INGEST_MAX_LINES", 10_000_000, minimum=1)
+MAX_REJECTS = env_int("INGEST_MAX_REJECTS", 100_000, minimum=1)
 # How many rejects the 202 answer carries inline; all of them are in the rejects file.
 INLINE_REJECTS = env_int("INGEST_INLINE_REJECTS", 20, minimum=0)
 # A call time this far ahead of the server clock is "in the future" (clock skew allowance).

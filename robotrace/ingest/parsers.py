@@ -61,6 +61,18 @@ def capped(chunks: Iterable[bytes], cap: int) -> Iterator[bytes]:
         yield chunk
 
 
+def line_capped(chunks: Iterable[bytes], cap: int) -> Iterator[bytes]:
+    """Refuse (413) once the decoded input passes `cap` lines. Counted per chunk in C
+    (`bytes.count`), so a body of nothing but newlines is stopped after `cap` of them instead
+    of being walked line by line in Python."""
+    seen = 0
+    for chunk in chunks:
+        seen += chunk.count(b"\n")
+        if seen > cap:
+            raise ReadProblem(413, "Too many lines", f"an upload may hold at most {cap:,} lines (blank ones included): split the file and send the parts")
+        yield chunk
+
+
 def gunzip(chunks: Iterable[bytes], *, step: int = 1024 * 1024) -> Iterator[bytes]:
     """Inflate gzip (several members allowed) with at most `step` bytes out per call, so a
     small bomb cannot blow up memory before the size cap sees it."""

@@ -40,12 +40,17 @@ if TYPE_CHECKING:
 
 
 class RejectSink:
-    """Every reject of one upload, as NDJSON under MEDIA_ROOT; the first few kept inline."""
+    """Every reject of one upload, as NDJSON under MEDIA_ROOT; the first few kept inline.
 
-    def __init__(self, organisation_id: int):
+    With `limit`, one reject more than that refuses the whole upload (422, nothing stored):
+    a file that bad is the wrong file or a format mix-up, and its rejects file would be
+    larger than the upload."""
+
+    def __init__(self, organisation_id: int, *, limit: int | None = None):
         self.relpath = f"ingest/rejects/{organisation_id}/{uuid.uuid4().hex}.ndjson"
         self.first: list[dict[str, Any]] = []
         self.count = 0
+        self.limit = limit
         self._fh: IO[bytes] | None = None
 
     @property
@@ -54,6 +59,12 @@ class RejectSink:
 
     def add(self, reject: Reject) -> None:
         self.count += 1
+        if self.limit is not None and self.count > self.limit:
+            raise parsers.ReadProblem(
+                422, "Too many rejected lines",
+                f"more than {self.limit:,} lines were rejected, so nothing was stored: check the format and the first rejects listed, fix the file and send it again",
+                errors=self.first,
+            )  # fmt: skip
         record = reject.as_dict()
         if len(self.first) < conf.INLINE_REJECTS:
             self.first.append(record)
@@ -174,9 +185,9 @@ def receive(
     """
     now = timezone.now()
     normaliser = Normaliser(default_tz=tz, now=now, for_sqlite=connection.vendor == "sqlite")
-    sink = RejectSink(organisation.id)
+    sink = RejectSink(organisation.id, limit=conf.MAX_REJECTS)
     tally = Tally()
-    stream = batches(parsers.FORMATS[fmt](chunks), normaliser, sink, tally)
+    stream = batches(parsers.FORMATS[fmt](parsers.line_capped(chunks, conf.MAX_LINES)), normaliser, sink, tally)
     try:
         # Decode the first batch before BEGIN: on SQLite the write lock is taken at BEGIN
         # (IMMEDIATE), and a typical request is one batch, so parsing runs in parallel
