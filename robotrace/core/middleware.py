@@ -3,7 +3,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils.cache import patch_cache_control
 
 from robotrace.core.scoping import ScopeError
 
@@ -24,3 +26,80 @@ class ScopeErrorMiddleware:
             logger.error("scope error on %s: %s", request.path, exception)
             return HttpResponseForbidden("Forbidden")
         return None
+
+
+def streams_body(max_bytes: int) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Mark a view that reads its body as a stream and enforces its own cap (`max_bytes`) while
+    reading: BodyLimitMiddleware then lets an authenticated request through up to that cap."""
+
+    def mark(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+class BodyLimitMiddleware:
+    """Refuse an oversized body from its Content-Length, before anything reads it.
+
+    Django spools multipart files to disk as soon as anyone touches `request.POST` (the CSRF
+    check does, before the login redirect), so without this an anonymous POST could write
+    hundreds of megabytes to the temporary folder. Anonymous requests (no session, no
+    Authorization header) may send `REQUEST_MAX_BYTES_ANONYMOUS`, a login form's worth;
+    signed-in people and API keys `REQUEST_MAX_BYTES`; views marked with `streams_body` their
+    own larger cap. A body without a Content-Length is never read by Django's request parsing
+    (it sees an empty body), so the header is the whole question here. Runs after the session
+    and authentication middleware (to know who is asking) and before the CSRF check (the first
+    reader of the body).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Callable[..., HttpResponse], args: object, kwargs: object) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _too_large(400, "The Content-Length header is not a number.")
+        if length <= settings.REQUEST_MAX_BYTES_ANONYMOUS:
+            return None
+        user = getattr(request, "user", None)
+        if not request.headers.get("Authorization") and not (user is not None and user.is_authenticated):
+            return _too_large(413, f"Sign in before sending more than {settings.REQUEST_MAX_BYTES_ANONYMOUS:,} bytes.")
+        cap = max(getattr(view, "max_body_bytes", 0), settings.REQUEST_MAX_BYTES)
+        if length > cap:
+            return _too_large(413, f"Requests are limited to {cap:,} bytes.")
+        return None
+
+
+def _too_large(status: int, detail: str) -> HttpResponse:
+    response = HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    # The body was not read: the connection cannot be reused for another request.
+    response["Connection"] = "close"
+    return response
+
+
+# Browser features no page of ours uses; a script injected despite the Content-Security-Policy
+# cannot ask for them either.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response, and `Cache-Control: no-store` on every response
+    to a signed-in person or an API key: their pages and files hold case data that must not
+    stay in a shared or back-button cache. (The Content-Security-Policy itself comes from
+    django-csp's middleware, configured in settings.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "Authorization" in request.headers:
+            patch_cache_control(response, no_store=True)
+        return response

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from robotrace.accounts.models import ApiKey
 from robotrace.accounts.services import authenticate_api_key
+from robotrace.core.middleware import streams_body
 from robotrace.core.problems import problem
 from robotrace.ingest import conf, parsers, queries, services
 from robotrace.ingest.models import Upload
@@ -44,6 +45,7 @@ def _body_reader(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @csrf_exempt
+@streams_body(conf.MAX_UPLOAD_BYTES)
 def reports(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = problem(405, "Method not allowed", "POST call reports here; search them with GET /api/v1/reports/search")
