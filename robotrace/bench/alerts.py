@@ -22,9 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-
-class _Rollback(Exception):
-    pass
+from robotrace.bench.harness import rolled_back
 
 
 def add_arguments(parser: Any) -> None:
@@ -50,7 +48,6 @@ def _server() -> tuple[ThreadingHTTPServer, str]:
 
 
 def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
-    from django.db import transaction
     from django.utils import timezone
 
     from robotrace.accounts import services as accounts
@@ -68,7 +65,7 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
     insecure = conf.WEBHOOK_ALLOW_INSECURE
     conf.WEBHOOK_ALLOW_INSECURE = True  # the local benchmark server is on 127.0.0.1
     try:
-        with transaction.atomic():
+        with rolled_back():
             progress(f"setting up {len(states)} agencies, {n_campaigns} campaigns x {n_reports} reports...")
             stamp = int(time.time())
             reporter = accounts.create_organisation(actor=None, name="Bench reporter", kind="reporter", slug=f"bench-rep-{stamp}", reporter_type="honeypot")
@@ -142,9 +139,6 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
                     "floor_posts_per_s": round(len(ids) / bare_s, 1),
                     "delivery_ratio": round(deliver_s / bare_s, 1) if bare_s else None,
                 })
-            raise _Rollback
-    except _Rollback:
-        pass
     finally:
         conf.WEBHOOK_ALLOW_INSECURE = insecure
         server.shutdown()

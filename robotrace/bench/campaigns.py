@@ -14,9 +14,13 @@ the campaign engine (`campaigns.engine.Engine`, the class the platform's DB stor
 
 from __future__ import annotations
 
+import csv
 import gc
+import tempfile
 import time
+from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -141,21 +145,26 @@ def _db_path(reports: list[Any], progress: Any) -> dict[str, Any]:
     """The platform's path: `campaigns cluster` stores the reports in an empty temporary
     SQLite database and runs the DB-backed engine (transactions of 5,000 reports writing
     assignments, index rows, counters and events)."""
-    import csv
-    import tempfile
-    from pathlib import Path
+    progress(f"database path: `campaigns cluster` on {len(reports):,} reports...")
+    seconds, _ = cluster(["report_id", "transcript", "calling_number", "call_started_at", "callback_number"],
+                         ([f"r{r.id}", r.transcript, r.calling_number, r.call_started_at.isoformat(), ",".join(r.callback_numbers)] for r in reports))
+    return {"reports": len(reports), "seconds_incl_migrate_and_load": round(seconds, 1), "reports_per_second": round(len(reports) / seconds)}
 
+
+def cluster(header: list[str], rows: Iterable[list[Any]]) -> tuple[float, dict[str, dict[str, str]]]:
+    """Run `robotrace campaigns cluster` (the platform's engine on an empty temporary
+    database, what an independent evaluator runs) on these CSV rows: the seconds it took,
+    and its output rows by report_id."""
     from robotrace.campaigns.management.commands.campaigns import Command
 
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
         with src.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(["report_id", "transcript", "calling_number", "call_started_at", "callback_number"])
-            for r in reports:
-                w.writerow([f"r{r.id}", r.transcript, r.calling_number, r.call_started_at.isoformat(), ",".join(r.callback_numbers)])
-        progress(f"database path: `campaigns cluster` on {len(reports):,} reports...")
+            w.writerow(header)
+            w.writerows(rows)
         t0 = time.perf_counter()
         Command().cluster(src, out, keep=False)
         seconds = time.perf_counter() - t0
-    return {"reports": len(reports), "seconds_incl_migrate_and_load": round(seconds, 1), "reports_per_second": round(len(reports) / seconds)}
+        with out.open(newline="", encoding="utf-8") as fh:
+            return seconds, {r["report_id"]: r for r in csv.DictReader(fh)}

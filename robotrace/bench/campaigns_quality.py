@@ -10,7 +10,6 @@ script label (`campaign_label`), and the campaign category against the label's f
 from __future__ import annotations
 
 import csv
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+
+from robotrace.bench.campaigns import cluster
 
 
 def add_arguments(parser: CommandParser) -> None:
@@ -49,7 +50,6 @@ def score(labels: list[str], pred: list[str]) -> dict[str, float]:
 
 def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
     from robotrace.campaigns.categories import FAMILY_MAP
-    from robotrace.campaigns.management.commands.campaigns import Command
     from robotrace.campaigns.textsim import normalise, text_hash
 
     path: Path = options["labels"]
@@ -60,19 +60,8 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
     if not rows or "campaign_label" not in rows[0]:
         raise CommandError(f"{path}: needs columns call_id (or report_id), transcript, campaign_label")
     id_col = "report_id" if "report_id" in rows[0] else "call_id"
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
-        with src.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["report_id", "transcript", "language"])
-            for r in rows:
-                w.writerow([r[id_col], r["transcript"], r.get("language", "")])
-        progress(f"clustering {len(rows)} labelled calls with `robotrace campaigns cluster`...")
-        started = time.monotonic()
-        Command().cluster(src, out, keep=False)
-        elapsed = time.monotonic() - started
-        with out.open(newline="", encoding="utf-8") as fh:
-            result = {r["report_id"]: r for r in csv.DictReader(fh)}
+    progress(f"clustering {len(rows)} labelled calls with `robotrace campaigns cluster`...")
+    elapsed, result = cluster(["report_id", "transcript", "language"], ([r[id_col], r["transcript"], r.get("language", "")] for r in rows))
     labels = [r["campaign_label"] for r in rows]
     pred = [result[r[id_col]]["campaign_id"] or f"none-{i}" for i, r in enumerate(rows)]
     families = [lab.split("/")[0] for lab in labels]

@@ -22,23 +22,13 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import robotrace
+from robotrace.bench.harness import PG_ADMIN_URL, MemorySampler, scratch_project
 from robotrace.ingest.synthetic import ndjson, ndjson_lines
-
-ROOT = Path(robotrace.__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def add_arguments(parser: Any) -> None:
@@ -49,69 +39,6 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--big-upload-mb", type=int, default=0, help="also stream one upload this large (MB, uncompressed)")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="PostgreSQL server to create the scratch database on")
-
-
-# --- processes and memory --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
-class MemorySampler:
-    """Peak RSS of a process tree (the gunicorn master and its workers), sampled every 50 ms."""
-
-    def __init__(self, root_pid: int):
-        self.root = root_pid
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for pid in [self.root, *children(self.root)]:
-                self.peak = max(self.peak, rss_mb(pid))
-            time.sleep(0.05)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def run_cli(env: dict[str, str], *args: str, timeout: int = 1800) -> str:
-    proc = subprocess.run([sys.executable, "-m", "robotrace.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"robotrace {' '.join(args[:2])} failed:\n{proc.stderr.decode()[-4000:]}")
-    return proc.stdout.decode()
 
 
 # --- HTTP clients ----------------------------------------------------------------------------
@@ -225,84 +152,47 @@ def floor(n: int, batch: int) -> dict[str, Any]:
 def run(options: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
     n = options["reports"]
     batch = options["batch_lines"]
-    var = Path(tempfile.mkdtemp(prefix="rt-bench-ingest-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PYTEST"))}
-    env.update(ROBOTRACE_VAR_DIR=str(var), DEBUG="0", SECRET_KEY="bench-only-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1",
-               SECURE_SSL_REDIRECT="0", LOG_LEVEL="ERROR", ROBOTRACE_TESTING="0")  # fmt: skip
-    db_name = ""
-    server: subprocess.Popen[bytes] | None = None
-    admin_url = options.get("pg_url") or PG_ADMIN_URL
-    try:
-        if options["database"] == "postgres":
-            import psycopg
-
-            db_name = f"rt_bench_ingest_{os.getpid()}"
-            with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as pg:
-                pg.execute(f'CREATE DATABASE "{db_name}"')
-            env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + db_name
-        progress(f"migrating a scratch {options['database']} database in {var}")
-        run_cli(env, "migrate", "-v0")
-        key = run_cli(env, "shell", "-c", (
+    with scratch_project("ingest", database=options["database"], pg_url=options.get("pg_url") or PG_ADMIN_URL,
+                         env={"LOG_LEVEL": "ERROR"}) as project:  # fmt: skip
+        progress(f"migrating a scratch {options['database']} database in {project.var}")
+        project.cli("migrate", "-v0")
+        key = project.cli("shell", "-c", (
             "from robotrace.accounts import services as s\n"
             "org = s.create_organisation(actor=None, name='Bench Reporter', kind='reporter', slug='bench-reporter', reporter_type='honeypot')\n"
             "print(s.issue_api_key(actor=None, organisation=org, name='bench', scopes=['ingest']).secret)"
         )).strip().splitlines()[-1]  # fmt: skip
 
-        port = free_port()
-        progress(f"starting gunicorn ({options['workers']} workers) on 127.0.0.1:{port}")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "robotrace.wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(options["workers"]), "--timeout", "3600", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        progress(f"starting gunicorn ({options['workers']} workers)")
+        with project.server(workers=options["workers"], timeout=3600) as server:
+            port = server.port
+            progress(f"preparing {n:,} synthetic reports as gzip NDJSON in requests of {batch:,} lines")
+            bodies = [gzip.compress(ndjson(min(batch, n - i), start=i, prefix="http"), 1) for i in range(0, n, batch)]
+            post(port, key, gzip.compress(ndjson(10, start=0, prefix="warmup")), gzip_body=True)  # import everything once
 
-        progress(f"preparing {n:,} synthetic reports as gzip NDJSON in requests of {batch:,} lines")
-        bodies = [gzip.compress(ndjson(min(batch, n - i), start=i, prefix="http"), 1) for i in range(0, n, batch)]
-        post(port, key, gzip.compress(ndjson(10, start=0, prefix="warmup")), gzip_body=True)  # import everything once
+            progress(f"posting with {options['clients']} concurrent clients")
+            with MemorySampler(server.pid) as sampler:
+                elapsed, accepted = post_all(port, key, bodies, options["clients"])
+            if accepted != n:
+                raise RuntimeError(f"server accepted {accepted:,} of {n:,} reports")
+            result: dict[str, Any] = {"reports": n, "reports_per_s": round(n / elapsed), "database": options["database"],
+                                      "http_seconds": round(elapsed, 2), "peak_rss_mb": round(sampler.peak, 1)}  # fmt: skip
+            progress(f"HTTP: {n:,} reports in {elapsed:.2f} s = {n / elapsed:,.0f}/s; server peak RSS {sampler.peak:.0f} MB")
 
-        progress(f"posting with {options['clients']} concurrent clients")
-        with MemorySampler(server.pid) as sampler:
-            elapsed, accepted = post_all(port, key, bodies, options["clients"])
-        if accepted != n:
-            raise RuntimeError(f"server accepted {accepted:,} of {n:,} reports")
-        result: dict[str, Any] = {"reports": n, "reports_per_s": round(n / elapsed), "database": options["database"],
-                                  "http_seconds": round(elapsed, 2), "peak_rss_mb": round(sampler.peak, 1)}  # fmt: skip
-        progress(f"HTTP: {n:,} reports in {elapsed:.2f} s = {n / elapsed:,.0f}/s; server peak RSS {sampler.peak:.0f} MB")
+            progress("bulk-loading the same normalised rows straight into an identical table (the floor)")
+            out = project.cli("shell", "-c", f"import json; from robotrace.bench.ingest import floor; print(json.dumps(floor({n}, {batch})))")
+            fl = json.loads(out.strip().splitlines()[-1])
+            result["raw_rows_per_s"] = round(fl["rows_per_s"])
+            result["ratio"] = round(result["reports_per_s"] / result["raw_rows_per_s"], 3)
+            progress(f"floor: {fl['rows']:,} rows in {fl['seconds']:.2f} s = {fl['rows_per_s']:,.0f}/s")
 
-        progress("bulk-loading the same normalised rows straight into an identical table (the floor)")
-        out = run_cli(env, "shell", "-c", f"import json; from robotrace.bench.ingest import floor; print(json.dumps(floor({n}, {batch})))")
-        fl = json.loads(out.strip().splitlines()[-1])
-        result["raw_rows_per_s"] = round(fl["rows_per_s"])
-        result["ratio"] = round(result["reports_per_s"] / result["raw_rows_per_s"], 3)
-        progress(f"floor: {fl['rows']:,} rows in {fl['seconds']:.2f} s = {fl['rows_per_s']:,.0f}/s")
-
-        if options["big_upload_mb"]:
-            mb = options["big_upload_mb"]
-            progress(f"streaming one {mb:,} MB upload (chunked, uncompressed) and sampling server memory")
-            with MemorySampler(server.pid) as big:
-                start = time.perf_counter()
-                answer = post(port, key, big_body(mb, "big"), gzip_body=False, chunked=True)
-                seconds = time.perf_counter() - start
-            result.update(big_upload_mb=mb, big_upload_reports=answer["accepted"], big_upload_seconds=round(seconds, 1),
-                          big_upload_reports_per_s=round(answer["accepted"] / seconds), big_upload_peak_rss_mb=round(big.peak, 1))  # fmt: skip
-            progress(f"big upload: {answer['accepted']:,} reports in {seconds:.1f} s; server peak RSS {big.peak:.0f} MB")
+            if options["big_upload_mb"]:
+                mb = options["big_upload_mb"]
+                progress(f"streaming one {mb:,} MB upload (chunked, uncompressed) and sampling server memory")
+                with MemorySampler(server.pid) as big:
+                    start = time.perf_counter()
+                    answer = post(port, key, big_body(mb, "big"), gzip_body=False, chunked=True)
+                    seconds = time.perf_counter() - start
+                result.update(big_upload_mb=mb, big_upload_reports=answer["accepted"], big_upload_seconds=round(seconds, 1),
+                              big_upload_reports_per_s=round(answer["accepted"] / seconds), big_upload_peak_rss_mb=round(big.peak, 1))  # fmt: skip
+                progress(f"big upload: {answer['accepted']:,} reports in {seconds:.1f} s; server peak RSS {big.peak:.0f} MB")
         return result
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if db_name:
-            import psycopg
-
-            with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as pg:
-                pg.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(var, ignore_errors=True)

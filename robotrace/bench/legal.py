@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from robotrace.bench.harness import rolled_back
 
 Progress = Callable[[str], None]
 
@@ -25,10 +25,6 @@ Progress = Callable[[str], None]
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--tracebacks", type=int, default=500)
     parser.add_argument("--reports", type=int, default=20_000)
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _seed(n_tb: int, n_reports: int, progress: Progress) -> int:
@@ -89,32 +85,27 @@ def _floor(campaign_id: int) -> None:
 def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
     from robotrace.legal.evidence import build
 
-    result: dict[str, Any] = {}
-    try:
-        with transaction.atomic():
-            campaign_id = _seed(options["tracebacks"], options["reports"], progress)
-            progress("floor: tables + CSV + zip")
-            t0 = time.perf_counter()
-            _floor(campaign_id)
-            floor = time.perf_counter() - t0
-            progress("evidence package (1st)")
-            t0 = time.perf_counter()
-            first = build(campaign_id=campaign_id, traceback_ids=[])
-            measured = time.perf_counter() - t0
-            progress("evidence package (2nd, determinism)")
-            second = build(campaign_id=campaign_id, traceback_ids=[])
-            result = {
-                "benchmark": "legal-evidence",
-                "tracebacks": options["tracebacks"],
-                "hops": options["tracebacks"] * 4,
-                "reports": options["reports"],
-                "seconds": round(measured, 3),
-                "baseline_seconds": round(floor, 3),
-                "ratio": round(measured / floor, 2) if floor else None,
-                "zip_bytes": len(first.data),
-                "deterministic": first.sha256 == second.sha256,
-            }
-            raise _Rollback
-    except _Rollback:
-        pass
+    with rolled_back():
+        campaign_id = _seed(options["tracebacks"], options["reports"], progress)
+        progress("floor: tables + CSV + zip")
+        t0 = time.perf_counter()
+        _floor(campaign_id)
+        floor = time.perf_counter() - t0
+        progress("evidence package (1st)")
+        t0 = time.perf_counter()
+        first = build(campaign_id=campaign_id, traceback_ids=[])
+        measured = time.perf_counter() - t0
+        progress("evidence package (2nd, determinism)")
+        second = build(campaign_id=campaign_id, traceback_ids=[])
+        result = {
+            "benchmark": "legal-evidence",
+            "tracebacks": options["tracebacks"],
+            "hops": options["tracebacks"] * 4,
+            "reports": options["reports"],
+            "seconds": round(measured, 3),
+            "baseline_seconds": round(floor, 3),
+            "ratio": round(measured / floor, 2) if floor else None,
+            "zip_bytes": len(first.data),
+            "deterministic": first.sha256 == second.sha256,
+        }
     return result

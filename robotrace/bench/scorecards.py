@@ -9,9 +9,7 @@ the same hop and traceback rows once (what any scorecard must at least do).
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 import time
 from argparse import ArgumentParser
 from collections.abc import Callable, Iterator
@@ -19,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+
+from robotrace.bench.harness import temporary_database
 
 Progress = Callable[[str], None]
 
@@ -201,7 +201,8 @@ def floor_seconds() -> tuple[float, float]:
     database offers: its own plan, a forced full scan, or an integer month key computed in
     a subquery (on SQLite, LIMIT keeps it unflattened so the sorter holds one integer per
     row instead of the text key; it is the fastest of the three there)."""
-    from robotrace.providers.scorecards import MONTH_BITS, _tables, full_scan, month_expr, month_number_expr
+    from robotrace.core.sql import full_scan, month_expr, month_number_expr
+    from robotrace.tracebacks.queries import MONTH_BITS, _tables
 
     t = _tables()
     limit = "LIMIT -1" if connection.vendor == "sqlite" else ""
@@ -234,7 +235,7 @@ def floor_seconds() -> tuple[float, float]:
 
 def _clean_slate() -> None:
     """The state of a fresh build: no scorecards, no flags yet."""
-    from robotrace.providers.models import FlagRun, ProviderFlag, ProviderScorecard
+    from robotrace.scorecards.models import FlagRun, ProviderFlag, ProviderScorecard
 
     with connection.cursor() as cur:
         for model in (ProviderScorecard, ProviderFlag, FlagRun):
@@ -242,25 +243,10 @@ def _clean_slate() -> None:
 
 
 def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from django.conf import settings
+    from robotrace.scorecards import criteria
 
-    from robotrace.providers import criteria
-
-    db = settings.DATABASES["default"]
-    old_name = db["NAME"]
-    test = db.setdefault("TEST", {})
-    tmpdir = None
     reuse = options.get("reuse_db") or ""
-    if reuse:
-        test["NAME"] = reuse
-    elif connection.vendor == "sqlite":
-        tmpdir = tempfile.mkdtemp(prefix="rt-bench-scorecards-")
-        test["NAME"] = os.path.join(tmpdir, "bench.sqlite3")
-    else:
-        test["NAME"] = f"rt_bench_scorecards_{os.getpid()}"
-    progress(f"{'reusing' if reuse else 'creating'} temporary {connection.vendor} database {test['NAME']}")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=bool(reuse))
-    try:
+    with temporary_database("scorecards", reuse=reuse, keep=options.get("keep_db", False), progress=progress):
         from robotrace.tracebacks.models import Hop
 
         started = time.perf_counter()
@@ -309,13 +295,3 @@ def run(options: dict[str, Any], progress: Progress) -> dict[str, Any]:
             "cpu_ratio": round((c2 - c0) / floor_cpu, 2) if connection.vendor == "sqlite" and floor_cpu else None,
             "attempts_seconds": [round(r[0], 3) for r in runs],
         }
-    finally:
-        if options.get("keep_db") or reuse:
-            progress(f"kept {test['NAME']}; rerun with --reuse-db {test['NAME']}")
-            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
-        else:
-            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-            if tmpdir:
-                import shutil
-
-                shutil.rmtree(tmpdir, ignore_errors=True)
