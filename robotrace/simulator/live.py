@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,12 +40,6 @@ class Campaign:
     caller_ids: list[str]
     foreign: bool
     origin: int | None  # bad originator index for domestic campaigns
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def campaigns_for(net: Network, rng: random.Random, count: int = 8) -> list[Campaign]:
@@ -108,9 +101,8 @@ class LiveSimulation:
         # Originating providers and gateways sign calls (STIR/SHAKEN) as they route them, so
         # reports carry Identity headers that the shaken app verifies at intake.
         self.net = Network(self.providers, seed=self.seed, signing=True)
-        self.hub_port = free_port()
         self.agents = Agents(self.net, HttpTransport(self.url), seconds_per_hour=self.seconds_per_hour, seed=self.seed)
-        self.agents.serve(self.hub_port)
+        self.hub_port = self.agents.serve(0).server_address[1]
         self.world: World = materialise(self.net, hub_url=f"http://127.0.0.1:{self.hub_port}")
         keys = demo.load_credentials().get("keys", {})
         self.reporter_keys = {slug: keys[slug] for slug in ("keystone-analytics", "callshield") if slug in keys}

@@ -1,7 +1,6 @@
 """`robotrace simulate`: the simulated telephone network.
 
 - `--live --url URL`: run forever against a running platform (started by `robotrace run`).
-- `--build-only --hub-url URL --state FILE`: write the registry for a benchmark and exit.
 - otherwise: build the network in memory and print what it looks like (routes, roles),
   optionally writing every provider's call records with `--records-dir`.
 """
@@ -28,29 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--seconds-per-hour", type=float, default=10.0, help="time compression of slow agents")
         parser.add_argument("--history", type=int, default=40, help="past tracebacks to create when there are none")
-        parser.add_argument("--build-only", action="store_true")
-        parser.add_argument("--hub-url", default="")
-        parser.add_argument("--state", default="")
         parser.add_argument("--calls", type=int, default=1000)
         parser.add_argument("--records-dir", default="")
 
     def handle(self, *args: Any, **o: Any) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        from robotrace.simulator.network import Network, materialise
+        from robotrace.simulator.network import Network
 
         if o["live"]:
             from robotrace.simulator.live import LiveSimulation
 
             LiveSimulation(o["url"], providers=o["providers"], seed=o["seed"], seconds_per_hour=o["seconds_per_hour"],
                            history=o["history"]).run_forever()
-            return
-        if o["build_only"]:
-            net = Network(o["providers"], seed=o["seed"], behaviours={"instant": 1.0})
-            world = materialise(net, hub_url=o["hub_url"], link_demo=False)
-            state = {"consortium_key": world.consortium_key,
-                     "providers": [{"index": p.index, "provider_id": p.provider_id, "key": p.key, "webhook_secret": p.webhook_secret} for p in net.providers]}
-            Path(o["state"]).write_text(json.dumps(state))
-            self.stdout.write(f"built {len(net.providers)} providers")
             return
         net = Network(o["providers"], seed=o["seed"])
         calls = list(net.traffic(start=timezone.now(), count=o["calls"]))
