@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "robotrace.core.middleware.BodyLimitMiddleware",
     "robotrace.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -177,6 +178,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+# Request bodies, checked from Content-Length before anything reads them
+# (core.middleware.BodyLimitMiddleware): anonymous requests send login forms, signed-in ones
+# documents and recordings (the largest, 50 MB); call-report intake streams and keeps its own cap.
+REQUEST_MAX_BYTES_ANONYMOUS = env_int("REQUEST_MAX_BYTES_ANONYMOUS", 1024 * 1024, minimum=16 * 1024)
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 64 * 1024 * 1024, minimum=1024 * 1024)
+# A clamd daemon that scans uploaded documents (core.antivirus): "host:port" or a unix socket
+# path; empty, no scan. Once set, an upload it cannot scan is refused.
+CLAMAV_ADDRESS = env_str("CLAMAV_ADDRESS", "")
+CLAMAV_TIMEOUT_SECONDS = env_int("CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail (links only, never payloads) ------------------------------------------------------

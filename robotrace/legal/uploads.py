@@ -14,7 +14,10 @@ from typing import IO
 
 from django.conf import settings
 from django.utils import timezone
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from robotrace.core import antivirus
 from robotrace.legal import conf
 
 
@@ -63,19 +66,69 @@ def check_pdf(fileobj: IO[bytes], name: str, *, max_bytes: int | None = None) ->
     if b"%%EOF" not in data[-2048:]:
         raise UploadRejected(f"{clean}: the PDF is truncated (no end-of-file marker)")
     try:
-        from pypdf import PdfReader
-
         reader = PdfReader(io.BytesIO(data), strict=True)
         if reader.is_encrypted:
             raise UploadRejected(f"{clean}: encrypted PDFs cannot be reviewed; upload an unencrypted copy")
         pages = len(reader.pages)
+        active = active_content(reader)
+        if active:
+            raise UploadRejected(
+                f"{clean}: the PDF contains {active}, which staff reading it would run; "
+                "print it to a new PDF (or export it without scripts and attachments) and upload that copy"
+            )
     except UploadRejected:
         raise
     except Exception as exc:  # pypdf raises many types for broken files
         raise UploadRejected(f"{clean}: the PDF could not be read ({type(exc).__name__})") from exc
     if pages < 1:
         raise UploadRejected(f"{clean}: the PDF has no pages")
+    try:
+        antivirus.scan(data, name=clean)
+    except (antivirus.Infected, antivirus.ScannerUnavailable) as exc:
+        raise UploadRejected(str(exc)) from exc
     return CheckedPdf(data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=pages, original_name=clean)
+
+
+# What a PDF reader runs or opens by itself: scripts, programs, files carried inside, forms
+# that post data out. Checked on every object reachable from the document catalogue, so a
+# name hidden in a compressed object stream or spelled with #-escapes (pypdf decodes both) is
+# found too.
+_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "a Launch action (it starts a program)",
+                   "/ImportData": "an ImportData action", "/SubmitForm": "a form that submits data",
+                   "/RichMediaExecute": "a RichMedia action", "/GoToE": "an action that opens an embedded file"}  # fmt: skip
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript", "/EmbeddedFiles": "embedded files",
+                "/EmbeddedFile": "an embedded file", "/RichMedia": "rich media (Flash or 3D content that runs code)",
+                "/XFA": "an XFA form (forms that run scripts)"}  # fmt: skip
+
+
+def active_content(reader: PdfReader, *, limit: int = 200_000) -> str:
+    """What active content the document holds ("" if none), naming the first found."""
+    seen: set[int] = set()
+    stack: list[object] = [reader.trailer]
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if obj.idnum in seen:
+                continue
+            seen.add(obj.idnum)
+            obj = obj.get_object()
+        visited += 1
+        if visited > limit:
+            return "more objects than can be checked"
+        if isinstance(obj, DictionaryObject):
+            for key in obj:
+                if key in _ACTIVE_KEYS:
+                    return _ACTIVE_KEYS[key]
+            kind = obj.get("/S")
+            if kind in _ACTIVE_ACTIONS:
+                return _ACTIVE_ACTIONS[kind]
+            if obj.get("/Type") == "/EmbeddedFile" or obj.get("/Subtype") == "/FileAttachment":
+                return "an embedded file"
+            stack.extend(obj.values())
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return ""
 
 
 def legal_dir() -> Path:
