@@ -1,4 +1,7 @@
-"""Campaign events: one durable row per threshold crossing, then a signal after commit."""
+"""Campaign events: one durable row per threshold crossing, then a signal after commit.
+
+`STREAM` describes the table for `core.events`: subscribers (alerts, automatic tracebacks)
+claim each row once and catch up from it."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from django.utils import timezone
 from robotrace.campaigns import conf
 from robotrace.campaigns.models import Campaign, CampaignEvent
 from robotrace.campaigns.signals import campaign_event_created
+from robotrace.core.events import Stream
+
+STREAM = Stream("campaigns.CampaignEvent", signal=campaign_event_created, fields=("id", "campaign_id", "kind", "at", "data"))
 
 
 def emit(campaign: Campaign, kind: str, dedup_key: str, data: dict[str, Any] | None = None) -> CampaignEvent | None:
@@ -29,10 +35,7 @@ def emit(campaign: Campaign, kind: str, dedup_key: str, data: dict[str, Any] | N
             )
     except IntegrityError:
         return None
-    event_id, campaign_id = event.pk, campaign.pk
-    transaction.on_commit(
-        lambda: campaign_event_created.send(sender=CampaignEvent, event_id=event_id, campaign_id=campaign_id, kind=kind)
-    )
+    STREAM.announce(event.pk, campaign_id=campaign.pk, kind=kind)
     return event
 
 

@@ -9,11 +9,10 @@ class TracebacksConfig(AppConfig):
     verbose_name = "Tracebacks"
 
     def ready(self) -> None:
-        from robotrace.campaigns.signals import campaign_event_created
         from robotrace.core.navigation import register_home_panel
-        from robotrace.tracebacks import panels, receivers
+        from robotrace.tracebacks import automation, panels, receivers
 
-        campaign_event_created.connect(receivers.on_campaign_event, dispatch_uid="tracebacks.auto_open")
+        automation.SUBSCRIBER.connect()
         from django.db.models.signals import post_delete, post_save
 
         for model in ("accounts.User", "accounts.Organisation"):

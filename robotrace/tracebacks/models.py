@@ -207,13 +207,17 @@ class HopEvidence(OrgScoped):
 
 class TracebackEvent(OrgScoped):
     """The timeline of a traceback: requests, answers, reminders, escalations. Consortium
-    eyes only (it shows the whole chain)."""
+    eyes only (it shows the whole chain). Its "hop.answered" and "traceback.completed" rows
+    are also the durable events other apps subscribe to (tracebacks.events)."""
 
     traceback = models.ForeignKey(Traceback, on_delete=models.CASCADE, related_name="events")
     hop = models.ForeignKey(Hop, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=40)
     message = models.CharField(max_length=400)
+    # Rows of the kinds in tracebacks.events are events for higher layers: the core.events
+    # subscribers that have handled one add their name here.
+    handled_by = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

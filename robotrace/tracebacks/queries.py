@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
@@ -93,3 +94,80 @@ def chain(tb: Traceback) -> list[Hop]:
     path = [h for h in hops if not (h.is_direct_signer_request and h.named_by_id is None)]
     parallel = [h for h in hops if h.is_direct_signer_request and h.named_by_id is None]
     return sorted(path, key=lambda h: h.sequence) + parallel
+
+
+# --- What a traceback found, for subscribers of traceback events (tracebacks.events) ---------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A traceback's result as plain values. Provider and customer are names ("" when none);
+    `status` and `outcome` are the model's choice values, `outcome_label` its wording."""
+
+    id: int
+    ref: str
+    campaign_id: int | None
+    status: str
+    outcome: str
+    outcome_label: str
+    originating_provider_id: int | None
+    originating_provider: str
+    originating_customer: str
+    point_of_entry_provider: str
+    completed_at: datetime | None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == Traceback.Status.COMPLETED
+
+
+def _outcomes(qs: QuerySet[Traceback]) -> list[Outcome]:
+    labels = dict(Traceback.Outcome.choices)
+    rows = qs.values_list("id", "campaign_id", "status", "outcome", "originating_provider_id", "originating_provider__name",
+                          "originating_customer", "point_of_entry_provider__name", "completed_at")
+    return [
+        Outcome(id=pk, ref=f"TB-{pk:06d}", campaign_id=campaign_id, status=status, outcome=outcome, outcome_label=str(labels.get(outcome, outcome)),
+                originating_provider_id=origin_id, originating_provider=origin or "", originating_customer=str((customer or {}).get("name") or ""),
+                point_of_entry_provider=entry or "", completed_at=completed_at)
+        for pk, campaign_id, status, outcome, origin_id, origin, customer, entry, completed_at in rows
+    ]
+
+
+def outcome(traceback_id: int) -> Outcome | None:
+    """One traceback's result now (system read: the subscriber decides who sees it)."""
+    found = _outcomes(Traceback.objects.unscoped(reason="traceback outcome for an event subscriber").filter(id=traceback_id).order_by())
+    return found[0] if found else None
+
+
+def completed_outcomes(campaign_id: int, *, limit: int = 100) -> list[Outcome]:
+    """A campaign's completed tracebacks, the latest first (system read, as `outcome`)."""
+    return _outcomes(
+        Traceback.objects.unscoped(reason="completed tracebacks of a campaign for an event subscriber")
+        .filter(campaign_id=campaign_id, status=Traceback.Status.COMPLETED).order_by("-completed_at")[:limit]
+    )
+
+
+def hop_view(hop: Hop) -> dict[str, Any]:
+    """A provider's view of its own hop: the call, who named it and its clock; never the rest
+    of the chain. Shared by the API and the webhook payload so the two cannot drift apart."""
+    tb = hop.traceback
+    return {
+        "traceback": tb.ref,
+        "kind": tb.kind,
+        "status": hop.status,
+        "call": {
+            "started_at": tb.call_started_at.isoformat(),
+            "timezone": tb.call_timezone,
+            "calling_number": tb.calling_number,
+            "called_number": tb.called_number,
+            "callback_number": tb.callback_number,
+        },
+        "named_by": hop.named_by.name if hop.named_by else None,
+        "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
+        "received_at": hop.received_at.isoformat(),
+        "due_at": hop.due_at.isoformat(),
+    }
+
+
+def any_hops() -> bool:
+    return Hop.objects.unscoped(reason="is there anything to score?").exists()

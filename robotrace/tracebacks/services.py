@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from robotrace.audit import services as audit
 from robotrace.core.db import write_turn
 from robotrace.core.numbers import digits, e164, national
 from robotrace.providers.models import Provider
-from robotrace.tracebacks import clock, conf
+from robotrace.tracebacks import clock, conf, events
 from robotrace.tracebacks.models import (
     Hop,
     HopEvidence,
@@ -115,6 +115,8 @@ def _batched_events() -> Iterator[None]:
         _BATCH.rows = _BATCH.audits = None
     if rows:
         TracebackEvent.objects.bulk_create(rows)
+        for row in rows:
+            _announce(row)
     for kwargs in audits:
         audit.record(**kwargs)
 
@@ -135,6 +137,13 @@ def _event(tb: Traceback, kind: str, message: str, *, hop: Hop | None = None, at
         batch.append(row)
     else:
         row.save()
+        _announce(row)
+
+
+def _announce(row: TracebackEvent) -> None:
+    """A hop answered or a traceback completed: the row is the durable event (tracebacks.events)."""
+    if row.kind in events.STREAM.kinds:
+        events.STREAM.announce(row.pk, traceback_id=row.traceback_id, hop_id=row.hop_id, kind=row.kind)
 
 
 def _one(qs: QuerySet[Any]) -> Any:
@@ -1195,52 +1204,3 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
                 _complete(tb, now=now)
             counts["non_responsive"] += 1
     return counts
-
-
-# --- automation ----------------------------------------------------------------------------
-
-SUBSCRIBER = "tracebacks"
-
-
-def handle_campaign_event(*, event_id: int, now: datetime | None = None) -> list[int]:
-    """Open automatic tracebacks for a campaign event, once (claimed by marking it handled)."""
-    from robotrace.campaigns.models import CampaignEvent
-
-    with transaction.atomic():
-        event = CampaignEvent.objects.select_for_update().filter(id=event_id).first()
-        if event is None or SUBSCRIBER in (event.handled_by or []):
-            return []
-        event.handled_by = [*(event.handled_by or []), SUBSCRIBER]
-        event.save(update_fields=["handled_by"])
-        if event.kind not in conf.AUTO_EVENT_KINDS or conf.AUTO_SAMPLES_PER_CAMPAIGN < 1:
-            return []
-        org = consortium_org()
-        if org is None:
-            return []
-        open_now = Traceback.objects.unscoped(reason="auto traceback cap").filter(campaign_id=event.campaign_id, status=Traceback.Status.IN_PROGRESS).count()
-        wanted = min(conf.AUTO_SAMPLES_PER_CAMPAIGN, conf.AUTO_MAX_OPEN_PER_CAMPAIGN - open_now)
-        if wanted < 1:
-            return []
-        try:
-            with transaction.atomic():
-                opened = open_from_campaign(actor=None, organisation=org, campaign_id=event.campaign_id, samples=wanted, now=now,
-                                            actor_label=f"automatic ({event.kind} event)")
-        except (TracebackError, IntegrityError):
-            return []
-        return [tb.id for tb in opened]
-
-
-def catch_up_campaign_events(*, limit: int = 200) -> int:
-    """Events the signal missed (a crash between commit and enqueue)."""
-    from robotrace.campaigns.models import CampaignEvent
-
-    handled = 0
-    recent = CampaignEvent.objects.order_by("-id").values_list("id", "handled_by")[:5000]
-    for event_id, handled_by in recent:
-        if SUBSCRIBER in (handled_by or []):
-            continue
-        handle_campaign_event(event_id=event_id)
-        handled += 1
-        if handled >= limit:
-            break
-    return handled

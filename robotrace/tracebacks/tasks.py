@@ -7,7 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from robotrace.tracebacks import services
+from robotrace.tracebacks import automation, services
 
 logger = logging.getLogger("robotrace.tracebacks")
 
@@ -24,7 +24,7 @@ def send_hop_email(hop_id: int, kind: str) -> int:
 
 @db_task(retries=3, retry_delay=10)
 def handle_campaign_event(event_id: int) -> list[int]:
-    return services.handle_campaign_event(event_id=event_id)
+    return automation.handle_campaign_event(event_id=event_id)
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -39,9 +39,3 @@ def sweep_hops() -> dict[str, int]:
 @db_periodic_task(crontab(minute="*"))
 def retry_webhooks() -> int:
     return services.retry_webhooks()
-
-
-@db_periodic_task(crontab(minute="*"))
-def catch_up_campaign_events() -> int:
-    """Campaign events the signal receiver missed (crash between commit and enqueue)."""
-    return services.catch_up_campaign_events()

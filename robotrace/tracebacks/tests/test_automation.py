@@ -8,7 +8,7 @@ from django.utils import timezone
 from robotrace.campaigns.models import Campaign, CampaignEvent
 from robotrace.campaigns.signals import campaign_event_created
 from robotrace.ingest.models import CallReport
-from robotrace.tracebacks import conf, services
+from robotrace.tracebacks import automation, conf, services
 from robotrace.tracebacks.models import Hop, Traceback
 from robotrace.tracebacks.tests.factories import make_net
 
@@ -60,7 +60,7 @@ def test_it_opens_tracebacks_when_a_campaign_event_fires(world, monkeypatch) -> 
     surge.refresh_from_db()
     assert "tracebacks" in surge.handled_by
     # The same event again (a retry) opens nothing more.
-    services.handle_campaign_event(event_id=surge.id)
+    automation.handle_campaign_event(event_id=surge.id)
     assert len(traced(campaign)) == 2
 
 
@@ -69,9 +69,9 @@ def test_it_catches_up_events_the_signal_missed(world) -> None:  # type: ignore[
     campaign = Campaign.objects.create(name="Utility")
     report(world, campaign, 7, age_days=1)
     ev = event(campaign, "volume")  # no signal sent
-    assert services.catch_up_campaign_events() == 1
+    assert automation.catch_up_campaign_events() == 1
     assert len(traced(campaign)) == 1
-    assert services.catch_up_campaign_events() == 0
+    assert automation.catch_up_campaign_events() == 0
     ev.refresh_from_db()
     assert "tracebacks" in ev.handled_by
 

@@ -42,4 +42,6 @@ class Command(BaseCommand):
                 raise CommandError("--now needs a UTC offset")
             self.stdout.write(json.dumps(services.sweep(now=now)))
         else:
-            self.stdout.write(json.dumps({"handled": services.catch_up_campaign_events()}))
+            from robotrace.tracebacks import automation
+
+            self.stdout.write(json.dumps({"handled": automation.catch_up_campaign_events()}))
