@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.cache import patch_cache_control
 
@@ -25,6 +26,14 @@ class ScopeErrorMiddleware:
         if isinstance(exception, ScopeError):
             logger.error("scope error on %s: %s", request.path, exception)
             return HttpResponseForbidden("Forbidden")
+        if isinstance(exception, OperationalError) and "database is locked" in str(exception):
+            # SQLite's one writer was busy for longer than its busy timeout: nothing was
+            # written (the transaction rolled back), so the same request later will do.
+            logger.warning("database busy on %s", request.path)
+            response = HttpResponse("The database is busy; nothing was stored. Try again in a few seconds.",
+                                    status=503, content_type="text/plain; charset=utf-8")  # fmt: skip
+            response["Retry-After"] = "5"
+            return response
         return None
 
 
