@@ -19,7 +19,3 @@ class CampaignsConfig(AppConfig):
             panels.register()
         except ImportError:  # pages not built yet
             pass
-        from robotrace.campaigns import demo
-        from robotrace.core.demo import register_seeder
-
-        register_seeder(40, "campaigns", demo.seed)

@@ -9,11 +9,9 @@ class ShakenConfig(AppConfig):
     verbose_name = "Call authentication (STIR/SHAKEN)"
 
     def ready(self) -> None:
-        from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
         from robotrace.ingest.signals import reports_stored
-        from robotrace.shaken import demo, panels, receivers
+        from robotrace.shaken import panels, receivers
 
         reports_stored.connect(receivers.on_reports_stored, dispatch_uid="shaken.verify_upload")
         register_home_panel(kinds=("consortium",), template="shaken/panel_consortium.html", context=panels.consortium_panel, order=40)
-        register_seeder(85, "shaken", demo.seed)

@@ -24,11 +24,7 @@ REPORTER_FOR = {
 
 
 def _ingest(world: Any, calls: list[dict[str, Any]]) -> int:
-    try:
-        from robotrace.ingest import services as ingest
-    except ImportError:
-        logger.warning("campaign demo: ingest services not available; skipped")
-        return 0
+    from robotrace.ingest import services as ingest
     from robotrace.simulator.robocalls import ingest_fields
 
     by_reporter: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -28,19 +28,11 @@ SIGNER_WEIGHTS = [0.45, 0.3, 0.2, 0.05]
 
 def _signed_lines(n: int, seed: int) -> list[bytes]:
     from robotrace.shaken.signing import sign_passport
+    from robotrace.simulator.robocalls import generate, ingest_fields
 
     rng = random.Random(seed)
     start = (timezone.now() - timedelta(days=7)).replace(microsecond=0)
-    try:
-        from robotrace.simulator.robocalls import generate, ingest_fields
-
-        calls = [ingest_fields(c) for c in generate(n, seed=seed, start=start, days=7, id_prefix="demo-shaken", complaint_share=0.0)]
-    except ImportError:
-        calls = [
-            {"source_report_id": f"demo-shaken-{i}", "report_type": "honeypot", "call_started_at": (start + timedelta(minutes=97 * i)).isoformat(),
-             "calling_number": f"+1202555{rng.randrange(10000):04d}", "called_number": f"+1919555{rng.randrange(10000):04d}"}
-            for i in range(n)
-        ]
+    calls = [ingest_fields(c) for c in generate(n, seed=seed, start=start, days=7, id_prefix="demo-shaken", complaint_share=0.0)]
     lines = []
     for call in calls:
         spc, attests, faults = rng.choices(SIGNERS, SIGNER_WEIGHTS)[0]
@@ -60,11 +52,8 @@ def seed(world: Any) -> None:
     signing.ensure_pki()
     org = world.orgs.get("honeynet")
     if org is not None:
-        try:
-            from robotrace.ingest import services as ingest
+        from robotrace.ingest import services as ingest
 
-            ingest.receive(organisation=org, actor=None, chunks=[b"".join(_signed_lines(160, seed=808))], fmt="ndjson")
-        except (ImportError, AttributeError, TypeError) as exc:
-            logger.warning("shaken demo: could not send signed calls through intake: %s", exc)
+        ingest.receive(organisation=org, actor=None, chunks=[b"".join(_signed_lines(160, seed=808))], fmt="ndjson")
     total = services.catch_up_all()
     logger.info("shaken demo: verified %s signed reports", total)

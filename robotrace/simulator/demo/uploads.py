@@ -1,6 +1,6 @@
-"""Demo world: two weeks of uploads from every demo reporter, through the real intake path
-(so counts, rejects files and audit events are genuine), backdated one upload per day so the
-intake chart has a history."""
+"""Demo world: two weeks of simulated robocall reports uploaded by every demo reporter,
+through the real intake path (so counts, rejects files and audit events are genuine),
+backdated one upload per day so the intake chart has a history."""
 
 from __future__ import annotations
 
@@ -12,20 +12,15 @@ from django.utils import timezone
 
 from robotrace.ingest import services
 from robotrace.ingest.models import Upload
-from robotrace.ingest.synthetic import ndjson_lines
+from robotrace.simulator.robocalls import generate, ingest_fields
 
 DAYS = 14
 PER_UPLOAD = {"keystone-analytics": 60, "callshield": 45, "honeynet": 30}
 
 
 def _lines(slug: str, day: int, count: int, start: datetime) -> list[bytes]:
-    try:
-        from robotrace.simulator.robocalls import generate, ingest_fields
-
-        calls = generate(count, seed=day * 31 + len(slug), start=start, days=1, id_prefix=f"demo-{slug}-{day}", complaint_share=0.0)
-        lines = [orjson.dumps(ingest_fields(c)) + b"\n" for c in calls]
-    except ImportError:
-        lines = list(ndjson_lines(count, start=day * 1000, prefix=f"demo-{slug}", now=start + timedelta(days=1)))
+    calls = generate(count, seed=day * 31 + len(slug), start=start, days=1, id_prefix=f"demo-{slug}-{day}", complaint_share=0.0)
+    lines = [orjson.dumps(ingest_fields(c)) + b"\n" for c in calls]
     if day % 4 == 0:
         # A few realistic mistakes, so the rejects download has something in it.
         lines.append(b'{"source_report_id": "broken", "report_type": "honeypot", "call_started_at": \n')
