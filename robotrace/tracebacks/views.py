@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from robotrace.audit import services as audit
 from robotrace.core.access import require_kind
+from robotrace.core.views import redirect_back
 from robotrace.providers.models import Provider
 from robotrace.tracebacks import queries, services
 from robotrace.tracebacks.models import Hop, HopEvidence, Traceback, TracebackRequest
@@ -159,7 +160,7 @@ def open_from_report(request: HttpRequest) -> HttpResponse:
         tb = services.open_traceback(actor=request.user, organisation=org, report_id=report_id, priority=request.POST.get("priority", "normal"))  # type: ignore[arg-type]
     except services.TracebackError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+        return redirect_back(request, reverse("tracebacks:board"))
     messages.success(request, f"Traceback {tb.ref} opened; the terminating provider has been asked.")
     return redirect("tracebacks:detail", pk=tb.id)
 
@@ -176,9 +177,9 @@ def open_from_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
         tbs = services.open_from_campaign(actor=request.user, organisation=org, campaign_id=campaign_id, samples=samples)  # type: ignore[arg-type]
     except services.TracebackError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+        return redirect_back(request, reverse("tracebacks:board"))
     messages.success(request, f"Opened {len(tbs)} traceback(s): {', '.join(t.ref for t in tbs)}")
-    return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+    return redirect_back(request, reverse("tracebacks:board"))
 
 
 @require_POST
@@ -191,7 +192,7 @@ def open_forward(request: HttpRequest) -> HttpResponse:
                                          report_id=int(report_id) if report_id.isdigit() else None)
     except services.TracebackError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or reverse("tracebacks:board"))
+        return redirect_back(request, reverse("tracebacks:board"))
     messages.success(request, f"Trace-forward {tb.ref} opened: asking who holds {tb.callback_number}.")
     return redirect("tracebacks:detail", pk=tb.id)
 
