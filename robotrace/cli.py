@@ -1,6 +1,8 @@
 """The `robotrace` console command: Django's management commands with our settings.
 
 `robotrace migrate`, `robotrace run`, `robotrace bench ingest`, `robotrace campaigns cluster`...
+`robotrace provider-agent` is the exception: the provider agent is a program of its own
+(robotrace.agent) that needs no settings or database, so it is handed the arguments directly.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["provider-agent"]:
+        from robotrace.agent.cli import main as agent
+
+        raise SystemExit(agent(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "robotrace.settings")
     from robotrace.env import EnvError
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "robotrace.campaigns",
     "robotrace.tracebacks",
     "robotrace.shaken",
+    "robotrace.scorecards",
     "robotrace.legal",
     "robotrace.alerts",
     "robotrace.simulator",

@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from robotrace.api import api
 from robotrace.core import views as core_views
+from robotrace.providers import urls as providers_urls
+from robotrace.scorecards import urls as scorecards_urls
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -15,7 +17,8 @@ urlpatterns = [
     path("reports/", include("robotrace.ingest.urls")),
     path("campaigns/", include("robotrace.campaigns.urls")),
     path("tracebacks/", include("robotrace.tracebacks.urls")),
-    path("providers/", include("robotrace.providers.urls")),
+    # Scorecard pages live under /providers/ beside the registry and share its URL names.
+    path("providers/", include((providers_urls.urlpatterns + scorecards_urls.urlpatterns, "providers"))),
     path("shaken/", include("robotrace.shaken.urls")),
     path("legal/", include("robotrace.legal.urls")),
     path("alerts/", include("robotrace.alerts.urls")),

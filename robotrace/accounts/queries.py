@@ -84,3 +84,11 @@ def signins_by_day(days: int = 14) -> dict[str, list[Any]]:
         "ok": [counts.get((d, "auth.login"), 0) for d in labels],
         "failed": [counts.get((d, "auth.login_failed"), 0) for d in labels],
     }
+
+
+def member_emails(organisation_id: int, *, admins_only: bool = False) -> list[str]:
+    """E-mail addresses of the organisation's active people (its admins only if asked)."""
+    qs = User.objects.filter(organisation_id=organisation_id, is_active=True)
+    if admins_only:
+        qs = qs.filter(role=User.Role.ADMIN)
+    return list(qs.values_list("email", flat=True))

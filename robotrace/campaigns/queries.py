@@ -216,3 +216,12 @@ def stats(org: Organisation) -> dict[str, int]:
         confirmed=Count("id", filter=Q(status=Campaign.Status.CONFIRMED)), closed=Count("id", filter=Q(status=Campaign.Status.CLOSED)),
     )
     return {k: v or 0 for k, v in agg.items()}
+
+
+def names_by_id(ids: set[int]) -> dict[int, str]:
+    """"C-123 Name" of each campaign, for pages of other apps that cite campaigns by id
+    (names only: no figures of the campaign)."""
+    if not ids:
+        return {}
+    campaigns = Campaign.objects.unscoped(reason="campaign names cited by other pages").filter(id__in=ids).only("id", "name")
+    return {c.id: f"{c.ref} {c.name}" for c in campaigns}

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from robotrace.core.numbers import national
-from robotrace.tracebacks.agent import CallRecord, CallRecords
+from robotrace.agent.records import CallRecord, CallRecords
 
 logger = logging.getLogger("robotrace.simulator")
 

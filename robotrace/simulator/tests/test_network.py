@@ -80,7 +80,7 @@ def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> 
 
 
 def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from robotrace.tracebacks.agent import load_records
+    from robotrace.agent.records import load_records
 
     net, _ = build(world)
     call = net.place_call(at=timezone.now())

@@ -37,18 +37,3 @@ def test_it_sweeps_from_the_command_line(world) -> None:  # type: ignore[no-unty
     call_command("tracebacks", "sweep", "--now", later, stdout=io.StringIO())
     hop.refresh_from_db()
     assert hop.status == Hop.Status.OVERDUE
-
-
-def test_it_runs_the_provider_agent_once_against_csv_records(world, tmp_path, live_server, api_key) -> None:  # type: ignore[no-untyped-def]
-    net = make_net(world)
-    at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
-    from robotrace.tracebacks.tests.factories import sample
-
-    tb = open_tb(world, sample=sample(at))
-    records = tmp_path / "cdr.csv"
-    records.write_text(f"time,from,to,trunk,upstream_provider_id\n{at.isoformat()},202.555.0111,919-555-0123,TG1,{net.transit.id}\n")
-    out = io.StringIO()
-    call_command("provider-agent", "--url", live_server.url, "--key", api_key(world.provider_a, ["traceback:respond"]),
-                 "--records", str(records), "--once", stdout=out, stderr=io.StringIO())
-    assert "answered 1 of 1" in out.getvalue()
-    assert tb.hops.get(sequence=1).upstream_provider == net.transit

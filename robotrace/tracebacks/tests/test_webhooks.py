@@ -110,31 +110,6 @@ def test_it_retries_failed_deliveries_with_backoff_and_gives_up(world, django_ca
         failing.close()
 
 
-def test_it_has_the_agent_reject_unsigned_webhooks(world) -> None:  # type: ignore[no-untyped-def]
-    import requests
-
-    from robotrace.tracebacks.agent import Agent, CallRecords
-
-    class NoApi:
-        def open_hops(self) -> list[Any]:
-            return []
-
-        def answer(self, hop_id: int, body: Any) -> tuple[int, Any]:
-            return 200, {}
-
-    secret = new_secret()
-    agent = Agent(NoApi(), lambda: CallRecords())  # type: ignore[arg-type]
-    server = agent.serve_webhooks(0, secret, host="127.0.0.1")
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        body = json.dumps({"type": "hop.requested", "data": {}}).encode()
-        assert requests.post(url, data=body, timeout=5).status_code == 401
-        assert requests.post(url, data=body, headers=headers_for(new_secret(), body), timeout=5).status_code == 401
-        assert requests.post(url, data=body, headers=headers_for(secret, body), timeout=5).status_code == 204
-    finally:
-        server.shutdown()
-
-
 def test_it_sends_in_process_claimed_deliveries_and_records_outcomes_in_one_batch(
     world, receiver, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]

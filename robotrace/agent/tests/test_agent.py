@@ -7,8 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from robotrace.agent.client import Agent
+from robotrace.agent.records import load_records
 from robotrace.conftest import bearer
-from robotrace.tracebacks.agent import Agent, load_records
 from robotrace.tracebacks.models import Traceback
 from robotrace.tracebacks.tests.factories import make_net, open_tb, sample
 

@@ -1,0 +1,3 @@
+from robotrace.agent.cli import main
+
+raise SystemExit(main())
