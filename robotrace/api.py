@@ -20,22 +20,24 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 
-# (app module, mount prefix). Routers declare their own paths below the prefix.
+# (app module, mount prefix, tag). Routers declare their own paths below the prefix.
 ROUTERS = [
-    ("accounts", "/"),
-    ("ingest", "/"),
-    ("campaigns", "/"),
-    ("tracebacks", "/"),
-    ("providers", "/"),
-    ("shaken", "/"),
-    ("legal", "/"),
-    ("alerts", "/"),
+    ("accounts", "/", "accounts"),
+    ("ingest", "/", "ingest"),
+    ("campaigns", "/", "campaigns"),
+    ("tracebacks", "/", "tracebacks"),
+    ("providers", "/", "providers"),
+    # Scorecards and the non-cooperative list are /providers/... routes, tagged as they were.
+    ("scorecards", "/", "providers"),
+    ("shaken", "/", "shaken"),
+    ("legal", "/", "legal"),
+    ("alerts", "/", "alerts"),
 ]
 
-for module, prefix in ROUTERS:
+for module, prefix, tag in ROUTERS:
     router = getattr(import_module(f"robotrace.{module}.api"), "router", None)
     if router is not None:
-        api.add_router(prefix, router, tags=[module])
+        api.add_router(prefix, router, tags=[tag])
 
 
 @api.exception_handler(ApiProblem)

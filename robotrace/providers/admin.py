@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from robotrace.providers.models import Dispute, FlagRun, Provider, RmdImport, RmdSnapshot
+from robotrace.providers.models import Provider, RmdImport, RmdSnapshot
 
 
 @admin.register(Provider)
@@ -26,5 +26,3 @@ class RmdImportAdmin(admin.ModelAdmin):
 
 
 admin.site.register(RmdSnapshot)
-admin.site.register(FlagRun)
-admin.site.register(Dispute)

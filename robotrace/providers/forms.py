@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from robotrace.providers.models import Dispute, Provider
+from robotrace.providers.models import Provider
 
 
 class ListField(forms.CharField):
@@ -62,12 +62,3 @@ class ProviderForm(forms.ModelForm):
 class MergeForm(forms.Form):
     target = forms.ModelChoiceField(queryset=Provider.objects.exclude(status=Provider.Status.MERGED), label="Merge into")
     reason = forms.CharField(required=False, max_length=300)
-
-
-class DisputeForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea, min_length=10, help_text="What the evidence gets wrong, with traceback references")
-
-
-class ResolveForm(forms.Form):
-    decision = forms.ChoiceField(choices=[(Dispute.Status.UPHELD, "Uphold (withdraw the flag)"), (Dispute.Status.REJECTED, "Reject (flag stands)")])
-    resolution = forms.CharField(widget=forms.Textarea, help_text="Shown to the provider")

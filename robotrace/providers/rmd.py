@@ -24,7 +24,7 @@ from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.providers.models import Provider, RmdImport, RmdSnapshot
 from robotrace.providers.names import normalise_name
-from robotrace.providers.services import _require_consortium
+from robotrace.providers.services import require_consortium
 
 # Header variants seen in RMD exports and research copies of them -> our field.
 ALIASES: dict[str, str] = {
@@ -154,7 +154,7 @@ def import_rmd(
     seen_on: date,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    _require_consortium(actor)
+    require_consortium(actor)
     parsed = parse(io.StringIO(text))
     latest = RmdImport.objects.order_by("-seen_on").values_list("seen_on", flat=True).first()
     if latest is not None and seen_on < latest:

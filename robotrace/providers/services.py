@@ -6,35 +6,34 @@ transaction and records an audit event.
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.core import webhooks
-from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
+from robotrace.providers import conf
+from robotrace.providers.models import Provider, RmdSnapshot
 from robotrace.providers.names import lookup_keys, name_key, normalise_name, ocn_key
+from robotrace.providers.signals import provider_merging
 
 if TYPE_CHECKING:
-    from robotrace.accounts.models import Organisation
+    from robotrace.accounts.models import Organisation, User
 
 
 class PermissionDenied(Exception):
     pass
 
 
-def _require_consortium(actor: User | None) -> None:
+def require_consortium(actor: User | None) -> None:
     if actor is None:
         return  # system work: management commands, tasks, seeders
     org = actor.organisation
@@ -58,7 +57,7 @@ def _clean_lists(fields: dict[str, Any]) -> None:
 
 
 def create_provider(*, actor: User | None, name: str, status: str = Provider.Status.ACTIVE, **fields: Any) -> Provider:
-    _require_consortium(actor)
+    require_consortium(actor)
     _clean_lists(fields)
     with transaction.atomic():
         provider = Provider(name=name.strip(), status=status, **fields)
@@ -77,7 +76,7 @@ EDITABLE = (
 
 def update_provider(*, actor: User | None, provider: Provider, **fields: Any) -> Provider:
     """Edit registry fields; the audit event keeps the before and after of each change."""
-    _require_consortium(actor)
+    require_consortium(actor)
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise ValidationError({k: "not an editable registry field" for k in unknown})
@@ -178,7 +177,7 @@ def merge_providers(*, actor: User | None, source: Provider, target: Provider, r
     """Merge `source` (usually a pending record a hop created) into `target`: every hop,
     traceback outcome and other reference moves to the survivor; `source` stays as a
     MERGED tombstone pointing at it, so old links and lookups still resolve."""
-    _require_consortium(actor)
+    require_consortium(actor)
     if source.pk == target.pk:
         raise ValidationError({"target": "a provider cannot be merged into itself"})
     with transaction.atomic():
@@ -190,15 +189,10 @@ def merge_providers(*, actor: User | None, source: Provider, target: Provider, r
             raise ValidationError({"target": f"{target.name} is merged; merge into the record it points to"})
         if source.organisation_id and target.organisation_id:
             raise ValidationError({"source": "both records have platform accounts; they are different providers"})
-        from robotrace.providers.models import ProviderFlag as Flag
-        from robotrace.providers.models import RmdSnapshot
-
-        # Per-provider derived rows are recomputed; snapshots that would collide are dropped.
+        # Snapshots that would collide are dropped; apps above keep rows per provider that
+        # would collide too (scorecards and flags, recomputed anyway) and drop theirs here.
         RmdSnapshot.objects.filter(provider=source, rmd_import__in=RmdSnapshot.objects.filter(provider=target).values("rmd_import")).delete()
-        Flag.objects.unscoped(reason="merge: flags are re-evaluated").filter(provider=source).delete()
-        from robotrace.providers.models import ProviderScorecard
-
-        ProviderScorecard.objects.unscoped(reason="merge: scorecards are recomputed").filter(provider=source).delete()
+        provider_merging.send(sender=Provider, source_id=source.pk, target_id=target.pk)
         moved = _references_to(_foreign_keys_to_provider(), source, target)
         # Names and identifiers the source was known by keep resolving to the survivor.
         for alias in [source.name, *source.dba_names]:
@@ -271,118 +265,6 @@ def link_organisation(*, actor: User | None, organisation: Organisation) -> Prov
     return match
 
 
-def _recipients(provider: Provider) -> list[str]:
-    emails = [e for e in (provider.contact_email, provider.fallback_contact_email) if e]
-    if provider.organisation_id:
-        emails += list(
-            User.objects.filter(organisation_id=provider.organisation_id, role=User.Role.ADMIN, is_active=True).values_list("email", flat=True)
-        )
-    return sorted(set(emails))
-
-
-def _absolute(path: str) -> str:
-    base = getattr(settings, "SITE_URL", "") or ""
-    return f"{base.rstrip('/')}{path}"
-
-
-def notify_flagged(*, flagged: dict[int, list[str]], now: datetime | None = None) -> int:
-    """Tell each newly flagged provider: an in-app notice, and an e-mail that carries only
-    a link (the evidence stays behind the login)."""
-    now = now or timezone.now()
-    labels = dict(ProviderFlag.Rule.choices)
-    link = reverse("providers:my_scorecard")
-    notices = []
-    mails: list[tuple[str, list[str]]] = []
-    for provider in Provider.objects.filter(id__in=list(flagged)):
-        rules = ", ".join(labels.get(r, r) for r in flagged[provider.id])
-        notices.append(
-            ProviderNotice(
-                provider=provider,
-                title="Listed as a non-cooperative provider",
-                body=f"Rules met: {rules}. You can see the tracebacks behind each rule and file a dispute.",
-                link=link,
-                created_at=now,
-            )
-        )
-        to = _recipients(provider)
-        if to:
-            mails.append((provider.name, to))
-    ProviderNotice.objects.bulk_create(notices, batch_size=1000)
-
-    def _send() -> None:
-        for _name, to in mails:
-            send_mail(
-                subject="Robotrace: your organisation has been flagged",
-                message=(
-                    "Your organisation now meets one or more of the published non-cooperation criteria.\n"
-                    f"Sign in to see the details and file a dispute: {_absolute(link)}\n"
-                ),
-                from_email=None,
-                recipient_list=to,
-                fail_silently=True,
-            )
-
-    transaction.on_commit(_send)
-    return len(notices)
-
-
-def file_dispute(*, actor: User, flag: ProviderFlag, reason: str) -> Dispute:
-    org = actor.organisation
-    if org is None or not org.is_provider or flag.provider.organisation_id != org.id:
-        raise PermissionDenied("a provider may only dispute its own flags")
-    if not actor.can_write:
-        raise PermissionDenied("read-only users cannot file disputes")
-    reason = (reason or "").strip()
-    if len(reason) < 10:
-        raise ValidationError({"reason": "say why the flag is wrong (at least 10 characters)"})
-    with transaction.atomic():
-        if Dispute.objects.for_org(org).filter(flag=flag, status=Dispute.Status.OPEN).exists():
-            raise ValidationError({"flag": "there is already an open dispute on this flag"})
-        dispute = Dispute.objects.create(flag=flag, provider=flag.provider, reason=reason, filed_by=actor, filed_at=timezone.now())
-        audit.record(
-            action="provider.dispute_filed", actor=actor, obj=dispute, subject_org=org, data={"flag": flag.pk, "rule": flag.rule}
-        )
-    return dispute
-
-
-def resolve_dispute(*, actor: User | None, dispute: Dispute, decision: str, resolution: str) -> Dispute:
-    """Uphold (the flag is withdrawn; only new evidence re-flags) or reject (it stands)."""
-    _require_consortium(actor)
-    if decision not in (Dispute.Status.UPHELD, Dispute.Status.REJECTED):
-        raise ValidationError({"decision": "decide 'upheld' or 'rejected'"})
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise ValidationError({"resolution": "explain the decision to the provider"})
-    with transaction.atomic():
-        dispute = Dispute.objects.unscoped(reason="dispute resolution").select_for_update().get(pk=dispute.pk)
-        if dispute.status != Dispute.Status.OPEN:
-            raise ValidationError({"dispute": "this dispute is already resolved"})
-        now = timezone.now()
-        dispute.status, dispute.resolution, dispute.resolved_by, dispute.resolved_at = decision, resolution, actor, now
-        dispute.save()
-        flag = dispute.flag
-        if decision == Dispute.Status.UPHELD:
-            flag.active = False
-            flag.cleared_at = now
-            flag.dismissed_evidence_ids = sorted({*flag.dismissed_evidence_ids, *flag.evidence_ids})
-            flag.save(update_fields=["active", "cleared_at", "dismissed_evidence_ids"])
-        ProviderNotice.objects.create(
-            provider=dispute.provider,
-            title=f"Dispute {dispute.get_status_display().lower()}",
-            body=resolution,
-            link=reverse("providers:my_scorecard"),
-            created_at=now,
-        )
-        audit.record(
-            action="provider.dispute_resolved",
-            actor=actor,
-            obj=dispute,
-            subject_org=dispute.provider.organisation,
-            data={"decision": decision, "flag": flag.pk, "rule": flag.rule},
-        )
-    return dispute
-
-
 # --- the provider's own webhook for hop requests ------------------------------------------------
 
 
@@ -404,9 +286,7 @@ def _own_provider(organisation: Organisation) -> Provider:
 def set_hop_webhook(*, actor: User, organisation: Organisation, url: str) -> HopWebhook:
     """Where the platform POSTs the organisation's hop requests (signed Standard Webhooks).
     Registering, or moving, the address issues a new signing secret, returned once."""
-    from robotrace.tracebacks import conf as traceback_conf
-
-    url = webhooks.check_url(url, allow_insecure=traceback_conf.WEBHOOK_ALLOW_INSECURE)
+    url = webhooks.check_url(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
     secret = webhooks.new_secret()
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
@@ -447,15 +327,14 @@ def remove_hop_webhook(*, actor: User, organisation: Organisation) -> Provider:
 def ping_hop_webhook(*, actor: User, organisation: Organisation) -> tuple[int | None, str]:
     """POST a signed `ping` to the registered address now, so the provider can check its
     receiver: (HTTP status or None, "" or why it failed). Audited either way."""
-    import uuid
-
-    from robotrace.tracebacks.services import post_signed
-
     provider = _own_provider(organisation)
     if not provider.webhook_url:
         raise ValidationError({"url": "no webhook is registered"})
     payload = {"type": "ping", "timestamp": timezone.now().isoformat(), "data": {"provider_id": provider.pk}}
-    code, error = post_signed(provider.webhook_url, payload, provider.webhook_secret, f"msg_{uuid.uuid4().hex}")
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    code, error = webhooks.post_signed(provider.webhook_url, body, provider.webhook_secret, msg_id=f"msg_{uuid.uuid4().hex}",
+                                       timeout=conf.WEBHOOK_TIMEOUT_SECONDS, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE,
+                                       user_agent="Robotrace-Hops/1")  # fmt: skip
     with transaction.atomic():
         audit.record(action="provider.hop_webhook_pinged", actor=actor, obj=provider, subject_org=organisation,
                      outcome="failure" if error else "success", data={"url": provider.webhook_url, "status": code, "error": error})  # fmt: skip

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from robotrace.core.sql import db_time, full_scan, json_nonempty_expr, month_number_expr
 from robotrace.tracebacks.models import Hop, Traceback, TracebackEvent
 
 if TYPE_CHECKING:
@@ -94,6 +97,277 @@ def chain(tb: Traceback) -> list[Hop]:
     path = [h for h in hops if not (h.is_direct_signer_request and h.named_by_id is None)]
     parallel = [h for h in hops if h.is_direct_signer_request and h.named_by_id is None]
     return sorted(path, key=lambda h: h.sequence) + parallel
+
+
+# --- Bulk reads for provider scorecards and the non-cooperation rules ------------------------
+# Passes over every hop and traceback, written as SQL because per-row objects would cost more
+# than the work (scorecards app: about 1M hops per run). The scorecards app reads them only
+# through these functions; what each returns is spelled out in its docstring.
+
+
+@dataclass(frozen=True)
+class ColumnsSql:
+    """An integer-column read: SELECT `exprs` FROM `source` WHERE `where` (with `params`),
+    split into ranges of the id of `source`'s first alias (a row of `table`)."""
+
+    table: str
+    source: str
+    exprs: tuple[str, ...]
+    where: str
+    params: tuple[Any, ...]
+
+
+# The flag bits of hop_columns' key, lowest first after the window bit.
+HOP_FLAGS = ("answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")
+FLAG_BITS = len(HOP_FLAGS)
+# A provider-month is one int64: provider id above MONTH_BITS bits of (year * 12 + month - 1).
+MONTH_BITS = 18
+# The provider columns of a traceback that name a provider in a role.
+ROLE_COLUMNS = ("originating_provider_id", "point_of_entry_provider_id", "non_responsive_provider_id")
+
+
+def _tables() -> dict[str, str]:
+    campaign = Traceback._meta.get_field("campaign").related_model
+    return {"hop": Hop._meta.db_table, "tb": Traceback._meta.db_table, "campaign": campaign._meta.db_table}  # type: ignore[union-attr]
+
+
+def illegal_traceback_expr() -> str:
+    """SQL: the traceback `t` (its campaign joined as `c`) is of an illegal campaign: the
+    campaign is confirmed illegal, or the traceback itself carries a legal basis."""
+    return f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
+
+
+def _illegal(confirmed_only: bool) -> str:
+    return illegal_traceback_expr() if confirmed_only else "1 = 1"
+
+
+def hop_columns(*, now: datetime, since: datetime) -> ColumnsSql:
+    """Every hop that is a notice (not cancelled) as three integers:
+    1. ((((provider << MONTH_BITS | month number) << 1 | received since `since`) << FLAG_BITS) | flags),
+       the flags being HOP_FLAGS (bit 0 first) as of `now`;
+    2. the answer time in whole seconds, -1 if unanswered;
+    3. its traceback if received since `since`, else 0."""
+    t = _tables()
+    n, s = db_time(now), db_time(since)
+    mn = month_number_expr("h.received_at")
+    if connection.vendor == "postgresql":
+        as_int, on_time = "::int", "COALESCE(h.answered_at <= h.due_at, false)::int"
+        # Not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so an unanswered hop would read 0.
+        secs = "CASE WHEN h.answered_at IS NULL THEN -1 ELSE GREATEST(ROUND(date_part('epoch', h.answered_at - h.received_at)), 0)::bigint END"
+    else:
+        as_int, on_time = "", "((h.answered_at <= h.due_at) IS 1)"
+        secs = "COALESCE(MAX(CAST(ROUND((julianday(h.answered_at) - julianday(h.received_at)) * 86400.0) AS INTEGER), 0), -1)"
+    flags = " | ".join([
+        f"(h.answered_at IS NOT NULL){as_int}",
+        f"({on_time} << 1)",
+        f"((h.answered_at IS NULL AND h.due_at < %s){as_int} << 2)",
+        f"((h.response = 'no_record'){as_int} << 3)",
+        f"((h.customer_action = 'warned'){as_int} << 4)",
+        f"((h.customer_action IN ('terminated', 'suspended')){as_int} << 5)",
+    ])
+    key = f"((((((h.provider_id << {MONTH_BITS}) | {mn}) << 1) | (h.received_at >= %s){as_int}) << {FLAG_BITS}) | {flags})"
+    in_window_tb = "CASE WHEN h.received_at >= %s THEN h.traceback_id ELSE 0 END"
+    return ColumnsSql(t["hop"], full_scan(t["hop"], "h"), (key, secs, in_window_tb), "h.status <> 'cancelled'", (s, n, s))
+
+
+def traceback_role_columns(*, since: datetime) -> ColumnsSql:
+    """Every traceback (not cancelled) that names a provider in a role, read once: id, the
+    three ROLE_COLUMNS (0 for none), month number of creation, campaign (0 for none), 1 if
+    of an illegal campaign (illegal_traceback_expr), 1 if created since `since`."""
+    t = _tables()
+    illegal = illegal_traceback_expr()
+    columns = (
+        "t.id", "COALESCE(t.originating_provider_id, 0)", "COALESCE(t.point_of_entry_provider_id, 0)",
+        "COALESCE(t.non_responsive_provider_id, 0)", month_number_expr("t.created_at"), "COALESCE(t.campaign_id, 0)",
+        f"CASE WHEN {illegal} THEN 1 ELSE 0 END", "CASE WHEN t.created_at >= %s THEN 1 ELSE 0 END",
+    )
+    where = (
+        "t.status <> 'cancelled' AND (t.originating_provider_id IS NOT NULL"
+        " OR t.point_of_entry_provider_id IS NOT NULL OR t.non_responsive_provider_id IS NOT NULL)"
+    )
+    source = f"{full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id"
+    return ColumnsSql(t["tb"], source, columns, where, (db_time(since),))
+
+
+@dataclass(frozen=True)
+class HopCounts:
+    """One provider's notices received since a date, as of a moment."""
+
+    notices_due: int  # answered, or unanswered past due
+    answered: int
+    never: int  # unanswered past due
+    no_record: int
+
+
+def hop_counts_by_provider(*, since: datetime, now: datetime) -> dict[int, HopCounts]:
+    t = _tables()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT h.provider_id,
+                   SUM(CASE WHEN h.answered_at IS NOT NULL OR h.due_at < %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END)
+            FROM {t['hop']} h
+            WHERE h.status <> 'cancelled' AND h.received_at >= %s
+            GROUP BY h.provider_id
+            """,
+            [db_time(now), db_time(now), db_time(since)],
+        )
+        return {pid: HopCounts(int(a or 0), int(b or 0), int(c or 0), int(d or 0)) for pid, a, b, c, d in cur.fetchall()}
+
+
+def _role_column(column: str) -> str:
+    if column not in ROLE_COLUMNS:
+        raise ValueError(f"not a provider role of a traceback: {column}")
+    return column
+
+
+def role_counts(*, column: str, since: datetime, confirmed_only: bool) -> dict[int, int]:
+    """Tracebacks (not cancelled) created since `since` per provider named in `column` (one of
+    ROLE_COLUMNS), of illegal campaigns only if `confirmed_only`."""
+    t, column = _tables(), _role_column(column)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT t.{column}, COUNT(*)
+            FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+            WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled' AND t.created_at >= %s
+              AND {_illegal(confirmed_only)}
+            GROUP BY t.{column}
+            """,
+            [db_time(since)],
+        )
+        return {pid: int(n) for pid, n in cur.fetchall()}
+
+
+def _in_clause(ids: list[int]) -> str:
+    # Ids are integers; inlining them avoids the parameter limits of SQLite.
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+# Which notices hop_evidence returns.
+HOP_EVIDENCE = {
+    "never": ("h.answered_at IS NULL AND h.due_at < %s", True),  # never answered (past due at `now`)
+    "no_record": ("h.response = 'no_record'", False),
+    "any": ("1 = 1", False),
+}
+
+
+def hop_evidence(*, provider_ids: list[int], kind: str, since: datetime, now: datetime) -> dict[int, list[int]]:
+    """The tracebacks (sorted, distinct) of each provider's notices since `since` of the
+    HOP_EVIDENCE `kind`, by an index walk per provider: for a few providers."""
+    if not provider_ids:
+        return {}
+    condition, uses_now = HOP_EVIDENCE[kind]
+    params = [db_time(now)] if uses_now else []
+    t = _tables()
+    out: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cur:
+        for start in range(0, len(provider_ids), 500):
+            chunk = provider_ids[start : start + 500]
+            cur.execute(
+                f"""
+                SELECT DISTINCT h.provider_id, h.traceback_id FROM {t['hop']} h
+                WHERE h.provider_id IN ({_in_clause(chunk)}) AND h.status <> 'cancelled'
+                  AND h.received_at >= %s AND {condition}
+                ORDER BY h.provider_id, h.traceback_id
+                """,
+                [db_time(since), *params],
+            )
+            for pid, tid in cur.fetchall():
+                out[pid].append(int(tid))
+    return out
+
+
+def hop_evidence_scan(
+    *, since: datetime, now: datetime, never_ids: set[int], no_record_ids: set[int], any_ids: set[int]
+) -> tuple[dict[int, list[int]], dict[int, list[int]], dict[int, list[int]]]:
+    """hop_evidence's "never", "no_record" and "any" for the providers of each set, in one scan
+    of the notices since `since`: for many providers (a first run over a long history)."""
+    t = _tables()
+    never: dict[int, set[int]] = defaultdict(set)
+    no_record: dict[int, set[int]] = defaultdict(set)
+    anything: dict[int, set[int]] = defaultdict(set)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT h.provider_id, h.traceback_id,
+                   CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END,
+                   CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END
+            FROM {full_scan(t['hop'], 'h')}
+            WHERE h.status <> 'cancelled' AND h.received_at >= %s
+            """,
+            [db_time(now), db_time(since)],
+        )
+        while True:
+            rows = cur.fetchmany(50_000)
+            if not rows:
+                break
+            for pid, tid, is_never, is_no_record in rows:
+                if is_never and pid in never_ids:
+                    never[pid].add(tid)
+                if is_no_record and pid in no_record_ids:
+                    no_record[pid].add(tid)
+                if pid in any_ids:
+                    anything[pid].add(tid)
+    return (
+        {k: sorted(v) for k, v in never.items()},
+        {k: sorted(v) for k, v in no_record.items()},
+        {k: sorted(v) for k, v in anything.items()},
+    )
+
+
+def role_evidence(*, column: str, provider_ids: list[int], since: datetime, confirmed_only: bool) -> dict[int, list[int]]:
+    """The tracebacks role_counts counted, sorted, for the given providers."""
+    if not provider_ids:
+        return {}
+    t, column = _tables(), _role_column(column)
+    out: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cur:
+        for start in range(0, len(provider_ids), 500):
+            chunk = provider_ids[start : start + 500]
+            cur.execute(
+                f"""
+                SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+                WHERE t.{column} IN ({_in_clause(chunk)}) AND t.status <> 'cancelled' AND t.created_at >= %s
+                  AND {_illegal(confirmed_only)}
+                ORDER BY t.{column}, t.id
+                """,
+                [db_time(since)],
+            )
+            for pid, tid in cur.fetchall():
+                out[pid].append(int(tid))
+    return out
+
+
+def notice_history(provider_id: int) -> list[dict[str, Any]]:
+    """Every traceback notice (hop request, cancelled ones aside) the provider received,
+    oldest first, with the campaign it concerned: the exhibit showing it was on notice."""
+    hops = (
+        Hop.objects.unscoped(reason="notice-history letter for one provider")
+        .filter(provider_id=provider_id)
+        .exclude(status="cancelled")
+        .select_related("traceback", "traceback__campaign")
+        .order_by("received_at", "id")
+    )
+    out = []
+    for h in hops.iterator(chunk_size=2000):
+        tb = h.traceback
+        out.append(
+            {
+                "traceback": tb.ref,
+                "received_at": h.received_at,
+                "due_at": h.due_at,
+                "answered_at": h.answered_at,
+                "status": h.get_status_display(),
+                "response": h.get_response_display() if h.response else "",
+                "call_at": tb.call_started_at,
+                "campaign": f"{tb.campaign.ref} {tb.campaign.name}" if tb.campaign_id else "",
+            }
+        )
+    return out
 
 
 # --- What a traceback found, for subscribers of traceback events (tracebacks.events) ---------

@@ -12,9 +12,9 @@ from django.db import connection
 
 from robotrace.audit.models import AuditEvent
 from robotrace.core.webhooks import verify
+from robotrace.providers import conf as traceback_conf
 from robotrace.providers import services
 from robotrace.providers.models import Provider
-from robotrace.tracebacks import conf as traceback_conf
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 from robotrace.tracebacks.tests.test_webhooks import Receiver
 

@@ -1,5 +1,5 @@
-"""`robotrace providers import-rmd FILE.csv [--seen-on DATE]`, `robotrace providers scorecards`,
-`robotrace providers evaluate`."""
+"""`robotrace providers import-rmd FILE.csv [--seen-on DATE]`, and the actions apps above the
+registry add (providers.cli: `robotrace providers scorecards`, `robotrace providers evaluate`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from robotrace.providers.cli import ACTIONS
+
 
 class Command(BaseCommand):
     help = "Provider registry: import the FCC RMD export, recompute scorecards, evaluate non-cooperation rules"
@@ -21,26 +23,15 @@ class Command(BaseCommand):
         imp = sub.add_parser("import-rmd", help="Read an FCC Robocall Mitigation Database CSV export")
         imp.add_argument("file", help="the CSV export")
         imp.add_argument("--seen-on", help="date the export was taken (YYYY-MM-DD); default today")
-        sub.add_parser("scorecards", help="Recompute every provider scorecard now")
-        sub.add_parser("evaluate", help="Recompute scorecards and evaluate the non-cooperation rules now")
+        for action in ACTIONS.values():
+            sub.add_parser(action.name, help=action.help)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "import-rmd":
             self._import(options)
-        elif action == "scorecards":
-            from robotrace.providers.scorecards import compute_all
-
-            r = compute_all()
-            self.stdout.write(f"{r.rows} scorecard rows for {r.providers} providers in {r.seconds:.2f}s")
-        elif action == "evaluate":
-            from robotrace.providers import criteria
-
-            r, a = criteria.refresh()
-            self.stdout.write(
-                f"{r.rows} scorecard rows; {a.active} active flags ({', '.join(f'{k}: {v}' for k, v in sorted(a.per_rule.items())) or 'none'}); "
-                f"{len(a.newly_flagged)} providers newly flagged, {a.cleared} flags cleared"
-            )
+        else:
+            ACTIONS[action].run(self)
 
     def _import(self, options: dict[str, Any]) -> None:
         from robotrace.providers.rmd import import_rmd

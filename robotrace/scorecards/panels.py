@@ -1,15 +1,20 @@
-"""Home-page panels of the providers app."""
+"""Home-page panels of the scorecards app, and what it adds to the registry's pages."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
-from robotrace.providers.models import Period, ProviderFlag, ProviderNotice
-from robotrace.providers.queries import provider_for_org, scorecards_for
+from robotrace.providers.queries import provider_for_org
+from robotrace.scorecards.models import Period, ProviderFlag, ProviderNotice
+from robotrace.scorecards.queries import scorecards_for
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
+    from robotrace.providers.models import Provider
 
 
 def newly_flagged(request: HttpRequest) -> dict[str, Any] | None:
@@ -31,3 +36,17 @@ def my_scorecard(request: HttpRequest) -> dict[str, Any] | None:
     flags = list(ProviderFlag.objects.for_org(org).filter(provider=provider, active=True))
     notices = list(ProviderNotice.objects.for_org(org).filter(read_at__isnull=True)[:3])
     return {"provider": provider, "overall": overall, "flags": flags, "notices": notices}
+
+
+def registry_detail(org: Organisation, provider: Provider) -> dict[str, Any]:
+    """A registry record's page: its all-time cooperation figures and its flags."""
+    return {
+        "overall": scorecards_for(org, provider).filter(period=Period.ALL).first(),
+        "flags": ProviderFlag.objects.for_org(org).filter(provider=provider),
+    }
+
+
+def registry_list(org: Organisation, providers: list[Provider]) -> dict[str, Any]:
+    """A page of the registry list: which of its providers are flagged."""
+    flagged = ProviderFlag.objects.for_org(org).filter(active=True, provider__in=[p.id for p in providers])
+    return {"flagged": set(flagged.values_list("provider_id", flat=True))}

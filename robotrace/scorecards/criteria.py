@@ -19,9 +19,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from robotrace.providers.conf import Thresholds, evidence_limit
-from robotrace.providers.models import FlagRun, Provider, ProviderFlag
-from robotrace.providers.scorecards import WindowStats, _tables, db_time, full_scan, illegal_traceback_expr
+from robotrace.audit import services as audit
+from robotrace.core.sql import db_time
+from robotrace.providers import queries as registry
+from robotrace.scorecards import services
+from robotrace.scorecards.conf import Thresholds, evidence_limit
+from robotrace.scorecards.models import FlagRun, ProviderFlag
+from robotrace.scorecards.scorecards import WindowStats, compute_all
+from robotrace.tracebacks import queries as tracebacks
 
 Rule = ProviderFlag.Rule
 
@@ -34,136 +39,9 @@ class Finding:
     evidence_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
-class HopStats:
-    notices_due: int = 0
-    answered: int = 0
-    never: int = 0
-    no_record: int = 0
-
-
-def _hop_stats(cur: Any, since: datetime, now: datetime) -> dict[int, HopStats]:
-    t = _tables()
-    cur.execute(
-        f"""
-        SELECT h.provider_id,
-               SUM(CASE WHEN h.answered_at IS NOT NULL OR h.due_at < %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END)
-        FROM {t['hop']} h
-        WHERE h.status <> 'cancelled' AND h.received_at >= %s
-        GROUP BY h.provider_id
-        """,
-        [db_time(now), db_time(now), db_time(since)],
-    )
-    return {pid: HopStats(int(a or 0), int(b or 0), int(c or 0), int(d or 0)) for pid, a, b, c, d in cur.fetchall()}
-
-
-def _illegal(scope: str) -> str:
-    if scope == "confirmed":
-        return illegal_traceback_expr()
-    return "1 = 1"
-
-
-def _illegal_roles(cur: Any, column: str, since: datetime, scope: str) -> dict[int, int]:
-    t = _tables()
-    cur.execute(
-        f"""
-        SELECT t.{column}, COUNT(*)
-        FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
-        WHERE t.{column} IS NOT NULL AND t.status <> 'cancelled' AND t.created_at >= %s
-          AND {_illegal(scope)}
-        GROUP BY t.{column}
-        """,
-        [db_time(since)],
-    )
-    return {pid: int(n) for pid, n in cur.fetchall()}
-
-
-def _in_clause(ids: list[int]) -> str:
-    # Ids are integers we computed; inlining them avoids the parameter limits of SQLite.
-    return ",".join(str(int(i)) for i in ids) or "NULL"
-
-
-def _hop_evidence(cur: Any, provider_ids: list[int], condition: str, since: datetime, params: list[Any]) -> dict[int, list[int]]:
-    if not provider_ids:
-        return {}
-    t = _tables()
-    out: dict[int, list[int]] = defaultdict(list)
-    for start in range(0, len(provider_ids), 500):
-        chunk = provider_ids[start : start + 500]
-        cur.execute(
-            f"""
-            SELECT DISTINCT h.provider_id, h.traceback_id FROM {t['hop']} h
-            WHERE h.provider_id IN ({_in_clause(chunk)}) AND h.status <> 'cancelled'
-              AND h.received_at >= %s AND {condition}
-            ORDER BY h.provider_id, h.traceback_id
-            """,
-            [db_time(since), *params],
-        )
-        for pid, tid in cur.fetchall():
-            out[pid].append(int(tid))
-    return out
-
-
+# Above this many providers to show evidence for, one scan of the window's hops beats an
+# index walk per provider.
 SCAN_ABOVE = 200
-
-
-def _hop_evidence_scan(
-    cur: Any, since: datetime, now: datetime, never_ids: set[int], no_record_ids: set[int], any_ids: set[int]
-) -> tuple[dict[int, list[int]], dict[int, list[int]], dict[int, list[int]]]:
-    t = _tables()
-    cur.execute(
-        f"""
-        SELECT h.provider_id, h.traceback_id,
-               CASE WHEN h.answered_at IS NULL AND h.due_at < %s THEN 1 ELSE 0 END,
-               CASE WHEN h.response = 'no_record' THEN 1 ELSE 0 END
-        FROM {full_scan(t['hop'], 'h')}
-        WHERE h.status <> 'cancelled' AND h.received_at >= %s
-        """,
-        [db_time(now), db_time(since)],
-    )
-    never: dict[int, set[int]] = defaultdict(set)
-    no_record: dict[int, set[int]] = defaultdict(set)
-    anything: dict[int, set[int]] = defaultdict(set)
-    while True:
-        rows = cur.fetchmany(50_000)
-        if not rows:
-            break
-        for pid, tid, is_never, is_no_record in rows:
-            if is_never and pid in never_ids:
-                never[pid].add(tid)
-            if is_no_record and pid in no_record_ids:
-                no_record[pid].add(tid)
-            if pid in any_ids:
-                anything[pid].add(tid)
-    return (
-        {k: sorted(v) for k, v in never.items()},
-        {k: sorted(v) for k, v in no_record.items()},
-        {k: sorted(v) for k, v in anything.items()},
-    )
-
-
-def _traceback_evidence(cur: Any, column: str, provider_ids: list[int], since: datetime, scope: str) -> dict[int, list[int]]:
-    if not provider_ids:
-        return {}
-    t = _tables()
-    out: dict[int, list[int]] = defaultdict(list)
-    for start in range(0, len(provider_ids), 500):
-        chunk = provider_ids[start : start + 500]
-        cur.execute(
-            f"""
-            SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
-            WHERE t.{column} IN ({_in_clause(chunk)}) AND t.status <> 'cancelled' AND t.created_at >= %s
-              AND {_illegal(scope)}
-            ORDER BY t.{column}, t.id
-            """,
-            [db_time(since)],
-        )
-        for pid, tid in cur.fetchall():
-            out[pid].append(int(tid))
-    return out
 
 
 def evaluate(
@@ -178,92 +56,85 @@ def evaluate(
     now = now or timezone.now()
     since = now - timedelta(days=th.window_days)
     period = f"in the last {th.window_days} days"
-    providers = {
-        p["id"]: p
-        for p in Provider.objects.exclude(status=Provider.Status.MERGED).values(
-            "id", "organisation_id", "contact_email", "fallback_contact_email", "contacts_unreachable_at", "rmd_status", "rmd_removed_at"
-        )
-    }
+    confirmed = th.illegal_scope == "confirmed"
+    providers = {p.id: p for p in registry.rule_facts()}
     findings: list[Finding] = []
-    with connection.cursor() as cur:
-        if window is None:
-            stats = _hop_stats(cur, since, now)
-            originating = _illegal_roles(cur, "originating_provider_id", since, th.illegal_scope)
-            gateway = _illegal_roles(cur, "point_of_entry_provider_id", since, th.illegal_scope)
-        else:
-            confirmed = th.illegal_scope == "confirmed"
-            stats = {pid: HopStats(w.notices_due, w.answered, w.never, w.no_record) for pid, w in window.items() if w.notices_due or w.no_record}
-            originating = {pid: (w.originating_illegal if confirmed else w.originating) for pid, w in window.items()}
-            gateway = {pid: (w.gateway_illegal if confirmed else w.gateway) for pid, w in window.items()}
-
-        non_participation: dict[int, str] = {}
-        non_responsive: dict[int, str] = {}
-        no_records: dict[int, str] = {}
-        for pid, s in stats.items():
-            p = providers.get(pid)
-            if p is None:
-                continue
-            unreachable = p["organisation_id"] is None and (
-                p["contacts_unreachable_at"] is not None or not (p["contact_email"] or p["fallback_contact_email"])
-            )
-            if s.answered == 0 and s.notices_due >= th.non_participation_min_notices:
-                non_participation[pid] = f"{s.notices_due} notices {period}, none answered"
-            elif s.answered == 0 and unreachable and s.notices_due >= 1:
-                non_participation[pid] = f"{s.notices_due} notices {period}; no platform account and no reachable contact"
-            if s.never >= th.non_responsive_min:
-                non_responsive[pid] = f"{s.never} notices never answered {period}"
-            if s.no_record >= th.no_records_min and s.answered and s.no_record / s.answered >= th.no_records_share:
-                no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {period}"
-
-        absent = {
-            pid: p for pid, p in providers.items() if p["rmd_status"] in (Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED)
+    if window is None:
+        stats = tracebacks.hop_counts_by_provider(since=since, now=now)
+        originating = tracebacks.role_counts(column="originating_provider_id", since=since, confirmed_only=confirmed)
+        gateway = tracebacks.role_counts(column="point_of_entry_provider_id", since=since, confirmed_only=confirmed)
+    else:
+        stats = {
+            pid: tracebacks.HopCounts(w.notices_due, w.answered, w.never, w.no_record)
+            for pid, w in window.items() if w.notices_due or w.no_record
         }
-        never_ids, no_record_ids, any_ids = set(non_participation) | set(non_responsive), set(no_records), set(absent)
+        originating = {pid: (w.originating_illegal if confirmed else w.originating) for pid, w in window.items()}
+        gateway = {pid: (w.gateway_illegal if confirmed else w.gateway) for pid, w in window.items()}
+
+    non_participation: dict[int, str] = {}
+    non_responsive: dict[int, str] = {}
+    no_records: dict[int, str] = {}
+    for pid, s in stats.items():
+        p = providers.get(pid)
+        if p is None:
+            continue
+        unreachable = p.organisation_id is None and (p.contacts_unreachable_at is not None or not (p.contact_email or p.fallback_contact_email))
+        if s.answered == 0 and s.notices_due >= th.non_participation_min_notices:
+            non_participation[pid] = f"{s.notices_due} notices {period}, none answered"
+        elif s.answered == 0 and unreachable and s.notices_due >= 1:
+            non_participation[pid] = f"{s.notices_due} notices {period}; no platform account and no reachable contact"
+        if s.never >= th.non_responsive_min:
+            non_responsive[pid] = f"{s.never} notices never answered {period}"
+        if s.no_record >= th.no_records_min and s.answered and s.no_record / s.answered >= th.no_records_share:
+            no_records[pid] = f"{s.no_record} of {s.answered} answers were 'no record' {period}"
+
+    absent = {pid: p for pid, p in providers.items() if p.rmd_status in (registry.RmdStatus.NOT_LISTED, registry.RmdStatus.REMOVED)}
+    never_ids, no_record_ids, any_ids = set(non_participation) | set(non_responsive), set(no_records), set(absent)
+    if window is not None:
+        # The scorecard pass kept each provider's window hops as evidence codes.
+        ev_never, ev_rec, ev_rmd = {}, {}, {}
+        for pid in never_ids | no_record_ids | any_ids:
+            w = window.get(pid)
+            if w is not None:
+                ev_never[pid], ev_rec[pid], ev_rmd[pid] = w.hop_evidence()
+        ev_np = ev_nr = ev_never
+    elif len(never_ids) + len(no_record_ids) + len(any_ids) > SCAN_ABOVE:
+        # Many providers to show evidence for (a first run over a long history).
+        ev_never, ev_rec, ev_rmd = tracebacks.hop_evidence_scan(
+            since=since, now=now, never_ids=never_ids, no_record_ids=no_record_ids, any_ids=any_ids
+        )
+        ev_np = ev_nr = ev_never
+    else:
+        ev_np = tracebacks.hop_evidence(provider_ids=sorted(non_participation), kind="never", since=since, now=now)
+        ev_nr = tracebacks.hop_evidence(provider_ids=sorted(non_responsive), kind="never", since=since, now=now)
+        ev_rec = tracebacks.hop_evidence(provider_ids=sorted(no_records), kind="no_record", since=since, now=now)
+        ev_rmd = tracebacks.hop_evidence(provider_ids=sorted(absent), kind="any", since=since, now=now)
+    for src, rule, ev in (
+        (non_participation, Rule.NON_PARTICIPATION, ev_np),
+        (non_responsive, Rule.NON_RESPONSIVE, ev_nr),
+        (no_records, Rule.NO_RECORDS, ev_rec),
+    ):
+        findings.extend(Finding(pid, rule, detail, ev.get(pid, [])) for pid, detail in src.items())
+
+    for counts, column, rule, minimum, what in (
+        (originating, "originating_provider_id", Rule.ORIGINATES_ILLEGAL, th.originates_illegal_min, "originating provider"),
+        (gateway, "point_of_entry_provider_id", Rule.FOREIGN_GATEWAY, th.foreign_gateway_min, "US point of entry"),
+    ):
+        met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
         if window is not None:
-            # The scorecard pass kept each provider's window hops as evidence codes.
-            ev_never, ev_rec, ev_rmd = {}, {}, {}
-            for pid in never_ids | no_record_ids | any_ids:
-                w = window.get(pid)
-                if w is not None:
-                    ev_never[pid], ev_rec[pid], ev_rmd[pid] = w.hop_evidence()
-            ev_np = ev_nr = ev_never
-        elif len(never_ids) + len(no_record_ids) + len(any_ids) > SCAN_ABOVE:
-            # Many providers to show evidence for (a first run over a long history): one scan
-            # of the window's hops beats an index walk per provider.
-            ev_never, ev_rec, ev_rmd = _hop_evidence_scan(cur, since, now, never_ids, no_record_ids, any_ids)
-            ev_np = ev_nr = ev_never
+            attr = f"{'originating' if rule == Rule.ORIGINATES_ILLEGAL else 'gateway'}{'_illegal' if confirmed else ''}_ids"
+            ev = {pid: getattr(window[pid], attr).tolist() for pid in met}
         else:
-            never_cond = "h.answered_at IS NULL AND h.due_at < %s"
-            ev_np = _hop_evidence(cur, sorted(non_participation), never_cond, since, [db_time(now)])
-            ev_nr = _hop_evidence(cur, sorted(non_responsive), never_cond, since, [db_time(now)])
-            ev_rec = _hop_evidence(cur, sorted(no_records), "h.response = 'no_record'", since, [])
-            ev_rmd = _hop_evidence(cur, sorted(absent), "1 = 1", since, [])
-        for src, rule, ev in (
-            (non_participation, Rule.NON_PARTICIPATION, ev_np),
-            (non_responsive, Rule.NON_RESPONSIVE, ev_nr),
-            (no_records, Rule.NO_RECORDS, ev_rec),
-        ):
-            findings.extend(Finding(pid, rule, detail, ev.get(pid, [])) for pid, detail in src.items())
+            ev = tracebacks.role_evidence(column=column, provider_ids=met, since=since, confirmed_only=confirmed)
+        kind = "tracebacks of confirmed illegal campaigns" if confirmed else "tracebacks of illegal calls"
+        findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {period}", ev.get(pid, [])) for pid in met)
 
-        for counts, column, rule, minimum, what in (
-            (originating, "originating_provider_id", Rule.ORIGINATES_ILLEGAL, th.originates_illegal_min, "originating provider"),
-            (gateway, "point_of_entry_provider_id", Rule.FOREIGN_GATEWAY, th.foreign_gateway_min, "US point of entry"),
-        ):
-            met = sorted(pid for pid, n in counts.items() if n >= minimum and pid in providers)
-            if window is not None:
-                attr = f"{'originating' if rule == Rule.ORIGINATES_ILLEGAL else 'gateway'}{'_illegal' if th.illegal_scope == 'confirmed' else ''}_ids"
-                ev = {pid: getattr(window[pid], attr).tolist() for pid in met}
-            else:
-                ev = _traceback_evidence(cur, column, met, since, th.illegal_scope)
-            kind = "tracebacks of confirmed illegal campaigns" if th.illegal_scope == "confirmed" else "tracebacks of illegal calls"
-            findings.extend(Finding(pid, rule, f"{what} on {counts[pid]} {kind} {period}", ev.get(pid, [])) for pid in met)
-
-        for pid, p in absent.items():
-            detail = (
-                f"removed from the RMD on {p['rmd_removed_at']:%Y-%m-%d}" if p["rmd_status"] == Provider.RmdStatus.REMOVED and p["rmd_removed_at"]
-                else "not listed in the latest RMD export"
-            )
-            findings.append(Finding(pid, Rule.RMD_ABSENT, detail, ev_rmd.get(pid, [])))
+    for pid, p in absent.items():
+        detail = (
+            f"removed from the RMD on {p.rmd_removed_at:%Y-%m-%d}" if p.rmd_status == registry.RmdStatus.REMOVED and p.rmd_removed_at
+            else "not listed in the latest RMD export"
+        )
+        findings.append(Finding(pid, Rule.RMD_ABSENT, detail, ev_rmd.get(pid, [])))
     return findings
 
 
@@ -416,9 +287,6 @@ def plan(findings: list[Finding], *, now: datetime | None = None) -> FlagPlan:
 
 def write_plan(flag_plan: FlagPlan, *, notify: bool = True) -> ApplyResult:
     """Write a plan's flags, notify newly flagged providers, record the run: one transaction."""
-    from robotrace.audit import services as audit
-    from robotrace.providers import services
-
     now, to_create, to_update = flag_plan.now, flag_plan.to_create, flag_plan.to_update
     newly, cleared = flag_plan.newly, flag_plan.cleared
     with transaction.atomic():
@@ -460,8 +328,6 @@ def run(*, thresholds: Thresholds | None = None, now: datetime | None = None, no
 
 def refresh(*, now: datetime | None = None, notify: bool = True, thresholds: Thresholds | None = None) -> tuple[Any, ApplyResult]:
     """Scorecards and flags together: one pass over hops and tracebacks feeds both."""
-    from robotrace.providers.scorecards import compute_all
-
     th = thresholds or Thresholds.from_env()
     now = now or timezone.now()
     # The rules are evaluated, and the current flags read, while the scorecard rows are still

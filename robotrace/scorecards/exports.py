@@ -9,11 +9,14 @@ import csv
 import io
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from robotrace.providers.models import Period, Provider, ProviderFlag, ProviderScorecard
+from robotrace.scorecards.models import Period, ProviderFlag, ProviderScorecard
+
+if TYPE_CHECKING:
+    from robotrace.providers.models import Provider
 
 _KEY_RE = re.compile(r"^(all|\d{4}-(0[1-9]|1[0-2])|\d{4}-Q[1-4])$")
 

@@ -37,7 +37,13 @@ import numpy as np
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from robotrace.providers.models import Period, Provider, ProviderScorecard
+from robotrace.core.sql import db_time, month_key
+from robotrace.providers import queries as registry
+from robotrace.scorecards.conf import Thresholds
+from robotrace.scorecards.models import Period, ProviderScorecard
+from robotrace.shaken.facade import provider_signing_stats
+from robotrace.tracebacks import queries as tracebacks
+from robotrace.tracebacks.queries import FLAG_BITS, HOP_FLAGS, MONTH_BITS
 
 COUNT_FIELDS = (
     "notices",
@@ -57,61 +63,10 @@ COUNT_FIELDS = (
 )
 IDX = {name: i for i, name in enumerate(COUNT_FIELDS)}
 
-# A provider-month is one int64: provider id above MONTH_BITS bits of (year * 12 + month - 1).
-MONTH_BITS = 18
+# A provider-month (tracebacks.queries.hop_columns) is one int64: provider id above
+# MONTH_BITS bits of (year * 12 + month - 1).
 MONTH_MASK = (1 << MONTH_BITS) - 1
 NO_IDS = np.zeros(0, dtype=np.int64)
-
-
-def _tables() -> dict[str, str]:
-    from robotrace.campaigns.models import Campaign
-    from robotrace.tracebacks.models import Hop, Traceback
-
-    return {"hop": Hop._meta.db_table, "tb": Traceback._meta.db_table, "campaign": Campaign._meta.db_table}
-
-
-def month_expr(column: str) -> str:
-    """SQL for the 'YYYY-MM' key of a UTC timestamp column."""
-    if connection.vendor == "postgresql":
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
-    # Django stores SQLite datetimes as UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
-    return f"substr({column}, 1, 7)"
-
-
-def month_number_expr(column: str) -> str:
-    """SQL for year * 12 + month - 1 of a UTC timestamp column: an integer sorts and hashes
-    faster than the 'YYYY-MM' text."""
-    if connection.vendor == "postgresql":
-        utc = f"{column} AT TIME ZONE 'UTC'"
-        return f"(date_part('year', {utc})::int * 12 + date_part('month', {utc})::int - 1)"
-    return f"(CAST(substr({column}, 1, 4) AS INTEGER) * 12 + CAST(substr({column}, 6, 2) AS INTEGER) - 1)"
-
-
-def month_key(number: int) -> str:
-    return f"{number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def json_nonempty_expr(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"(jsonb_typeof({column}) = 'array' AND jsonb_array_length({column}) > 0)"
-    return f"(json_valid({column}) AND json_type({column}) = 'array' AND json_array_length({column}) > 0)"
-
-
-def illegal_traceback_expr() -> str:
-    """SQL: the traceback `t` (its campaign joined as `c`) is of an illegal campaign: the
-    campaign is confirmed illegal, or the traceback itself carries a legal basis."""
-    return f"(c.status = 'confirmed' OR {json_nonempty_expr('t.legal_basis')})"
-
-
-def full_scan(table: str, alias: str) -> str:
-    """FROM clause that reads the table front to back. SQLite otherwise walks the
-    provider_id index and looks up every row out of order, twice as slow for a pass that
-    touches every row anyway."""
-    return f"{table} {alias} NOT INDEXED" if connection.vendor == "sqlite" else f"{table} {alias}"
-
-
-def db_time(value: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 def period_start(period: str, key: str) -> date | None:
@@ -180,22 +135,23 @@ class HopPass:
     answer_group: np.ndarray  # the group of each
 
 
-# Per-hop flag bits of the hop read, below the group key (provider-month * 2 + in window).
-HOP_FLAGS = ("answered", "answered_on_time", "never_answered", "no_record", "customers_warned", "customers_terminated")
-FLAG_BITS = len(HOP_FLAGS)
 # Small enough that the two connections get an even share of the work.
 READ_CHUNK = 100_000
 
 
 @dataclass
 class ColumnsQuery:
-    """Integer columns read per row from SQLite (see _read_sqlite)."""
+    """An integer-column read (tracebacks.queries.ColumnsSql) done in id ranges."""
 
     table: str
     source: str  # FROM clause; its first alias owns the id that ranges split on
     exprs: list[str]
     where: str
     params: list[Any]
+
+    @classmethod
+    def of(cls, sql: tracebacks.ColumnsSql) -> ColumnsQuery:
+        return cls(sql.table, sql.source, list(sql.exprs), sql.where, list(sql.params))
 
     def read(self, lo: int, hi: int) -> list[np.ndarray]:
         """Rows with lo <= id < hi as one int64 array per column: the database joins each
@@ -259,35 +215,6 @@ def _read_columns(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
         else:
             out.append([np.concatenate(column) for column in zip(*parts, strict=True)])
     return out
-
-
-def _hop_query(now: datetime, since: datetime) -> ColumnsQuery:
-    """Each hop as three integers: (provider-month, in window, six flag bits) packed in one,
-    the answer seconds (-1 if unanswered), and its traceback if it is in the rules' window
-    (else 0). SQLite has no hash aggregation (a GROUP BY sorts every hop) and PostgreSQL's
-    GROUP BY with array_agg stays on one worker: reading these and grouping with numpy is
-    about twice as fast on both."""
-    t = _tables()
-    n, s = db_time(now), db_time(since)
-    mn = month_number_expr("h.received_at")
-    if connection.vendor == "postgresql":
-        as_int, on_time = "::int", "COALESCE(h.answered_at <= h.due_at, false)::int"
-        # Not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so an unanswered hop would read 0.
-        secs = "CASE WHEN h.answered_at IS NULL THEN -1 ELSE GREATEST(ROUND(date_part('epoch', h.answered_at - h.received_at)), 0)::bigint END"
-    else:
-        as_int, on_time = "", "((h.answered_at <= h.due_at) IS 1)"
-        secs = "COALESCE(MAX(CAST(ROUND((julianday(h.answered_at) - julianday(h.received_at)) * 86400.0) AS INTEGER), 0), -1)"
-    flags = " | ".join([
-        f"(h.answered_at IS NOT NULL){as_int}",
-        f"({on_time} << 1)",
-        f"((h.answered_at IS NULL AND h.due_at < %s){as_int} << 2)",
-        f"((h.response = 'no_record'){as_int} << 3)",
-        f"((h.customer_action = 'warned'){as_int} << 4)",
-        f"((h.customer_action IN ('terminated', 'suspended')){as_int} << 5)",
-    ])
-    key = f"((((((h.provider_id << {MONTH_BITS}) | {mn}) << 1) | (h.received_at >= %s){as_int}) << {FLAG_BITS}) | {flags})"
-    in_window_tb = "CASE WHEN h.received_at >= %s THEN h.traceback_id ELSE 0 END"
-    return ColumnsQuery(t["hop"], full_scan(t["hop"], "h"), [key, secs, in_window_tb], "h.status <> 'cancelled'", [s, n, s])
 
 
 # Above this many (provider, month, window) cells, group by sorting instead.
@@ -363,24 +290,6 @@ class TracebackPass:
     campaign: np.ndarray  # 0 = none
     illegal: np.ndarray
     in_window: np.ndarray
-
-
-def _traceback_query(since: datetime) -> ColumnsQuery:
-    """Every traceback that names a provider in a role, read once (not one GROUP BY pass per
-    role)."""
-    t = _tables()
-    illegal = illegal_traceback_expr()
-    columns = [
-        "t.id", "COALESCE(t.originating_provider_id, 0)", "COALESCE(t.point_of_entry_provider_id, 0)",
-        "COALESCE(t.non_responsive_provider_id, 0)", month_number_expr("t.created_at"), "COALESCE(t.campaign_id, 0)",
-        f"CASE WHEN {illegal} THEN 1 ELSE 0 END", "CASE WHEN t.created_at >= %s THEN 1 ELSE 0 END",
-    ]
-    where = (
-        "t.status <> 'cancelled' AND (t.originating_provider_id IS NOT NULL"
-        " OR t.point_of_entry_provider_id IS NOT NULL OR t.non_responsive_provider_id IS NOT NULL)"
-    )
-    source = f"{full_scan(t['tb'], 't')} LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id"
-    return ColumnsQuery(t["tb"], source, columns, where, [db_time(since)])
 
 
 def _traceback_pass(columns: list[np.ndarray], window: dict[int, WindowStats]) -> TracebackPass:
@@ -471,7 +380,9 @@ class MonthTable:
 
 def _month_table(now: datetime, since: datetime) -> tuple[MonthTable, dict[int, WindowStats]]:
     window: dict[int, WindowStats] = {}
-    hop_columns, tb_columns = _read_columns([_hop_query(now, since), _traceback_query(since)])
+    hop_columns, tb_columns = _read_columns(
+        [ColumnsQuery.of(tracebacks.hop_columns(now=now, since=since)), ColumnsQuery.of(tracebacks.traceback_role_columns(since=since))]
+    )
     hp = _hop_pass(_hop_groups_from_columns(*hop_columns), window)
     tp = _traceback_pass(tb_columns, window)
     roles = ((tp.originating, "originating"), (tp.point_of_entry, "point_of_entry"), (tp.non_responsive, None))
@@ -536,8 +447,6 @@ def _level(table: MonthTable, period: str) -> Level:
 def _window_start(now: datetime, since: datetime | None) -> datetime:
     if since is not None:
         return since
-    from robotrace.providers.conf import Thresholds
-
     return now - timedelta(days=Thresholds.from_env().window_days)
 
 
@@ -554,8 +463,6 @@ def collect(now: datetime | None = None, since: datetime | None = None) -> tuple
 def _signing_stats(provider_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Attestation on traced calls each provider signed, from the STIR/SHAKEN app. A fault
     there raises rather than silently dropping the columns from every scorecard."""
-    from robotrace.shaken.facade import provider_signing_stats
-
     return provider_signing_stats(provider_ids=provider_ids)
 
 
@@ -748,9 +655,7 @@ def compute_all(
     now = now or timezone.now()
     since = _window_start(now, since)
     table, window = _month_table(now, since)
-    providers = dict(
-        Provider.objects.exclude(status=Provider.Status.MERGED).values_list("id", "rmd_status")
-    )
+    providers = registry.rmd_statuses()
     at = str(db_time(now))
     batches: queue.Queue[Any] = queue.Queue()
     background = not connection.in_atomic_block

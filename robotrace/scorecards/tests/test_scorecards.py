@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from robotrace.providers.models import Period, ProviderScorecard
-from robotrace.providers.scorecards import compute_all
 from robotrace.providers.tests import factories as f
+from robotrace.scorecards.models import Period, ProviderScorecard
+from robotrace.scorecards.scorecards import compute_all
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 JAN = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
@@ -100,7 +100,7 @@ def test_it_replaces_the_previous_computation(built):
 def test_it_takes_exact_medians_of_short_and_long_lists():
     import numpy as np
 
-    from robotrace.providers.scorecards import _group_medians
+    from robotrace.scorecards.scorecards import _group_medians
 
     long = list(range(1000, 0, -1))  # 1..1000: median 500.5
     lists = [[], [5, 1, 3], [4, 1, 3, 2], long, [*long, 1001]]
@@ -122,7 +122,7 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
 
     from django.db import transaction
 
-    from robotrace.providers import scorecards
+    from robotrace.scorecards import scorecards
 
     make_world()
     submitted = []
@@ -172,7 +172,7 @@ def test_the_two_connection_read_matches_the_one_connection_read(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_computation_leaves_the_previous_scorecards(monkeypatch):
-    from robotrace.providers import scorecards
+    from robotrace.scorecards import scorecards
 
     make_world()
     first = compute_all(now=NOW)
@@ -211,7 +211,7 @@ def test_a_reader_holding_the_table_gets_a_row_by_row_rewrite_instead_of_a_wait(
     and the reader keeps its rows until it is done."""
     from django.db import connection
 
-    from robotrace.providers import scorecards
+    from robotrace.scorecards import scorecards
 
     if connection.vendor != "postgresql":
         pytest.skip("TRUNCATE is the PostgreSQL path")
@@ -252,7 +252,7 @@ def test_a_reader_holding_the_table_gets_a_row_by_row_rewrite_instead_of_a_wait(
 @pytest.mark.django_db(transaction=True)
 def test_copy_text_keeps_backslashes_quotes_and_nulls(monkeypatch):
     """The all-time attestation JSON is the one free text in the rows written as COPY text."""
-    from robotrace.providers import scorecards
+    from robotrace.scorecards import scorecards
 
     world = make_world()
     odd = {"A": 3, "note": 'tab\there "quoted" \\ back\\slash \u00e9'}
@@ -266,7 +266,7 @@ def test_copy_text_keeps_backslashes_quotes_and_nulls(monkeypatch):
 def test_numbers_as_text_small_and_large():
     import numpy as np
 
-    from robotrace.providers.scorecards import _texts
+    from robotrace.scorecards.scorecards import _texts
 
     assert _texts(np.array([0, 7, 65535], dtype=np.int64)) == ["0", "7", "65535"]
     assert _texts(np.array([70000, 3, 70000, -2], dtype=np.int64)) == ["70000", "3", "70000", "-2"]
@@ -277,7 +277,7 @@ def test_numbers_as_text_small_and_large():
 def test_grouping_keys_on_a_grid_matches_sorting_them(monkeypatch, dense_cells):
     import numpy as np
 
-    from robotrace.providers import scorecards
+    from robotrace.scorecards import scorecards
 
     monkeypatch.setattr(scorecards, "DENSE_CELLS", dense_cells)  # 1: always the sorting fallback
     rng = np.random.default_rng(3)
@@ -292,7 +292,7 @@ def test_grouping_keys_on_a_grid_matches_sorting_them(monkeypatch, dense_cells):
 def test_window_evidence_from_one_sort_matches_three_uniques():
     import numpy as np
 
-    from robotrace.providers.scorecards import WindowStats
+    from robotrace.scorecards.scorecards import WindowStats
 
     rng = np.random.default_rng(5)
     for _ in range(300):

@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from robotrace.providers import seed
-from robotrace.providers.models import FlagRun, Provider, ProviderFlag, ProviderScorecard
-from robotrace.providers.tasks import refresh_now, refresh_scorecards_and_flags
+from robotrace.providers.models import Provider
 from robotrace.providers.tests import factories as f
+from robotrace.scorecards import seed
+from robotrace.scorecards.models import FlagRun, ProviderFlag, ProviderScorecard
+from robotrace.scorecards.tasks import refresh_now, refresh_scorecards_and_flags
 
 
 def test_it_seeds_nothing_invented_when_the_simulator_has_not_run(world):

@@ -1,4 +1,4 @@
-"""Thin Huey entry points for the providers app."""
+"""Thin Huey entry points for the scorecards app."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from robotrace.providers.conf import scorecard_interval_minutes
+from robotrace.scorecards.conf import scorecard_interval_minutes
 
 
 def _refresh() -> dict[str, Any]:
-    from robotrace.providers import criteria
+    from robotrace.scorecards import criteria
 
     # One at a time: two overlapping swaps would be correct but wasteful.
     with lock_task("providers-refresh"):

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from robotrace.audit.models import AuditEvent
-from robotrace.providers import criteria, services
-from robotrace.providers.conf import Thresholds
-from robotrace.providers.models import Dispute, Provider, ProviderFlag, ProviderNotice
+from robotrace.providers.models import Provider
 from robotrace.providers.tests import factories as f
+from robotrace.scorecards import criteria, services
+from robotrace.scorecards.conf import Thresholds
+from robotrace.scorecards.models import Dispute, ProviderFlag, ProviderNotice
 
 TH = Thresholds()
 

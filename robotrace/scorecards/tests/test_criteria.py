@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 
 from robotrace.audit.models import AuditEvent
-from robotrace.providers import criteria
-from robotrace.providers.conf import Thresholds
-from robotrace.providers.models import FlagRun, Provider, ProviderFlag, ProviderNotice
+from robotrace.providers.models import Provider
 from robotrace.providers.tests import factories as f
+from robotrace.scorecards import criteria
+from robotrace.scorecards.conf import Thresholds
+from robotrace.scorecards.models import FlagRun, ProviderFlag, ProviderNotice
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 RECENT = NOW - timedelta(days=10)
@@ -187,7 +188,7 @@ def test_it_tells_a_newly_flagged_provider_in_app_and_by_email_with_only_a_link(
 @pytest.mark.django_db
 @pytest.mark.parametrize("scope", ["traced", "confirmed"])
 def test_it_finds_the_same_with_the_scorecard_pass_as_on_its_own(scope, monkeypatch):
-    from robotrace.providers.scorecards import compute_all
+    from robotrace.scorecards.scorecards import compute_all
 
     th = Thresholds(**{**TH.__dict__, "illegal_scope": scope})
     c = f.campaign()
