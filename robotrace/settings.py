@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "robotrace.core",
     "robotrace.audit",
     "robotrace.accounts",
+    "robotrace.outbox",
     "robotrace.providers",
     "robotrace.ingest",
     "robotrace.campaigns",

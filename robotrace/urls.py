@@ -22,6 +22,7 @@ urlpatterns = [
     path("shaken/", include("robotrace.shaken.urls")),
     path("legal/", include("robotrace.legal.urls")),
     path("alerts/", include("robotrace.alerts.urls")),
+    path("deliveries/", include("robotrace.outbox.urls")),
     # Plain Django views on the API prefix come first: the ingest hot path skips Ninja.
     path("api/v1/", include("robotrace.ingest.api_urls")),
     path("api/v1/", api.urls),

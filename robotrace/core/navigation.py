@@ -42,6 +42,8 @@ NAV: list[NavItem] = [
     NavItem("Alerts", "alerts:list", (A,)),
     NavItem("Alerts", "alerts:list", (C,)),
     NavItem("Hop webhook", "providers:hop_webhook", (P,), admin_only=True),
+    NavItem("Deliveries", "outbox:list", (C,)),
+    NavItem("Deliveries", "outbox:list", (P, A), admin_only=True),
     NavItem("People", "accounts:people", (P, R, A), admin_only=True),
     NavItem("API keys", "accounts:api_keys", (P, R, A), admin_only=True),
     NavItem("Admin", "accounts:admin_home", (C,), admin_only=True),
