@@ -35,6 +35,8 @@ class AlertOut(Schema):
     read_at: datetime | None
     url: str
     evidence: dict[str, Any]
+    # What tracebacks of the campaign found after the alert (the evidence is as it stood then).
+    origins: list[dict[str, Any]] = []
 
 
 class AlertPage(Schema):
@@ -61,13 +63,17 @@ class SubscriptionOut(SubscriptionIn):
     updated_at: datetime
 
 
-def _alert_out(a: Alert) -> dict[str, Any]:
+def _alert_out(a: Alert, origins: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
     return {
         "id": a.pk, "ref": a.ref, "agency": a.agency.slug, "campaign_id": a.campaign_id,
         "campaign_ref": (a.evidence or {}).get("campaign", {}).get("ref", f"C-{a.campaign_id}"),
         "event_kind": a.event_kind, "subscription": a.subscription_name, "created_at": a.created_at,
-        "read_at": a.read_at, "url": services.alert_url(a), "evidence": a.evidence or {},
+        "read_at": a.read_at, "url": services.alert_url(a), "evidence": a.evidence or {}, "origins": origins.get(a.pk, []),
     }
+
+
+def _one_out(request: HttpRequest, a: Alert) -> dict[str, Any]:
+    return _alert_out(a, queries.origins_for(principal_of(request).organisation, [a.pk]))
 
 
 def _sub_out(s: AlertSubscription) -> dict[str, Any]:
@@ -161,7 +167,8 @@ def list_alerts(request: HttpRequest, cursor: str | None = None, limit: int = 50
     if unread:
         qs = qs.filter(read_at__isnull=True)
     rows, nxt = page(qs, cursor, limit)
-    return page_response([_alert_out(a) for a in rows], nxt)
+    origins = queries.origins_for(principal_of(request).organisation, [a.pk for a in rows])
+    return page_response([_alert_out(a, origins) for a in rows], nxt)
 
 
 def _get_alert(request: HttpRequest, alert_id: int) -> Alert:
@@ -174,7 +181,7 @@ def _get_alert(request: HttpRequest, alert_id: int) -> Alert:
 
 @router.get("/alerts/{int:alert_id}", response=AlertOut, auth=READ, summary="One alert with its evidence")
 def get_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
-    return _alert_out(_get_alert(request, alert_id))
+    return _one_out(request, _get_alert(request, alert_id))
 
 
 @router.post("/alerts/{int:alert_id}/read", response=AlertOut, auth=READ, summary="Mark an alert read")
@@ -183,4 +190,4 @@ def read_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     if not p.organisation.is_agency:
         raise ApiProblem(403, "Forbidden", "only the alerted agency marks its alerts read")
     alert = _get_alert(request, alert_id)
-    return _alert_out(services.mark_read(actor=p.user, organisation=p.organisation, alert_id=alert.pk))
+    return _one_out(request, services.mark_read(actor=p.user, organisation=p.organisation, alert_id=alert.pk))

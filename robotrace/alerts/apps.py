@@ -9,12 +9,15 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
-        from robotrace.alerts import demo, signals, views  # noqa: F401  (connect receivers)
+        from robotrace.alerts import demo, services, views
         from robotrace.alerts.queries import alerted_campaign_ids
         from robotrace.campaigns import entitlements
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
 
+        # Campaign events raise alerts; completed tracebacks give them their origin.
+        services.CAMPAIGN_SUBSCRIBER.connect()
+        services.TRACEBACK_SUBSCRIBER.connect()
         # Agencies may open the campaigns they were alerted to.
         entitlements.register(alerted_campaign_ids)
         register_home_panel(kinds=("agency",), template="alerts/_home_panel.html", context=views.home_panel, order=10)

@@ -190,3 +190,30 @@ class AlertDeliveryAttempt(OrgScoped):
     @classmethod
     def scope_q(cls, org: Organisation) -> Q:
         return Q(delivery__alert__agency=org)
+
+
+class AlertOrigin(OrgScoped):
+    """What a traceback of an alerted campaign found after the alert went out (the traceback
+    completed event, tracebacks.events), so the agency sees the origin beside the alert's
+    evidence snapshot. One row per alert and traceback: a traceback that a late answer
+    reopens and completes again updates its row."""
+
+    scope_field = "alert__agency"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="origins")
+    traceback = models.ForeignKey("tracebacks.Traceback", on_delete=models.CASCADE, related_name="+")
+    traceback_ref = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=30)
+    outcome_label = models.CharField(max_length=100)
+    originating_provider = models.CharField(max_length=200, blank=True)
+    originating_customer = models.CharField(max_length=200, blank=True, help_text="The customer's name as the originating provider gave it")
+    point_of_entry_provider = models.CharField(max_length=200, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["alert", "traceback"], name="alertorigin_once_per_traceback")]
+
+    def __str__(self) -> str:
+        return f"{self.traceback_ref} for alert {self.alert_id}"

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Substr, TruncDate
 
-from robotrace.alerts.models import Alert, AlertDelivery, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertDelivery, AlertOrigin, AlertSubscription, WebhookEndpoint
+from robotrace.tracebacks.queries import completed_outcomes
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
@@ -165,22 +166,17 @@ def _fill_days(counted: dict[date, int], *, max_days: int = 120) -> list[dict[st
 
 def completed_tracebacks(campaign_id: int) -> list[dict[str, Any]]:
     """Completed tracebacks of a campaign and their origins (the same for every agency)."""
-    from robotrace.tracebacks.models import Traceback
-
     return [
         {
             "ref": t.ref,
-            "id": t.pk,
+            "id": t.id,
             "outcome": t.outcome,
-            "outcome_label": t.get_outcome_display(),
-            "originating_provider": t.originating_provider.name if t.originating_provider else "",
-            "point_of_entry_provider": t.point_of_entry_provider.name if t.point_of_entry_provider else "",
+            "outcome_label": t.outcome_label,
+            "originating_provider": t.originating_provider,
+            "point_of_entry_provider": t.point_of_entry_provider,
             "completed_at": _iso(t.completed_at),
         }
-        for t in Traceback.objects.unscoped(reason="alerts: completed tracebacks of an alerted campaign")
-        .filter(campaign_id=campaign_id, status=Traceback.Status.COMPLETED)
-        .select_related("originating_provider", "point_of_entry_provider")
-        .order_by("-completed_at")[:100]
+        for t in completed_outcomes(campaign_id)
     ]
 
 
@@ -264,6 +260,24 @@ def endpoints_for(org: Organisation) -> QuerySet[WebhookEndpoint]:
 
 def deliveries_for(org: Organisation) -> QuerySet[AlertDelivery]:
     return AlertDelivery.objects.for_org(org)
+
+
+def origins_for(org: Organisation, alert_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """What tracebacks of each alerted campaign found after the alert (alert id -> rows, the
+    latest completion first), for the alerts `org` may see."""
+    out: dict[int, list[dict[str, Any]]] = {pk: [] for pk in alert_ids}
+    for o in AlertOrigin.objects.for_org(org).filter(alert_id__in=alert_ids):
+        out[o.alert_id].append({
+            "traceback": o.traceback_ref,
+            "outcome": o.outcome,
+            "outcome_label": o.outcome_label,
+            "originating_provider": o.originating_provider,
+            "originating_customer": o.originating_customer,
+            "point_of_entry_provider": o.point_of_entry_provider,
+            "completed_at": _iso(o.completed_at),
+            "recorded_at": _iso(o.recorded_at),
+        })
+    return out
 
 
 def alerted_campaign_ids(org: Organisation) -> list[int]:

@@ -6,6 +6,12 @@ the campaign's reports inside the subscription's jurisdiction → at most one Al
 channel (e-mail with a link only; each active webhook endpoint) → `attempt_delivery` sends,
 logs the attempt, and on failure schedules the next one with exponential backoff in
 `next_attempt_at`, which the periodic sweeper picks up (durable: no in-memory timers).
+
+A traceback of an alerted campaign completes → `process_traceback_event` records what it found
+on each of the campaign's alerts (`AlertOrigin`), so the agency sees the origin.
+
+Both events reach alerts as `core.events` subscribers ("alerts"): claimed once, caught up by
+core's periodic task when a signal or task was lost.
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.alerts import conf
-from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt, AlertOrigin, AlertSubscription, WebhookEndpoint
 from robotrace.alerts.queries import (
     NPA_RE,
     Cells,
@@ -37,12 +43,24 @@ from robotrace.alerts.queries import (
     npa_state,
 )
 from robotrace.audit import services as audit
+from robotrace.campaigns.events import STREAM as CAMPAIGN_EVENTS
 from robotrace.core import webhooks
+from robotrace.core.events import Subscriber
+from robotrace.tracebacks import events as traceback_events
+from robotrace.tracebacks import queries as traceback_queries
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation, User
 
 HANDLER = "alerts"
+
+CAMPAIGN_SUBSCRIBER = Subscriber(
+    CAMPAIGN_EVENTS, HANDLER, handle="robotrace.alerts.services.process_event", enqueue="robotrace.alerts.tasks.process_campaign_event"
+)
+TRACEBACK_SUBSCRIBER = Subscriber(
+    traceback_events.STREAM, HANDLER, kinds=(traceback_events.TRACEBACK_COMPLETED,),
+    handle="robotrace.alerts.services.process_traceback_event", enqueue="robotrace.alerts.tasks.process_traceback_event",
+)
 
 
 # --- Subscriptions --------------------------------------------------------------------------
@@ -290,10 +308,11 @@ def _recipients(agency: Organisation) -> list[str]:
     )
 
 
-def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: datetime, tracebacks: list[dict[str, Any]]) -> Alert | None:
-    """Create the alert and its deliveries; None when this crossing was already alerted."""
+def _create_alert(*, sub: AlertSubscription, campaign: Any, event: dict[str, Any], now: datetime, tracebacks: list[dict[str, Any]]) -> Alert | None:
+    """Create the alert and its deliveries; None when this crossing was already alerted.
+    `event` is the campaign event's row as claimed (id, campaign_id, kind, at, data)."""
     evidence = campaign_evidence(campaign, Jurisdiction.of(sub), tracebacks=tracebacks)
-    evidence["event"] = {"id": event.pk, "kind": event.kind, "at": event.at.isoformat(), "data": event.data}
+    evidence["event"] = {"id": event["id"], "kind": event["kind"], "at": event["at"].isoformat(), "data": event["data"]}
     evidence["thresholds"] = {"min_reports": sub.min_reports, "min_states": sub.min_states}
     try:
         with transaction.atomic():  # savepoint: a concurrent worker may have won the race
@@ -302,8 +321,8 @@ def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: dat
                 subscription=sub,
                 subscription_name=sub.name,
                 campaign=campaign,
-                event=event,
-                event_kind=event.kind,
+                event_id=event["id"],
+                event_kind=event["kind"],
                 created_at=now,
                 evidence=evidence,
             )
@@ -322,50 +341,44 @@ def _create_alert(*, sub: AlertSubscription, campaign: Any, event: Any, now: dat
         actor_label="alerts engine",
         obj=alert,
         subject_org=sub.agency,
-        data={"campaign": campaign.pk, "event": event.pk, "kind": event.kind, "subscription": sub.pk,
+        data={"campaign": campaign.pk, "event": event["id"], "kind": event["kind"], "subscription": sub.pk,
               "reports_in_jurisdiction": evidence["reports_in_jurisdiction"], "deliveries": len(deliveries)},
     )
     return alert
 
 
 def process_event(*, event_id: int, recheck: bool = False) -> list[Alert]:
-    """Evaluate one campaign event against every active subscription, in one transaction,
-    and mark it handled by "alerts". Safe to run twice (the unique constraint and the
-    handled_by marker make it idempotent). `recheck` re-evaluates an event already handled,
-    for campaigns that grew into a jurisdiction after their event."""
-    from robotrace.campaigns.models import Campaign, CampaignEvent
+    """Evaluate one campaign event against every active subscription, in one transaction
+    that claims it for "alerts". Safe to run twice (the unique constraint and the claim make
+    it idempotent). `recheck` re-evaluates an event already handled, for campaigns that grew
+    into a jurisdiction after their event."""
+    from robotrace.campaigns.models import Campaign
 
     now = timezone.now()
     created: list[Alert] = []
     with transaction.atomic():
-        event = CampaignEvent.objects.select_for_update().filter(pk=event_id).first()
+        event = CAMPAIGN_SUBSCRIBER.claim(event_id, again=recheck)
         if event is None:
             return []
-        handled = HANDLER in (event.handled_by or [])
-        if handled and not recheck:
-            return []
-        campaign = Campaign.objects.unscoped(reason="alerts: evaluate a campaign event").filter(pk=event.campaign_id).first()
+        campaign = Campaign.objects.unscoped(reason="alerts: evaluate a campaign event").filter(pk=event["campaign_id"]).first()
         if campaign is not None and campaign.status != Campaign.Status.MERGED:
             subs = list(AlertSubscription.objects.unscoped(reason="alerts: every agency's active subscriptions").filter(active=True).select_related("agency"))
             already = set(
                 Alert.objects.unscoped(reason="alerts: crossings already alerted")
-                .filter(campaign=campaign, event_kind=event.kind, subscription__in=subs)
+                .filter(campaign=campaign, event_kind=event["kind"], subscription__in=subs)
                 .values_list("subscription_id", flat=True)
             )
             subs = [s for s in subs if s.pk not in already and s.agency.status == "active"]
             cells = Cells(jurisdiction_cells(campaign.pk) if subs else [])
             tracebacks: list[dict[str, Any]] | None = None
             for sub in subs:
-                ok, _, _ = subscription_matches(sub, category=campaign.category, kind=event.kind, cells=cells)
+                ok, _, _ = subscription_matches(sub, category=campaign.category, kind=event["kind"], cells=cells)
                 if ok:
                     if tracebacks is None:
                         tracebacks = completed_tracebacks(campaign.pk)
                     alert = _create_alert(sub=sub, campaign=campaign, event=event, now=now, tracebacks=tracebacks)
                     if alert is not None:
                         created.append(alert)
-        if not handled:
-            event.handled_by = [*(event.handled_by or []), HANDLER]
-            event.save(update_fields=["handled_by"])
         if created:
             ids = [a.pk for a in created]
             transaction.on_commit(lambda: _enqueue_deliveries_of(ids))
@@ -381,25 +394,41 @@ def _enqueue_deliveries_of(alert_ids: list[int]) -> None:
 
 
 def unhandled_event_ids(*, limit: int = 500) -> list[int]:
-    """CampaignEvents whose handled_by lacks "alerts" (missed signals, crashes)."""
-    from robotrace.campaigns.models import CampaignEvent
-
-    qs = CampaignEvent.objects.order_by("id")
-    if connection.features.supports_json_field_contains:
-        return list(qs.exclude(handled_by__contains=[HANDLER]).values_list("id", flat=True)[:limit])
-    out: list[int] = []
-    # SQLite has no JSON containment: scan ids with their markers, newest window first.
-    for pk, handled_by in qs.values_list("id", "handled_by").iterator(chunk_size=2000):
-        if HANDLER not in (handled_by or []):
-            out.append(pk)
-            if len(out) >= limit:
-                break
-    return out
+    """CampaignEvents not yet handled by "alerts" (missed signals, crashes), oldest first."""
+    return CAMPAIGN_SUBSCRIBER.unhandled_ids(limit=limit)
 
 
 def catch_up(*, limit: int = 500) -> int:
-    """Process every event the signal missed. Returns how many alerts were created."""
-    return sum(len(process_event(event_id=pk)) for pk in unhandled_event_ids(limit=limit))
+    """Process every campaign event the signal missed. Returns how many alerts were created."""
+    return sum(len(created) for created in CAMPAIGN_SUBSCRIBER.catch_up(limit=limit))
+
+
+def process_traceback_event(*, event_id: int) -> list[AlertOrigin]:
+    """A traceback completed: every alert of its campaign records what it found, so the
+    agency sees the origin. The alert, its evidence snapshot and its deliveries stay as they
+    were (the snapshot is what was sent). Once per event (claimed for "alerts"); a traceback
+    that a late answer reopens and completes again updates the same rows."""
+    with transaction.atomic():
+        event = TRACEBACK_SUBSCRIBER.claim(event_id)
+        if event is None:
+            return []
+        found = traceback_queries.outcome(event["traceback_id"])
+        if found is None or not found.is_completed or found.campaign_id is None:
+            return []  # reopened since (its next completion is another event), or no campaign
+        now = timezone.now()
+        recorded: list[AlertOrigin] = []
+        alerts = Alert.objects.unscoped(reason="alerts: alerts of a campaign whose traceback completed").filter(campaign_id=found.campaign_id)
+        for alert in alerts.select_related("agency").order_by("id"):
+            origin, _ = AlertOrigin.objects.update_or_create(
+                alert=alert, traceback_id=found.id,
+                defaults={"traceback_ref": found.ref, "outcome": found.outcome, "outcome_label": found.outcome_label[:100],
+                          "originating_provider": found.originating_provider[:200], "originating_customer": found.originating_customer[:200],
+                          "point_of_entry_provider": found.point_of_entry_provider[:200], "completed_at": found.completed_at, "recorded_at": now},
+            )
+            audit.record(action="alerts.origin_recorded", actor_label="alerts engine", obj=origin, subject_org=alert.agency,
+                         data={"alert": alert.pk, "traceback": found.ref, "outcome": found.outcome, "originating_provider": found.originating_provider_id})
+            recorded.append(origin)
+    return recorded
 
 
 def recheck_recent(*, days: int | None = None) -> int:

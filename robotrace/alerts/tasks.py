@@ -16,6 +16,11 @@ def process_campaign_event(event_id: int) -> int:
 
 
 @db_task()
+def process_traceback_event(event_id: int) -> int:
+    return len(services.process_traceback_event(event_id=event_id))
+
+
+@db_task()
 def deliver(delivery_id: int) -> Any:
     d = services.attempt_delivery(delivery_id=delivery_id)
     return d.status if d is not None else None
@@ -25,12 +30,6 @@ def deliver(delivery_id: int) -> Any:
 def sweep_deliveries() -> int:
     """Durable retries: every minute, attempt deliveries whose next_attempt_at has come."""
     return services.sweep_deliveries()
-
-
-@db_periodic_task(crontab(minute="*"))
-def catch_up_events() -> int:
-    """Campaign events whose handled_by lacks "alerts" (a lost signal, a crash)."""
-    return services.catch_up()
 
 
 @db_periodic_task(crontab(minute="*/10"))

@@ -104,7 +104,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     deliveries = list(queries.deliveries_for(org).filter(alert=alert).select_related("endpoint").prefetch_related("attempts"))
     ev = alert.evidence or {}
     return render(request, "alerts/detail.html", {
-        "alert": alert, "ev": ev, "deliveries": deliveries,
+        "alert": alert, "ev": ev, "deliveries": deliveries, "origins": queries.origins_for(org, [alert.pk])[alert.pk],
         "jurisdiction": queries.Jurisdiction.from_json(ev.get("jurisdiction") or {}),
         "daily_json": json.dumps(ev.get("daily") or []),
         "states_json": json.dumps(ev.get("states") or {}),
