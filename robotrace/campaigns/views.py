@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -55,9 +54,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ctx = {
         "c": c,
         "series": series,
-        "chart": json.dumps(series),
+        "chart": series,
         "states": states,
-        "states_chart": json.dumps({"labels": [s for s, _ in states[:20]], "data": [n for _, n in states[:20]]}),
+        "states_chart": {"labels": [s for s, _ in states[:20]], "data": [n for _, n in states[:20]]},
         "caller_ids": queries.top_values(c, "calling_number_e164"),
         "callbacks": queries.callback_numbers(c),
         "reporters": queries.reporters(c),
@@ -150,7 +149,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def trends(request: HttpRequest) -> HttpResponse:
     org = _org(request)
     data = queries.category_trends(org)
-    ctx = {"data": data, "chart": json.dumps({"labels": data["labels"], "series": data["series"]}), "surging": queries.new_and_surging(org, limit=15), "stats": queries.stats(org)}
+    ctx = {"data": data, "chart": {"labels": data["labels"], "series": data["series"]}, "surging": queries.new_and_surging(org, limit=15), "stats": queries.stats(org)}
     return render(request, "campaigns/trends.html", ctx)
 
 

@@ -3,7 +3,6 @@ start-traceback actions, and agency traceback requests."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +48,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "outcomes": Traceback.Outcome.choices,
         "status": status,
         "outcome": outcome,
-        "outcome_chart": json.dumps({"labels": [label for _, label, _ in outcomes], "data": [n for _, _, n in outcomes]}),
+        "outcome_chart": {"labels": [label for _, label, _ in outcomes], "data": [n for _, _, n in outcomes]},
     }
     return render(request, "tracebacks/board.html", ctx)
 
