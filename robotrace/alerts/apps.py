@@ -14,7 +14,9 @@ class AlertsConfig(AppConfig):
         from robotrace.campaigns import entitlements
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
+        from robotrace.outbox.services import register_endpoint
 
+        register_endpoint(services.ENDPOINT_KIND, services.endpoint_for)
         # Campaign events raise alerts; completed tracebacks give them their origin.
         services.CAMPAIGN_SUBSCRIBER.connect()
         services.TRACEBACK_SUBSCRIBER.connect()

@@ -5,12 +5,8 @@ from __future__ import annotations
 from robotrace.core.webhooks import insecure_targets_by_default
 from robotrace.env import env_bool, env_int
 
-# First retry after this many seconds, doubling each attempt (60 s, 2 min, 4 min, ... capped).
-RETRY_BASE_SECONDS = env_int("ALERTS_RETRY_BASE_SECONDS", 60, minimum=1)
-RETRY_MAX_SECONDS = env_int("ALERTS_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
-# After this many failed attempts a delivery is given up (and shown as such to the consortium).
-MAX_ATTEMPTS = env_int("ALERTS_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
-WEBHOOK_TIMEOUT_SECONDS = env_int("ALERTS_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# Deliveries (e-mail, webhooks) go out through the outbox: its OUTBOX_* settings say how
+# often and how long they are retried.
 # Plain-HTTP and private-address webhook targets are for development and tests only:
 # production endpoints must be https on public addresses (no SSRF into our own network).
 WEBHOOK_ALLOW_INSECURE = env_bool("ALERTS_WEBHOOK_ALLOW_INSECURE", insecure_targets_by_default())

@@ -1,15 +1,9 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
-from django.db.models import Q
 
 from robotrace.core.fields import SealedCharField
 from robotrace.core.scoping import OrgScoped
-
-if TYPE_CHECKING:
-    from robotrace.accounts.models import Organisation
 
 
 class AlertSubscription(OrgScoped):
@@ -131,65 +125,6 @@ class Alert(OrgScoped):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
-
-
-class AlertDelivery(OrgScoped):
-    """One channel of one alert (an e-mail, or one webhook endpoint). Retries are durable:
-    the sweeper claims rows whose `next_attempt_at` has come; each attempt is logged."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        WEBHOOK = "webhook", "Webhook"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        RETRYING = "retrying", "Failed, will retry"
-        DELIVERED = "delivered", "Delivered"
-        GAVE_UP = "gave_up", "Gave up"
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
-    recipients = models.JSONField(default=list, blank=True, help_text="E-mail addresses (e-mail channel)")
-    msg_id = models.CharField(max_length=60, help_text="webhook-id: the same on every retry so receivers can dedupe")
-    attempt = models.PositiveSmallIntegerField(default=0, help_text="Attempts made so far")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["alert", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.alert} {self.channel} #{self.attempt}"
-
-    @classmethod
-    def scope_q(cls, org: Organisation) -> Q:
-        return Q(alert__agency=org)
-
-
-class AlertDeliveryAttempt(OrgScoped):
-    """The log of every attempt, successful or not."""
-
-    delivery = models.ForeignKey(AlertDelivery, on_delete=models.CASCADE, related_name="attempts")
-    number = models.PositiveSmallIntegerField()
-    at = models.DateTimeField()
-    ok = models.BooleanField(default=False)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["delivery", "number"]
-
-    @classmethod
-    def scope_q(cls, org: Organisation) -> Q:
-        return Q(delivery__alert__agency=org)
 
 
 class AlertOrigin(OrgScoped):

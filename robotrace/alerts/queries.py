@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Substr, TruncDate
 
-from robotrace.alerts.models import Alert, AlertDelivery, AlertOrigin, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertOrigin, AlertSubscription, WebhookEndpoint
+from robotrace.outbox import queries as outbox
+from robotrace.outbox.models import Delivery
 from robotrace.tracebacks.queries import completed_outcomes
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ def npa_state(npa: str) -> str:
     """The US state or territory an area code serves ('' when unknown, non-geographic or
     outside the US), from intake's NANP area-code table so both apps agree."""
     from robotrace.accounts.models import US_STATES
-    from robotrace.ingest.phone import AREA_CODES
+    from robotrace.core.phones import AREA_CODES
 
     area = AREA_CODES.get(npa) if NPA_RE.match(npa) else None
     return area.state if area is not None and area.state in US_STATES else ""
@@ -258,8 +260,20 @@ def endpoints_for(org: Organisation) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.for_org(org).filter(agency=org)
 
 
-def deliveries_for(org: Organisation) -> QuerySet[AlertDelivery]:
-    return AlertDelivery.objects.for_org(org)
+ABOUT = "alerts.alert"  # how the outbox names what an alert's deliveries are about
+
+
+def deliveries_for(org: Organisation) -> QuerySet[Delivery]:
+    """Alert deliveries (outbox rows) `org` may see."""
+    return outbox.deliveries_for(org).filter(object_type=ABOUT)
+
+
+def deliveries_of(org: Organisation, alert_ids: list[int]) -> QuerySet[Delivery]:
+    return outbox.about(org, ABOUT, alert_ids)
+
+
+def alert_ids_with_delivery_status(org: Organisation, status: str) -> QuerySet[Delivery]:
+    return outbox.object_ids_with_status(org, ABOUT, status)
 
 
 def origins_for(org: Organisation, alert_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -310,11 +324,11 @@ class DeliverySummary:
 
 def delivery_summaries(alert_ids: list[int], org: Organisation) -> dict[int, DeliverySummary]:
     out: dict[int, DeliverySummary] = {i: DeliverySummary() for i in alert_ids}
-    for d in deliveries_for(org).filter(alert_id__in=alert_ids):
-        s = out[d.alert_id]
-        if d.status == AlertDelivery.Status.DELIVERED:
+    for d in deliveries_of(org, alert_ids).order_by("id"):
+        s = out[d.object_id]
+        if d.status == Delivery.Status.DELIVERED:
             s.delivered += 1
-        elif d.status == AlertDelivery.Status.GAVE_UP:
+        elif d.status == Delivery.Status.GAVE_UP:
             s.failed += 1
         else:
             s.pending += 1

@@ -2,10 +2,9 @@
 
 Flow: a CampaignEvent commits → `process_event` evaluates every active subscription against
 the campaign's reports inside the subscription's jurisdiction → at most one Alert per
-(subscription, campaign, event kind), with an evidence snapshot → one AlertDelivery per
-channel (e-mail with a link only; each active webhook endpoint) → `attempt_delivery` sends,
-logs the attempt, and on failure schedules the next one with exponential backoff in
-`next_attempt_at`, which the periodic sweeper picks up (durable: no in-memory timers).
+(subscription, campaign, event kind), with an evidence snapshot → one outbox delivery per
+channel (e-mail with a link only; each active webhook endpoint), written in the same
+transaction; the outbox sends, logs and retries them with backoff until delivered or given up.
 
 A traceback of an alerted campaign completes → `process_traceback_event` records what it found
 on each of the campaign's alerts (`AlertOrigin`), so the agency sees the origin.
@@ -17,7 +16,6 @@ core's periodic task when a signal or task was lost.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.alerts import conf
-from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt, AlertOrigin, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertOrigin, AlertSubscription, WebhookEndpoint
 from robotrace.alerts.queries import (
     NPA_RE,
     Cells,
@@ -46,6 +43,9 @@ from robotrace.audit import services as audit
 from robotrace.campaigns.events import STREAM as CAMPAIGN_EVENTS
 from robotrace.core import webhooks
 from robotrace.core.events import Subscriber
+from robotrace.outbox import conf as outbox_conf
+from robotrace.outbox import services as outbox
+from robotrace.outbox.transports import Endpoint
 from robotrace.tracebacks import events as traceback_events
 from robotrace.tracebacks import queries as traceback_queries
 
@@ -254,10 +254,7 @@ def delete_endpoint(*, actor: User | None, organisation: Organisation, endpoint_
     with transaction.atomic():
         ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
         audit.record(action="alerts.webhook_deleted", actor=actor, obj=ep, subject_org=organisation, data={"url": ep.url})
-        # Deliveries still waiting for this endpoint have nowhere to go.
-        AlertDelivery.objects.for_org(organisation).filter(endpoint=ep, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING]).update(
-            status=AlertDelivery.Status.GAVE_UP, error="endpoint deleted", next_attempt_at=None
-        )
+        outbox.forget_endpoint(endpoint_kind=ENDPOINT_KIND, endpoint_id=ep.pk, reason="endpoint deleted")
         ep.delete()
 
 
@@ -328,21 +325,14 @@ def _create_alert(*, sub: AlertSubscription, campaign: Any, event: dict[str, Any
             )
     except IntegrityError:
         return None
-    deliveries = []
-    if sub.send_email:
-        recipients = _recipients(sub.agency)
-        if recipients:
-            deliveries.append(AlertDelivery(alert=alert, channel=AlertDelivery.Channel.EMAIL, recipients=recipients, msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now))
-    for ep in WebhookEndpoint.objects.for_org(sub.agency).filter(agency=sub.agency, active=True):
-        deliveries.append(AlertDelivery(alert=alert, channel=AlertDelivery.Channel.WEBHOOK, endpoint=ep, msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now))
-    AlertDelivery.objects.bulk_create(deliveries)
+    deliveries = _queue_deliveries(alert, send_email=sub.send_email)
     audit.record(
         action="alerts.alert_created",
         actor_label="alerts engine",
         obj=alert,
         subject_org=sub.agency,
         data={"campaign": campaign.pk, "event": event["id"], "kind": event["kind"], "subscription": sub.pk,
-              "reports_in_jurisdiction": evidence["reports_in_jurisdiction"], "deliveries": len(deliveries)},
+              "reports_in_jurisdiction": evidence["reports_in_jurisdiction"], "deliveries": deliveries},
     )
     return alert
 
@@ -379,18 +369,7 @@ def process_event(*, event_id: int, recheck: bool = False) -> list[Alert]:
                     alert = _create_alert(sub=sub, campaign=campaign, event=event, now=now, tracebacks=tracebacks)
                     if alert is not None:
                         created.append(alert)
-        if created:
-            ids = [a.pk for a in created]
-            transaction.on_commit(lambda: _enqueue_deliveries_of(ids))
     return created
-
-
-def _enqueue_deliveries_of(alert_ids: list[int]) -> None:
-    from robotrace.alerts import tasks
-
-    ids = list(AlertDelivery.objects.unscoped(reason="alerts: deliveries of new alerts").filter(alert_id__in=alert_ids).values_list("id", flat=True))
-    for delivery_id in ids:
-        tasks.deliver(delivery_id)
 
 
 def unhandled_event_ids(*, limit: int = 500) -> list[int]:
@@ -446,39 +425,21 @@ def recheck_recent(*, days: int | None = None) -> int:
     return sum(len(process_event(event_id=pk, recheck=True)) for pk in latest.values())
 
 
-# --- Delivery -------------------------------------------------------------------------------
+# --- Delivery (through the outbox) ------------------------------------------------------------
+
+# The outbox asks `endpoint_for` (registered in AlertsConfig.ready) for an endpoint's current
+# address and secret before each retry.
+ENDPOINT_KIND = "alerts.endpoint"
 
 
-def backoff_seconds(attempt: int) -> int:
-    """Delay before the attempt after `attempt` failed ones: base × 2^(attempt-1), capped."""
-    return int(min(conf.RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0)), conf.RETRY_MAX_SECONDS))
+def endpoint_for(endpoint_id: int) -> Endpoint | None:
+    """The resolver: None once the endpoint is deleted or disabled (its deliveries give up)."""
+    ep = WebhookEndpoint.objects.unscoped(reason="alerts: a delivery's endpoint").filter(pk=endpoint_id, active=True).first()
+    return _endpoint(ep) if ep is not None else None
 
 
-def claim(delivery_id: int, *, now: datetime | None = None) -> bool:
-    """Claim a due delivery with a conditional UPDATE; only one worker wins."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=conf.WEBHOOK_TIMEOUT_SECONDS * 6)
-    qs = AlertDelivery.objects.unscoped(reason="alerts: claim a due delivery").filter(pk=delivery_id)
-    due = qs.filter(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING], next_attempt_at__lte=now)
-    # A row left "sending" by a crashed worker is claimable again once stale.
-    crashed = qs.filter(status=AlertDelivery.Status.SENDING, claimed_at__lt=stale)
-    return (due.update(status=AlertDelivery.Status.SENDING, claimed_at=now) or crashed.update(claimed_at=now)) == 1
-
-
-def due_delivery_ids(*, now: datetime | None = None, limit: int = 200) -> list[int]:
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=conf.WEBHOOK_TIMEOUT_SECONDS * 6)
-    from django.db.models import Q
-
-    return list(
-        AlertDelivery.objects.unscoped(reason="alerts: delivery sweeper")
-        .filter(
-            Q(status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRYING], next_attempt_at__lte=now)
-            | Q(status=AlertDelivery.Status.SENDING, claimed_at__lt=stale)
-        )
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
+def _endpoint(ep: WebhookEndpoint) -> Endpoint:
+    return Endpoint(ep.url, ep.secret, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Alerts/1")
 
 
 def alert_url(alert: Alert) -> str:
@@ -502,110 +463,36 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-class DeliveryError(Exception):
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-def _post(ep: WebhookEndpoint, body: bytes, msg_id: str) -> tuple[int | None, str]:
-    code, error = webhooks.post_signed(ep.url, body, ep.secret, msg_id=msg_id, timeout=conf.WEBHOOK_TIMEOUT_SECONDS,
-                                       allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Alerts/1")  # fmt: skip
-    if code is not None and error:
-        error = f"endpoint answered {code}"
-    return code, error
-
-
-def _send_webhook(delivery: AlertDelivery) -> int:
-    ep = delivery.endpoint
-    if ep is None or not ep.active:
-        raise DeliveryError("endpoint removed or disabled")
-    body = json.dumps(webhook_payload(delivery.alert), separators=(",", ":"), default=str).encode()
-    # The same webhook-id on every retry lets receivers drop duplicates; the timestamp is
-    # fresh so the receiver's ±5-minute replay window accepts a late retry.
-    code, error = _post(ep, body, delivery.msg_id)
-    if error:
-        raise DeliveryError(error, code)
-    return code  # type: ignore[return-value]
-
-
-def _send_email(delivery: AlertDelivery) -> None:
-    alert = delivery.alert
-    # Only a link: no campaign name, numbers, states or transcript leave the platform by mail.
+def alert_email(alert: Alert) -> tuple[str, str]:
+    """Subject and body: only a link; no campaign name, numbers, states or transcript leave
+    the platform by mail."""
     body = (
         "A new alert is waiting for your agency in Robotrace.\n\n"
         f"Open it (sign-in required): {alert_url(alert)}\n\n"
         "This message deliberately contains no case data.\n"
     )
-    try:
-        send_mail(f"Robotrace alert {alert.ref}", body, settings.DEFAULT_FROM_EMAIL, list(delivery.recipients), fail_silently=False)
-    except Exception as exc:  # SMTP errors of every kind are retried
-        raise DeliveryError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+    return f"Robotrace alert {alert.ref}", body
 
 
-def attempt_delivery(*, delivery_id: int, now: datetime | None = None) -> AlertDelivery | None:
-    """Claim, send, log. Returns the delivery after the attempt, or None if not claimable."""
-    if not claim(delivery_id, now=now):
-        return None
-    delivery = (
-        AlertDelivery.objects.unscoped(reason="alerts: send a claimed delivery")
-        .select_related("alert", "alert__agency", "endpoint")
-        .get(pk=delivery_id)
-    )
-    started = time.monotonic()
-    code: int | None = None
-    error = ""
-    try:
-        if delivery.channel == AlertDelivery.Channel.WEBHOOK:
-            code = _send_webhook(delivery)
-        else:
-            _send_email(delivery)
-        ok = True
-    except DeliveryError as exc:
-        ok, error, code = False, str(exc), exc.status
-    duration_ms = int((time.monotonic() - started) * 1000)
-    at = timezone.now()
-    with transaction.atomic():
-        delivery.attempt += 1
-        delivery.response_code = code
-        delivery.error = error[:500]
-        delivery.claimed_at = None
-        if ok:
-            delivery.status = AlertDelivery.Status.DELIVERED
-            delivery.delivered_at = at
-            delivery.next_attempt_at = None
-        elif delivery.attempt >= conf.MAX_ATTEMPTS or (delivery.channel == AlertDelivery.Channel.WEBHOOK and (delivery.endpoint is None or not delivery.endpoint.active)):
-            delivery.status = AlertDelivery.Status.GAVE_UP
-            delivery.next_attempt_at = None
-        else:
-            delivery.status = AlertDelivery.Status.RETRYING
-            delivery.next_attempt_at = at + timedelta(seconds=backoff_seconds(delivery.attempt))
-        delivery.save()
-        AlertDeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempt, at=at, ok=ok, response_code=code, error=error[:500], duration_ms=duration_ms)
-        audit.record(
-            action="alerts.delivery_" + ("succeeded" if ok else "failed"),
-            outcome="success" if ok else "failure",
-            actor_label="alerts delivery",
-            obj=delivery,
-            subject_org=delivery.alert.agency,
-            data={"alert": delivery.alert_id, "channel": delivery.channel, "attempt": delivery.attempt, "status": delivery.status,
-                  "response_code": code, "error": error[:200], "next_attempt_at": delivery.next_attempt_at},
-        )
-    return delivery
+def _queue_deliveries(alert: Alert, *, send_email: bool) -> int:
+    """One outbox delivery per channel, in the alert's transaction: an e-mail to the agency's
+    people and a signed POST to each active endpoint. Returns how many."""
+    n = 0
+    if send_email:
+        subject, body = alert_email(alert)
+        n += outbox.email(topic="alert.created", organisation_id=alert.agency_id, to=_recipients(alert.agency), subject=subject, body=body,
+                          about=alert) is not None  # fmt: skip
+    payload = json.loads(json.dumps(webhook_payload(alert), default=str))
+    for ep in WebhookEndpoint.objects.for_org(alert.agency).filter(agency=alert.agency, active=True):
+        outbox.webhook(topic="alert.created", organisation_id=alert.agency_id, endpoint_kind=ENDPOINT_KIND, endpoint_id=ep.pk,
+                       endpoint=_endpoint(ep), payload=payload, about=alert)  # fmt: skip
+        n += 1
+    return n
 
 
-def sweep_deliveries(*, now: datetime | None = None) -> int:
-    """Attempt every due delivery (the periodic task). Returns attempts made."""
-    return sum(1 for pk in due_delivery_ids(now=now) if attempt_delivery(delivery_id=pk, now=now) is not None)
-
-
-def retry_now(*, actor: User | None, organisation: Organisation, delivery_id: int) -> AlertDelivery:
-    """Consortium action: bring a failed or given-up delivery forward."""
-    with transaction.atomic():
-        d = AlertDelivery.objects.for_org(organisation).select_for_update().get(pk=delivery_id)
-        if d.status in (AlertDelivery.Status.RETRYING, AlertDelivery.Status.GAVE_UP):
-            d.status = AlertDelivery.Status.RETRYING
-            d.next_attempt_at = timezone.now()
-            d.save(update_fields=["status", "next_attempt_at"])
-            audit.record(action="alerts.delivery_retry_requested", actor=actor, obj=d, subject_org=d.alert.agency, data={"alert": d.alert_id})
-    return d
+def _post(ep: WebhookEndpoint, body: bytes, msg_id: str) -> tuple[int | None, str]:
+    code, error = webhooks.post_signed(ep.url, body, ep.secret, msg_id=msg_id, timeout=outbox_conf.WEBHOOK_TIMEOUT_SECONDS,
+                                       allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Alerts/1")  # fmt: skip
+    if code is not None and error:
+        error = f"endpoint answered {code}"
+    return code, error

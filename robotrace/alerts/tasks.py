@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -18,18 +16,6 @@ def process_campaign_event(event_id: int) -> int:
 @db_task()
 def process_traceback_event(event_id: int) -> int:
     return len(services.process_traceback_event(event_id=event_id))
-
-
-@db_task()
-def deliver(delivery_id: int) -> Any:
-    d = services.attempt_delivery(delivery_id=delivery_id)
-    return d.status if d is not None else None
-
-
-@db_periodic_task(crontab(minute="*"))
-def sweep_deliveries() -> int:
-    """Durable retries: every minute, attempt deliveries whose next_attempt_at has come."""
-    return services.sweep_deliveries()
 
 
 @db_periodic_task(crontab(minute="*/10"))

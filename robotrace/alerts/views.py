@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from robotrace.alerts import queries, services, stix
-from robotrace.alerts.models import Alert, AlertDelivery, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertSubscription, WebhookEndpoint
 from robotrace.audit import services as audit
 from robotrace.core.access import require_kind
 from robotrace.core.views import webhook_secret_page
+from robotrace.outbox import services as outbox
+from robotrace.outbox.models import Delivery
 
 AGENCY = ("agency",)
 BOTH = ("agency", "consortium")
@@ -45,8 +47,8 @@ def home_panel_consortium(request: HttpRequest) -> dict[str, Any] | None:
     deliveries = queries.deliveries_for(org)
     return {
         "alerts": list(queries.alerts_for(org)[:5]),
-        "retrying": deliveries.filter(status=AlertDelivery.Status.RETRYING).count(),
-        "gave_up": deliveries.filter(status=AlertDelivery.Status.GAVE_UP).count(),
+        "retrying": deliveries.filter(status=Delivery.Status.RETRYING).count(),
+        "gave_up": deliveries.filter(status=Delivery.Status.GAVE_UP).count(),
     }
 
 
@@ -72,7 +74,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         if agency.isdigit():
             qs = qs.filter(agency_id=int(agency))
         if status in ("retrying", "gave_up", "delivered", "pending"):
-            qs = qs.filter(deliveries__status=status).distinct()
+            qs = qs.filter(pk__in=queries.alert_ids_with_delivery_status(org, status))
         qs = qs.order_by("-created_at", "-id")
     pager = Paginator(qs, 50).get_page(request.GET.get("page"))
     alerts = list(pager.object_list)
@@ -80,7 +82,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     rows = [{"alert": a, "delivery": summaries.get(a.pk)} for a in alerts]
     base = queries.alerts_for(org).filter(agency=org) if org.is_agency else queries.alerts_for(org)
     stats = base.aggregate(total=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True)), campaigns=Count("campaign", distinct=True))
-    failing = queries.deliveries_for(org).filter(status__in=[AlertDelivery.Status.RETRYING, AlertDelivery.Status.GAVE_UP]).count()
+    failing = queries.deliveries_for(org).filter(status__in=[Delivery.Status.RETRYING, Delivery.Status.GAVE_UP]).count()
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(request, "alerts/list.html", {"rows": rows, "stats": stats, "failing": failing, "agencies": agencies, "pager": pager,
@@ -101,7 +103,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     if org.is_agency and alert.read_at is None:
         # Opening an alert is reading it (audited by mark_read).
         alert = services.mark_read(actor=request.user, organisation=org, alert_id=alert.pk)  # type: ignore[arg-type]
-    deliveries = list(queries.deliveries_for(org).filter(alert=alert).select_related("endpoint").prefetch_related("attempts"))
+    deliveries = list(queries.deliveries_of(org, [alert.pk]).order_by("id").prefetch_related("attempt_log"))
     ev = alert.evidence or {}
     return render(request, "alerts/detail.html", {
         "alert": alert, "ev": ev, "deliveries": deliveries, "origins": queries.origins_for(org, [alert.pk])[alert.pk],
@@ -133,13 +135,12 @@ def alert_read_all(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
     org = _org(request)
-    try:
-        d = services.retry_now(actor=request.user, organisation=org, delivery_id=delivery_id)  # type: ignore[arg-type]
-    except AlertDelivery.DoesNotExist as exc:
-        raise Http404("no such delivery") from exc
-    services.attempt_delivery(delivery_id=d.pk)
+    if not queries.deliveries_for(org).filter(pk=delivery_id).exists():
+        raise Http404("no such delivery")  # this page retries alert deliveries only
+    d = outbox.retry_now(actor=request.user, organisation=org, delivery_id=delivery_id)  # type: ignore[arg-type]
+    outbox.attempt(delivery_id=d.pk)
     messages.success(request, "Delivery attempted again.")
-    return redirect("alerts:detail", alert_id=d.alert_id)
+    return redirect("alerts:detail", alert_id=d.object_id)
 
 
 # --- The agency's view of an alerted campaign -----------------------------------------------

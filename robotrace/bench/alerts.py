@@ -53,9 +53,10 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
     from robotrace.accounts import services as accounts
     from robotrace.accounts.models import US_STATES
     from robotrace.alerts import conf, queries, services
-    from robotrace.alerts.models import AlertDelivery
     from robotrace.campaigns.models import Campaign, CampaignEvent
     from robotrace.ingest.models import CallReport
+    from robotrace.outbox import services as outbox
+    from robotrace.outbox.models import Delivery
 
     rng = random.Random(options["seed"])
     n_campaigns, n_reports = options["campaigns"], options["reports"]
@@ -119,10 +120,11 @@ def run(options: dict[str, Any], progress: Any) -> dict[str, Any]:
 
             n_deliveries = options["deliveries"]
             if n_deliveries:
-                ids = list(AlertDelivery.objects.unscoped(reason="benchmark").filter(channel="webhook").values_list("id", flat=True)[:n_deliveries])
+                ids = list(Delivery.objects.unscoped(reason="benchmark").filter(channel="webhook", object_type="alerts.alert")
+                           .order_by("id").values_list("id", flat=True)[:n_deliveries])
                 progress(f"delivery: {len(ids)} signed webhooks...")
                 t0 = time.perf_counter()
-                ok = sum(1 for pk in ids if (d := services.attempt_delivery(delivery_id=pk)) is not None and d.status == "delivered")
+                ok = sum(1 for pk in ids if (d := outbox.attempt(delivery_id=pk)) is not None and d.status == "delivered")
                 deliver_s = time.perf_counter() - t0
                 from robotrace.core import webhooks
 

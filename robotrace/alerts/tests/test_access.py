@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from robotrace.alerts import services
-from robotrace.alerts.models import Alert, AlertDelivery, AlertSubscription, WebhookEndpoint
+from robotrace.alerts.models import Alert, AlertSubscription, WebhookEndpoint
 from robotrace.alerts.tests.conftest import add_reports, make_campaign, make_event
 from robotrace.audit.models import AuditEvent
 from robotrace.conftest import bearer
+from robotrace.outbox.models import Delivery
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def a_stuff(world):
     c = make_campaign()
     add_reports(c, world.reporter_a, 3)
     [alert] = services.process_event(event_id=make_event(c).pk)
-    delivery = AlertDelivery.objects.for_org(world.agency_a).first()
+    delivery = Delivery.objects.for_org(world.agency_a).first()
     return SimpleNamespace(sub=sub, ep=ep, campaign=c, alert=alert, delivery=delivery)
 
 

@@ -10,9 +10,12 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from robotrace.alerts import conf, services
-from robotrace.alerts.models import Alert, AlertDelivery, AlertDeliveryAttempt
+from robotrace.alerts.models import Alert
 from robotrace.alerts.tests.conftest import TRANSCRIPT, add_reports, make_campaign, make_event
 from robotrace.audit.models import AuditEvent
+from robotrace.outbox import conf as outbox_conf
+from robotrace.outbox import services as outbox
+from robotrace.outbox.models import Attempt, Delivery
 
 
 def _alert(world, *, email=True, callbacks=("+18885550123",)) -> Alert:
@@ -25,26 +28,26 @@ def _alert(world, *, email=True, callbacks=("+18885550123",)) -> Alert:
 
 
 def _deliveries(world, channel):
-    return list(AlertDelivery.objects.for_org(world.agency_a).filter(channel=channel))
+    return list(Delivery.objects.for_org(world.agency_a).filter(channel=channel))
 
 
 def test_it_emails_only_a_link(world):
     alert = _alert(world)
-    assert services.sweep_deliveries() == 1
+    assert outbox.sweep() == 1
     [msg] = mail.outbox
     assert msg.to == ["dana@agency-a.test"]
     assert f"/alerts/{alert.pk}/" in msg.body
     for secret in ("+19195550111", "9195550111", "+18885550123", TRANSCRIPT[:30], "Secret SSA", "NC", "Social Security"):
         assert secret not in msg.body and secret not in msg.subject
     [d] = _deliveries(world, "email")
-    assert d.status == "delivered" and d.attempt == 1
-    assert AlertDeliveryAttempt.objects.for_org(world.agency_a).filter(delivery=d, ok=True).count() == 1
+    assert d.status == "delivered" and d.attempts == 1
+    assert Attempt.objects.for_org(world.agency_a).filter(delivery=d, ok=True).count() == 1
 
 
 def test_it_signs_webhooks_so_the_standardwebhooks_library_verifies_them(world, hook_server):
     created = services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url, description="SOC")
     alert = _alert(world, email=False)
-    services.sweep_deliveries()
+    outbox.sweep()
     [req] = hook_server.requests
     payload = Webhook(created.secret).verify(req["body"], req["headers"])
     assert payload["type"] == "alert.created"
@@ -57,7 +60,7 @@ def test_it_signs_webhooks_so_the_standardwebhooks_library_verifies_them(world, 
     with pytest.raises(WebhookVerificationError):
         Webhook(other.secret).verify(req["body"], req["headers"])
     [d] = _deliveries(world, "webhook")
-    assert d.status == "delivered" and d.response_code == 200
+    assert d.status == "delivered" and d.last_status_code == 200
     assert req["headers"]["webhook-id"] == d.msg_id
 
 
@@ -66,32 +69,32 @@ def test_it_retries_failed_webhooks_with_exponential_backoff(world, hook_server)
     services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
     _alert(world, email=False)
     t0 = timezone.now()
-    assert services.sweep_deliveries(now=t0) == 1
+    assert outbox.sweep(now=t0) == 1
     [d] = _deliveries(world, "webhook")
-    assert (d.status, d.attempt, d.response_code) == ("retrying", 1, 503)
-    first_gap = d.next_attempt_at - t0
-    assert timedelta(seconds=conf.RETRY_BASE_SECONDS) <= first_gap < timedelta(seconds=conf.RETRY_BASE_SECONDS + 60)
+    assert (d.status, d.attempts, d.last_status_code) == ("retrying", 1, 503)
+    first_gap = d.due_at - t0
+    assert timedelta(seconds=outbox_conf.RETRY_BASE_SECONDS) <= first_gap < timedelta(seconds=outbox_conf.RETRY_BASE_SECONDS + 60)
     # Not due yet: the sweeper leaves it alone.
-    assert services.sweep_deliveries(now=t0 + timedelta(seconds=conf.RETRY_BASE_SECONDS // 2)) == 0
-    t1 = d.next_attempt_at + timedelta(seconds=1)
-    assert services.sweep_deliveries(now=t1) == 1
+    assert outbox.sweep(now=t0 + timedelta(seconds=outbox_conf.RETRY_BASE_SECONDS // 2)) == 0
+    t1 = d.due_at + timedelta(seconds=1)
+    assert outbox.sweep(now=t1) == 1
     d.refresh_from_db()
-    assert d.attempt == 2
-    assert d.next_attempt_at - timezone.now() > timedelta(seconds=conf.RETRY_BASE_SECONDS * 2 - 60)
+    assert d.attempts == 2
+    assert d.due_at - timezone.now() > timedelta(seconds=outbox_conf.RETRY_BASE_SECONDS * 2 - 60)
     ids = {r["headers"]["webhook-id"] for r in hook_server.requests}
     assert ids == {d.msg_id}, "retries keep the webhook-id so receivers can dedupe"
     hook_server.status = 204
-    assert services.sweep_deliveries(now=d.next_attempt_at + timedelta(seconds=1)) == 1
+    assert outbox.sweep(now=d.due_at + timedelta(seconds=1)) == 1
     d.refresh_from_db()
-    assert (d.status, d.attempt, d.response_code) == ("delivered", 3, 204)
-    log = list(AlertDeliveryAttempt.objects.for_org(world.agency_a).filter(delivery=d).values_list("number", "ok", "response_code"))
+    assert (d.status, d.attempts, d.last_status_code) == ("delivered", 3, 204)
+    log = list(Attempt.objects.for_org(world.agency_a).filter(delivery=d).values_list("number", "ok", "status_code"))
     assert log == [(1, False, 503), (2, False, 503), (3, True, 204)]
     assert AuditEvent.objects.filter(action="alerts.delivery_failed").count() == 2
 
 
 def test_backoff_doubles_and_is_capped():
-    assert [services.backoff_seconds(n) for n in (1, 2, 3)] == [conf.RETRY_BASE_SECONDS, conf.RETRY_BASE_SECONDS * 2, conf.RETRY_BASE_SECONDS * 4]
-    assert services.backoff_seconds(40) == conf.RETRY_MAX_SECONDS
+    assert [outbox.backoff_seconds(n) for n in (1, 2, 3)] == [outbox_conf.RETRY_BASE_SECONDS, outbox_conf.RETRY_BASE_SECONDS * 2, outbox_conf.RETRY_BASE_SECONDS * 4]
+    assert outbox.backoff_seconds(40) == outbox_conf.RETRY_MAX_SECONDS
 
 
 def test_it_gives_up_after_the_last_attempt_on_an_unreachable_endpoint(world, hook_server):
@@ -105,22 +108,22 @@ def test_it_gives_up_after_the_last_attempt_on_an_unreachable_endpoint(world, ho
     services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=f"http://127.0.0.1:{port}/hook")
     _alert(world, email=False)
     now = timezone.now()
-    for _ in range(conf.MAX_ATTEMPTS):
-        assert services.sweep_deliveries(now=now) == 1
+    for _ in range(outbox_conf.MAX_ATTEMPTS):
+        assert outbox.sweep(now=now) == 1
         [d] = _deliveries(world, "webhook")
-        now = (d.next_attempt_at or now) + timedelta(seconds=1)
-    assert d.status == "gave_up" and d.attempt == conf.MAX_ATTEMPTS and d.next_attempt_at is None
-    assert "Connection refused" in d.error  # the connection error, in words
-    assert services.sweep_deliveries(now=now + timedelta(days=1)) == 0
+        now = (d.due_at or now) + timedelta(seconds=1)
+    assert d.status == "gave_up" and d.attempts == outbox_conf.MAX_ATTEMPTS and d.due_at is None
+    assert "Connection refused" in d.last_error  # the connection error, in words
+    assert outbox.sweep(now=now + timedelta(days=1)) == 0
 
 
 def test_a_delivery_is_claimed_once(world, hook_server):
     services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
     _alert(world, email=False)
     [d] = _deliveries(world, "webhook")
-    assert services.claim(d.pk) is True
-    assert services.claim(d.pk) is False
-    assert services.attempt_delivery(delivery_id=d.pk) is None
+    assert outbox.claim(d.pk) is True
+    assert outbox.claim(d.pk) is False
+    assert outbox.attempt(delivery_id=d.pk) is None
 
 
 def test_webhook_urls_must_be_public_https_outside_development(world, monkeypatch):
@@ -137,7 +140,7 @@ def test_webhook_urls_must_be_public_https_outside_development(world, monkeypatc
 def test_the_payload_is_json_with_the_alert_link(world, hook_server):
     services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
     alert = _alert(world, email=False)
-    services.sweep_deliveries()
+    outbox.sweep()
     body = json.loads(hook_server.requests[0]["body"])
     assert body["data"]["url"].endswith(f"/alerts/{alert.pk}/")
 
@@ -158,14 +161,14 @@ def test_the_consortium_can_retry_a_failed_delivery_now(world, as_user, hook_ser
     hook_server.status = 500
     services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
     alert = _alert(world, email=False)
-    services.sweep_deliveries()
+    outbox.sweep()
     [d] = _deliveries(world, "webhook")
     assert d.status == "retrying"
     hook_server.status = 200
     r = as_user(world.alice).post(f"/alerts/deliveries/{d.pk}/retry")
     assert r.status_code == 302 and r["Location"].endswith(f"/alerts/{alert.pk}/")
     d.refresh_from_db()
-    assert (d.status, d.attempt) == ("delivered", 2)
+    assert (d.status, d.attempts) == ("delivered", 2)
     assert AuditEvent.objects.filter(action="alerts.delivery_retry_requested", object_id=str(d.pk)).exists()
 
 
@@ -173,8 +176,8 @@ def test_deleting_an_endpoint_gives_up_its_pending_deliveries(world, hook_server
     hook_server.status = 500
     created = services.create_endpoint(actor=world.dana, organisation=world.agency_a, url=hook_server.url)
     _alert(world, email=False)
-    services.sweep_deliveries()
+    outbox.sweep()
     services.delete_endpoint(actor=world.dana, organisation=world.agency_a, endpoint_id=created.endpoint.pk)
     [d] = _deliveries(world, "webhook")
-    assert d.status == "gave_up" and d.next_attempt_at is None and d.endpoint is None
-    assert services.sweep_deliveries(now=timezone.now() + timedelta(days=1)) == 0
+    assert d.status == "gave_up" and d.due_at is None and d.endpoint_id is None
+    assert outbox.sweep(now=timezone.now() + timedelta(days=1)) == 0

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         sub.add_parser("catch-up", help="evaluate campaign events not yet handled by alerts")
         p = sub.add_parser("recheck", help="re-evaluate recent events (campaigns that grew)")
         p.add_argument("--days", type=int, default=None)
-        sub.add_parser("sweep", help="attempt every due delivery now")
+        sub.add_parser("sweep", help="attempt every due delivery now (the outbox's sweep: alerts and everything else due)")
         p = sub.add_parser("export-stix", help="write an agency's alerts as a STIX 2.1 bundle")
         p.add_argument("agency", help="organisation slug")
         p.add_argument("--out", default="-", help="file path, or - for stdout")
@@ -31,7 +31,9 @@ class Command(BaseCommand):
         elif action == "recheck":
             self.stdout.write(f"{services.recheck_recent(days=opts['days'])} alert(s) created")
         elif action == "sweep":
-            self.stdout.write(f"{services.sweep_deliveries()} delivery attempt(s) made")
+            from robotrace.outbox import services as outbox
+
+            self.stdout.write(f"{outbox.sweep()} delivery attempt(s) made")
         elif action == "export-stix":
             self._export(opts["agency"], opts["out"])
         else:
@@ -60,9 +62,12 @@ class Command(BaseCommand):
     def _status(self) -> None:
         from django.db.models import Count
 
-        from robotrace.alerts.models import Alert, AlertDelivery
+        from robotrace.alerts.models import Alert
+        from robotrace.alerts.queries import ABOUT
+        from robotrace.outbox.models import Delivery
 
         alerts = Alert.objects.unscoped(reason="alerts status command")
         self.stdout.write(f"alerts: {alerts.count()} ({alerts.filter(read_at__isnull=True).count()} unread)")
-        for row in AlertDelivery.objects.unscoped(reason="alerts status command").values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"):
+        deliveries = Delivery.objects.unscoped(reason="alerts status command").filter(object_type=ABOUT)
+        for row in deliveries.values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"):
             self.stdout.write(f"  {row['channel']:8} {row['status']:10} {row['n']}")
