@@ -255,7 +255,7 @@ class LiveSimulation:
     # --- history: a few days of tracebacks so the board is never empty -------------------
 
     def backfill(self) -> None:
-        from robotrace.tracebacks import services
+        from robotrace.tracebacks import sweeper
         from robotrace.tracebacks.models import Traceback
 
         if Traceback.objects.unscoped(reason="simulator backfill check").exists() or self.history <= 0:
@@ -263,8 +263,8 @@ class LiveSimulation:
         from robotrace.simulator.history import backfill
 
         backfill(self, count=self.history)
-        services.sweep()
-        services.sweep()
+        sweeper.sweep()
+        sweeper.sweep()
 
     # --- the loop -------------------------------------------------------------------------
 

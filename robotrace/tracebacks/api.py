@@ -34,7 +34,7 @@ def hop_json(hop: Hop) -> dict[str, Any]:
     """A provider's view of its own hop: the call, who named it, its clock and its answer."""
     return {
         "id": hop.id,
-        **services.hop_view(hop),
+        **queries.hop_view(hop),
         "clock_starts_at": hop.clock_starts_at.isoformat(),
         "answer": None if not hop.response else {
             "response": hop.response,

@@ -10,9 +10,11 @@ class TracebacksConfig(AppConfig):
 
     def ready(self) -> None:
         from robotrace.core.navigation import register_home_panel
-        from robotrace.tracebacks import automation, panels, receivers
+        from robotrace.outbox.services import register_endpoint
+        from robotrace.tracebacks import automation, notifications, panels, receivers
 
         automation.SUBSCRIBER.connect()
+        register_endpoint(notifications.ENDPOINT_KIND, notifications.provider_endpoint)
         from django.db.models.signals import post_delete, post_save
 
         for model in ("accounts.User", "accounts.Organisation"):

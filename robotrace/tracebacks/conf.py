@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from robotrace.core.webhooks import insecure_targets_by_default
-from robotrace.env import EnvError, env_bool, env_int, env_str
+from robotrace.env import env_bool, env_int
 
 # The FCC's rule: a full answer within 24 hours of receipt.
 RESPONSE_HOURS: int = env_int("TRACEBACK_RESPONSE_HOURS", 24, minimum=1)
@@ -31,17 +31,8 @@ EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
     ".json": ("application/json", "text/plain"),
     ".pdf": ("application/pdf",),
 }
-# Webhook deliveries: attempts and the backoff between them (seconds).
-WEBHOOK_MAX_ATTEMPTS: int = env_int("TRACEBACK_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
-WEBHOOK_BACKOFF_SECONDS: tuple[int, ...] = (5, 30, 120, 600, 1800, 3600)
-WEBHOOK_TIMEOUT_SECONDS: int = env_int("TRACEBACK_WEBHOOK_TIMEOUT", 10, minimum=1)
-# How a committed delivery row is sent: "huey" (the worker; durable, the default) or "thread"
-# (a small pool inside the web process, for the lowest latency; the periodic retry still
-# covers a crash, because the row is committed before it is sent).
-WEBHOOK_DISPATCH: str = env_str("TRACEBACK_WEBHOOK_DISPATCH", "huey")
+# Hop requests go out through the outbox (its OUTBOX_* settings: attempts, backoff, timeout).
 # Providers register their own hop-request webhooks: outside development and tests they
 # must be https on public addresses, checked when registered and when first sent to (no SSRF
 # into our own network). The simulator and benchmarks, whose hub is on 127.0.0.1, set it.
 WEBHOOK_ALLOW_INSECURE: bool = env_bool("TRACEBACK_WEBHOOK_ALLOW_INSECURE", insecure_targets_by_default())
-if WEBHOOK_DISPATCH not in ("huey", "thread"):
-    raise EnvError(f"TRACEBACK_WEBHOOK_DISPATCH={WEBHOOK_DISPATCH!r} must be huey or thread")

@@ -227,35 +227,6 @@ class TracebackEvent(OrgScoped):
         return Q(pk__in=[])
 
 
-class WebhookDelivery(OrgScoped):
-    """One signed POST of a hop request to a provider's webhook, retried with backoff."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
-
-    scope_field = "provider__organisation"
-
-    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="+")
-    hop = models.ForeignKey(Hop, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
-    event_type = models.CharField(max_length=40, default="hop.requested")
-    msg_id = models.CharField(max_length=64, unique=True)
-    url = models.URLField()
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    due_at = models.DateTimeField(db_index=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-
 class TracebackRequest(OrgScoped):
     """An agency asks the consortium to trace a call; staff accept (opening a traceback the
     agency is then entitled to read) or decline."""

@@ -7,6 +7,6 @@ from typing import Any
 
 def forget_contacts(sender: Any, **kwargs: Any) -> None:
     """A user or organisation changed: drop the cached hop-notification contacts."""
-    from robotrace.tracebacks import services
+    from robotrace.tracebacks import notifications
 
-    services._CONTACTS.clear()
+    notifications.forget_contacts()

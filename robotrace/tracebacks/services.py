@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from robotrace.audit import services as audit
 from robotrace.core.db import write_turn
 from robotrace.core.numbers import digits, e164, national
 from robotrace.providers.models import Provider
-from robotrace.tracebacks import clock, conf, events
+from robotrace.tracebacks import clock, conf, events, notifications
 from robotrace.tracebacks.models import (
     Hop,
     HopEvidence,
@@ -37,7 +36,6 @@ from robotrace.tracebacks.models import (
     Traceback,
     TracebackEvent,
     TracebackRequest,
-    WebhookDelivery,
 )
 
 if TYPE_CHECKING:
@@ -287,7 +285,7 @@ def _open_hop(
     )
     what = "direct request to the STIR/SHAKEN signer" if direct else f"hop {sequence} requested"
     _event(tb, "hop.requested", f"{what}: {provider.name} (due {due:%Y-%m-%d %H:%M} UTC)", hop=hop, at=now)
-    _queue_notification(hop, kind="requested")
+    notifications.queue(hop, kind="requested")
     return hop
 
 
@@ -862,345 +860,3 @@ def attach_evidence(
         audit.record(action="hop.evidence_attached", actor=actor, actor_org=organisation, actor_label=actor_label, obj=ev,
                      subject_org=hop.provider.organisation, data={"hop": hop.id, "sha256": digest, "size": len(content)})
     return ev
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-def hop_view(hop: Hop) -> dict[str, Any]:
-    """A provider's view of its own hop: the call, who named it and its clock; never the rest
-    of the chain. Shared by the API and the webhook payload so the two cannot drift apart."""
-    tb = hop.traceback
-    return {
-        "traceback": tb.ref,
-        "kind": tb.kind,
-        "status": hop.status,
-        "call": {
-            "started_at": tb.call_started_at.isoformat(),
-            "timezone": tb.call_timezone,
-            "calling_number": tb.calling_number,
-            "called_number": tb.called_number,
-            "callback_number": tb.callback_number,
-        },
-        "named_by": hop.named_by.name if hop.named_by else None,
-        "direct_signer_request": hop.is_direct_signer_request and hop.named_by_id is None,
-        "received_at": hop.received_at.isoformat(),
-        "due_at": hop.due_at.isoformat(),
-    }
-
-
-def hop_payload(hop: Hop, *, event: str = "hop.requested") -> dict[str, Any]:
-    """What a provider is told about its own hop: the call and who named it, nothing else."""
-    from django.conf import settings
-    from django.urls import reverse
-
-    return {
-        "type": event,
-        "timestamp": timezone.now().isoformat(),
-        "data": {
-            "hop_id": hop.id,
-            **hop_view(hop),
-            "respond_url": f"{settings.SITE_URL}/api/v1/hops/{hop.id}/response",
-            "portal_url": f"{settings.SITE_URL}{reverse('tracebacks:respond', args=[hop.id])}",
-        },
-    }
-
-
-def notify_hop(*, hop_id: int, kind: str = "requested", hop: Hop | None = None) -> None:
-    """Tell a hop's provider about it (webhook delivery row + e-mail), in a transaction of
-    its own: for reminders and overdue notices, after the sweeper's change committed.
-
-    `hop`, when given, is an instance with its traceback, provider and named_by loaded."""
-    if hop is None:
-        hop = _one(Hop.objects.unscoped(reason="notification").select_related("provider", "traceback", "named_by").filter(id=hop_id))
-    if hop is None:
-        return
-    with write_turn(), transaction.atomic():
-        _queue_notification(hop, kind=kind)
-
-
-def _queue_notification(hop: Hop, *, kind: str) -> None:
-    """Write the webhook delivery row in the caller's transaction (the outbox: a committed
-    hop request always has its delivery, and the row costs no write transaction of its own)
-    and send it, and the e-mail, once that transaction commits."""
-    from robotrace.tracebacks import tasks
-
-    provider = hop.provider
-    send: Any = None
-    if provider.webhook_url and provider.webhook_secret:
-        now = timezone.now()
-        payload = hop_payload(hop, event=f"hop.{kind}")
-        fields: dict[str, Any] = {"provider": provider, "hop": hop, "event_type": f"hop.{kind}", "msg_id": f"msg_{uuid.uuid4().hex}",
-                                  "url": provider.webhook_url, "payload": payload}
-        if conf.WEBHOOK_DISPATCH == "thread":
-            # Written already claimed (sending, one attempt, due again in 5 minutes): the
-            # in-process sender needs no claim round trip, and if this process dies before
-            # it is marked delivered the periodic retry recovers and re-sends it.
-            d = WebhookDelivery.objects.create(**fields, status=WebhookDelivery.Status.SENDING, attempts=1, due_at=now + timedelta(minutes=5))
-            secret = provider.webhook_secret
-            send = lambda: _pool().submit(_send_claimed, d.id, d.url, payload, secret, d.msg_id)  # noqa: E731
-        else:
-            d = WebhookDelivery.objects.create(**fields, due_at=now)
-            send = lambda: tasks.deliver_webhook(d.id)  # noqa: E731
-
-    def after_commit() -> None:
-        if send is not None:
-            send()
-        if provider_contacts(provider):
-            tasks.send_hop_email(hop.id, kind)
-
-    transaction.on_commit(after_commit)
-
-
-_POOL: Any = None
-
-
-def _pool() -> Any:
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhooks")
-    return _POOL
-
-
-_SENT: list[tuple[int, int | None, str]] = []
-_SENT_LOCK = threading.Lock()
-_FLUSHER: threading.Thread | None = None
-
-
-def _send_claimed(delivery_id: int, url: str, payload: dict[str, Any], secret: str, msg_id: str) -> None:
-    """Send a delivery this process claimed at creation; its outcome is written in batches."""
-    code, error = post_signed(url, payload, secret, msg_id)
-    with _SENT_LOCK:
-        _SENT.append((delivery_id, code, error))
-    _ensure_flusher()
-
-
-def post_signed(url: str, payload: dict[str, Any], secret: str, msg_id: str) -> tuple[int | None, str]:
-    """POST a hop payload signed as a Standard Webhook: (status code, "" or why it failed)."""
-    from robotrace.core import webhooks
-
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return webhooks.post_signed(url, body, secret, msg_id=msg_id, timeout=conf.WEBHOOK_TIMEOUT_SECONDS,
-                                allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Hops/1")  # fmt: skip
-
-
-def _ensure_flusher() -> None:
-    global _FLUSHER
-    if _FLUSHER is None or not _FLUSHER.is_alive():
-        with _SENT_LOCK:
-            if _FLUSHER is None or not _FLUSHER.is_alive():
-                _FLUSHER = threading.Thread(target=_flush_forever, name="webhook-outcomes", daemon=True)
-                _FLUSHER.start()
-
-
-def _flush_forever() -> None:
-    import logging
-    import time
-
-    from django.db import connection
-
-    while True:
-        # Every outcome flush is a write transaction, and SQLite has one writer: a fifth of
-        # a second batches a few dozen deliveries per UPDATE under load, and a row is
-        # "sending" that much longer (harmless: the retry only looks at rows 5 minutes old).
-        time.sleep(0.2)
-        try:
-            flush_sent()
-        except Exception:  # the rows stay "sending" and the periodic retry settles them
-            logging.getLogger("robotrace.tracebacks").exception("could not record webhook outcomes")
-            connection.close()
-        finally:
-            connection.close_if_unusable_or_obsolete()  # else keep it: a reconnect per flush costs more than the flush
-
-
-def flush_sent() -> int:
-    """Write the outcomes of in-process sends: one UPDATE for every delivered row, and the
-    failures one by one with their backoff (rare)."""
-    with _SENT_LOCK:
-        batch = _SENT[:]
-        del _SENT[:]
-    if not batch:
-        return 0
-    qs = WebhookDelivery.objects.unscoped(reason="webhook outcomes")
-    ok: dict[int | None, list[int]] = {}
-    for delivery_id, code, error in batch:
-        if not error:
-            ok.setdefault(code, []).append(delivery_id)
-    with write_turn(), transaction.atomic():  # one write transaction for the whole batch
-        for code, ids in ok.items():  # one UPDATE per status code seen (usually one: 204)
-            qs.filter(id__in=ids, status=WebhookDelivery.Status.SENDING).update(
-                status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now(), last_status_code=code, last_error=""
-            )
-        for delivery_id, code, error in batch:
-            if error:
-                backoff = conf.WEBHOOK_BACKOFF_SECONDS[0]
-                qs.filter(id=delivery_id, status=WebhookDelivery.Status.SENDING).update(
-                    status=WebhookDelivery.Status.PENDING, last_status_code=code, last_error=error,
-                    due_at=timezone.now() + timedelta(seconds=backoff),
-                )
-    return len(batch)
-
-
-def _deliver_in_thread(delivery_id: int) -> None:
-    from django.db import connection
-
-    try:
-        deliver_webhook(delivery_id=delivery_id)
-    except Exception:  # the periodic retry picks it up
-        import logging
-
-        logging.getLogger("robotrace.tracebacks").exception("webhook delivery %s failed", delivery_id)
-    finally:
-        connection.close()
-
-
-_CONTACTS: dict[int, tuple[float, list[str]]] = {}
-
-
-def provider_contacts(provider: Provider, *, max_age: float = 30.0) -> list[str]:
-    """The provider's contact addresses and its users' e-mails. The user list is cached per
-    process for `max_age` seconds: every hop request asks, and users change rarely."""
-    import time
-
-    emails = [e for e in (provider.contact_email, provider.fallback_contact_email) if e]
-    if provider.organisation_id:
-        from robotrace.accounts.models import User
-
-        hit = _CONTACTS.get(provider.organisation_id)
-        if hit is None or time.monotonic() - hit[0] > max_age:
-            users = list(User.objects.filter(organisation_id=provider.organisation_id, is_active=True).values_list("email", flat=True))
-            hit = _CONTACTS[provider.organisation_id] = (time.monotonic(), users)
-        emails += hit[1]
-    return sorted(set(emails))
-
-
-def send_hop_email(*, hop_id: int, kind: str) -> int:
-    """E-mail the provider's contacts a link only: no call data leaves the platform by mail."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    hop = Hop.objects.unscoped(reason="notification").select_related("provider", "traceback").filter(id=hop_id).first()
-    if hop is None:
-        return 0
-    to = provider_contacts(hop.provider)
-    if not to:
-        return 0
-    link = f"{settings.SITE_URL}{reverse('tracebacks:respond', args=[hop.id])}"
-    subjects = {
-        "requested": "New traceback request",
-        "reminder": "Reminder: traceback request due soon",
-        "overdue": "Overdue: traceback request",
-    }
-    subject = f"{subjects.get(kind, 'Traceback request')} {hop.traceback.ref}"
-    body = (
-        f"{hop.provider.name},\n\nA traceback request needs your answer by {hop.due_at:%Y-%m-%d %H:%M} UTC "
-        f"(FCC 47 CFR 64.1200(n)(1): within 24 hours).\n\nSign in to answer: {link}\n\n"
-        "For your security this message carries no call data.\n"
-    )
-    return send_mail(subject, body, None, to, fail_silently=True)
-
-
-def deliver_webhook(*, delivery_id: int, now: datetime | None = None) -> str:
-    """Send one webhook delivery, claiming it first so two workers never send it twice. Over
-    the same transport as the in-process sender: a redirect is a failed attempt on both
-    paths (as for alert webhooks), so a signed request never follows a 3xx elsewhere."""
-    now = _now(now)
-    claimed = WebhookDelivery.objects.unscoped(reason="webhook sender").filter(
-        id=delivery_id, status=WebhookDelivery.Status.PENDING, due_at__lte=now
-    ).update(status=WebhookDelivery.Status.SENDING, attempts=F("attempts") + 1, due_at=now + timedelta(minutes=5))
-    if claimed != 1:
-        return "skipped"
-    d = WebhookDelivery.objects.unscoped(reason="webhook sender").select_related("provider").get(id=delivery_id)
-    code, error = post_signed(d.url, d.payload, d.provider.webhook_secret, d.msg_id)
-    fields: dict[str, Any] = {"last_status_code": code, "last_error": error}
-    if not error:
-        fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
-    elif d.attempts >= conf.WEBHOOK_MAX_ATTEMPTS:
-        fields.update(status=WebhookDelivery.Status.FAILED)
-    else:
-        backoff = conf.WEBHOOK_BACKOFF_SECONDS[min(d.attempts - 1, len(conf.WEBHOOK_BACKOFF_SECONDS) - 1)]
-        fields.update(status=WebhookDelivery.Status.PENDING, due_at=timezone.now() + timedelta(seconds=backoff))
-    WebhookDelivery.objects.unscoped(reason="webhook sender").filter(id=d.id, status=WebhookDelivery.Status.SENDING).update(**fields)
-    return str(fields["status"])
-
-
-def retry_webhooks(*, now: datetime | None = None) -> int:
-    """Deliveries due again (backoff elapsed, or a sender died mid-send)."""
-    now = _now(now)
-    qs = WebhookDelivery.objects.unscoped(reason="webhook retry sweep")
-    WebhookDelivery.objects.unscoped(reason="recover stuck sends").filter(status=WebhookDelivery.Status.SENDING, due_at__lte=now).update(
-        status=WebhookDelivery.Status.PENDING
-    )
-    sent = 0
-    for delivery_id in qs.filter(status=WebhookDelivery.Status.PENDING, due_at__lte=now).values_list("id", flat=True)[:500]:
-        deliver_webhook(delivery_id=delivery_id, now=now)
-        sent += 1
-    return sent
-
-
-# --- the sweeper -------------------------------------------------------------------------
-
-
-def _staff_emails() -> list[str]:
-    from robotrace.accounts.models import User
-
-    return list(User.objects.filter(organisation__kind="consortium", is_active=True).values_list("email", flat=True))
-
-
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Drive every hop's 24-hour clock: reminders, overdue + escalation, non-responsive.
-
-    Each step claims its row with a conditional UPDATE and acts only if it changed exactly
-    one row, so two sweepers running at once never remind or escalate twice.
-    """
-    from django.core.mail import send_mail
-
-    now = _now(now)
-    counts = {"reminded": 0, "overdue": 0, "non_responsive": 0}
-    hops = Hop.objects.unscoped(reason="24-hour clock sweeper")
-    remind_from = now + timedelta(hours=conf.REMINDER_HOURS_BEFORE)
-    for hop_id in list(hops.filter(status=Hop.Status.REQUESTED, reminded_at__isnull=True, due_at__lte=remind_from, due_at__gt=now).values_list("id", flat=True)[:1000]):
-        with transaction.atomic():
-            if hops.filter(id=hop_id, status=Hop.Status.REQUESTED, reminded_at=None).update(reminded_at=now) != 1:
-                continue
-            hop = hops.select_related("traceback", "provider").get(id=hop_id)
-            _event(hop.traceback, "hop.reminder", f"reminder sent to {hop.provider.name}", hop=hop, at=now)
-            audit.record(action="hop.reminded", obj=hop, subject_org=hop.provider.organisation)
-            transaction.on_commit(lambda h=hop_id: notify_hop(hop_id=h, kind="reminder"))
-            counts["reminded"] += 1
-    for hop_id in list(hops.filter(status=Hop.Status.REQUESTED, due_at__lte=now).values_list("id", flat=True)[:1000]):
-        with transaction.atomic():
-            if hops.filter(id=hop_id, status=Hop.Status.REQUESTED).update(status=Hop.Status.OVERDUE, escalated_at=now) != 1:
-                continue
-            hop = hops.select_related("traceback", "provider").get(id=hop_id)
-            _event(hop.traceback, "hop.overdue", f"{hop.provider.name} missed the 24-hour deadline; escalated to consortium staff", hop=hop, at=now)
-            audit.record(action="hop.overdue", obj=hop, subject_org=hop.provider.organisation)
-            staff = _staff_emails()
-            ref = hop.traceback.ref
-            transaction.on_commit(lambda h=hop_id: notify_hop(hop_id=h, kind="overdue"))
-            if staff:
-                from django.conf import settings
-                from django.urls import reverse
-
-                link = f"{settings.SITE_URL}{reverse('tracebacks:detail', args=[hop.traceback_id])}"
-                transaction.on_commit(lambda s=staff, r=ref, lk=link, name=hop.provider.name: send_mail(
-                    f"Escalation: {name} is overdue on {r}", f"{name} has not answered hop request {r} in time.\n\n{lk}\n", None, s, fail_silently=True))
-            counts["overdue"] += 1
-    limit = now - timedelta(hours=conf.NON_RESPONSIVE_GRACE_HOURS)
-    for hop_id in list(hops.filter(status=Hop.Status.OVERDUE, due_at__lte=limit).values_list("id", flat=True)[:1000]):
-        with transaction.atomic():
-            if hops.filter(id=hop_id, status=Hop.Status.OVERDUE).update(status=Hop.Status.NON_RESPONSIVE) != 1:
-                continue
-            hop = hops.select_related("traceback", "provider").get(id=hop_id)
-            tb = Traceback.objects.unscoped(reason="sweeper").select_for_update().get(id=hop.traceback_id)
-            _event(tb, "hop.non_responsive", f"{hop.provider.name} is non-responsive", hop=hop, at=now)
-            audit.record(action="hop.non_responsive", obj=hop, subject_org=hop.provider.organisation, data={"traceback": tb.id})
-            if tb.status == Traceback.Status.IN_PROGRESS and not (hop.is_direct_signer_request and hop.named_by_id is None):
-                tb.outcome = Traceback.Outcome.NON_RESPONSIVE
-                tb.non_responsive_provider = hop.provider
-                _complete(tb, now=now)
-            counts["non_responsive"] += 1
-    return counts

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from robotrace.simulator.agents import Agents, ClientTransport
 from robotrace.simulator.network import Network, materialise
-from robotrace.tracebacks import services
+from robotrace.tracebacks import conf, services, sweeper
 from robotrace.tracebacks.models import Traceback
 
 
@@ -73,8 +73,8 @@ def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> 
     agents = Agents(net, ClientTransport(client), workers=0)
     run_until_quiet(agents)
     hop = tb.hops.get(provider_id=silent.provider_id)
-    services.sweep(now=hop.due_at + timedelta(hours=services.conf.NON_RESPONSIVE_GRACE_HOURS + 1))
-    services.sweep(now=hop.due_at + timedelta(hours=services.conf.NON_RESPONSIVE_GRACE_HOURS + 1))
+    sweeper.sweep(now=hop.due_at + timedelta(hours=conf.NON_RESPONSIVE_GRACE_HOURS + 1))
+    sweeper.sweep(now=hop.due_at + timedelta(hours=conf.NON_RESPONSIVE_GRACE_HOURS + 1))
     tb.refresh_from_db()
     assert tb.outcome == Traceback.Outcome.NON_RESPONSIVE and tb.non_responsive_provider_id == silent.provider_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from robotrace.tracebacks import services
+from robotrace.tracebacks import services, sweeper
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             now = datetime.fromisoformat(o["now"]) if o["now"] else None
             if now is not None and now.tzinfo is None:
                 raise CommandError("--now needs a UTC offset")
-            self.stdout.write(json.dumps(services.sweep(now=now)))
+            self.stdout.write(json.dumps(sweeper.sweep(now=now)))
         else:
             from robotrace.tracebacks import automation
 
