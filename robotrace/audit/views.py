@@ -13,7 +13,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from robotrace.accounts.models import Organisation
 from robotrace.audit import queries
 from robotrace.audit import services as audit
 from robotrace.audit.models import AuditEvent
@@ -27,7 +26,7 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(required=False)
     actor = forms.CharField(required=False, label="Actor (e-mail or key)")
     obj = forms.CharField(required=False, label="Object", help_text="type:id, e.g. accounts.user:12, or just an id")
-    org = forms.ModelChoiceField(queryset=Organisation.objects.order_by("name"), required=False, label="Organisation",
+    org = forms.ModelChoiceField(queryset=queries.organisations(), required=False, label="Organisation",
                                  empty_label="All organisations")
     outcome = forms.ChoiceField(choices=[("", "Any outcome")] + list(AuditEvent.Outcome.choices), required=False)
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))

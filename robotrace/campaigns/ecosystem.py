@@ -10,6 +10,8 @@ busiest, so the picture shows the infrastructure that links operations, not ever
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -20,6 +22,24 @@ from robotrace.campaigns.models import Campaign
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
+
+
+@dataclass(frozen=True)
+class TracedSource:
+    """What tracing the campaigns' calls adds to the picture, given campaign ids: registered
+    by the tracebacks app (above campaigns) from its AppConfig.ready()."""
+
+    hop_counts: Callable[[list[int]], list[tuple[str, int, int]]]  # (provider name, campaign id, hops through it)
+    upstream_pairs: Callable[[list[int]], list[tuple[str, str, int]]]  # (provider, the upstream it named, hops)
+    customers: Callable[[list[int]], list[tuple[int, str, str]]]  # (campaign id, originating provider, customer name)
+
+
+_TRACED: list[TracedSource] = []
+
+
+def register_traced_source(source: TracedSource) -> None:
+    if source not in _TRACED:
+        _TRACED.append(source)
 
 
 def _campaigns(org: Organisation, limit: int) -> list[Campaign]:
@@ -47,16 +67,7 @@ def provider_campaign_rows(org: Organisation, *, limit: int = 40) -> list[dict[s
 
 
 def _hop_counts(org: Organisation, campaign_ids: list[int]) -> list[tuple[str, int, int]]:
-    try:
-        from robotrace.tracebacks.models import Hop
-    except ImportError:
-        return []
-    rows = (
-        Hop.objects.unscoped(reason="ecosystem: hops of campaigns the viewer may see")
-        .filter(traceback__campaign_id__in=campaign_ids)
-        .values("provider__name", "traceback__campaign_id").annotate(n=Count("id"))
-    )
-    return [(r["provider__name"], r["traceback__campaign_id"], r["n"]) for r in rows]
+    return [row for source in _TRACED for row in source.hop_counts(campaign_ids)]
 
 
 def build_graph(org: Organisation, *, campaigns: int = 40, per_campaign: int = 6) -> nx.Graph:
@@ -115,33 +126,19 @@ def build_graph(org: Organisation, *, campaigns: int = 40, per_campaign: int = 6
 
 def _add_tracebacks(g: nx.Graph, campaign_ids: list[int]) -> None:
     """Traceback chains: provider -> upstream provider, originating provider -> customer."""
-    try:
-        from robotrace.tracebacks.models import Hop, Traceback
-    except ImportError:
-        return
-    hops = (
-        Hop.objects.unscoped(reason="ecosystem chains").filter(traceback__campaign_id__in=campaign_ids, upstream_provider__isnull=False)
-        .values("provider__name", "upstream_provider__name").annotate(n=Count("id"))
-    )
-    for h in hops:
-        a, b = f"p{h['provider__name'].lower()}", f"p{h['upstream_provider__name'].lower()}"
-        g.add_node(a, label=h["provider__name"], kind="provider")
-        g.add_node(b, label=h["upstream_provider__name"], kind="provider")
-        g.add_edge(a, b, weight=h["n"], kind="upstream")
-    tbs = (
-        Traceback.objects.unscoped(reason="ecosystem customers").filter(campaign_id__in=campaign_ids, originating_provider__isnull=False)
-        .select_related("originating_provider").only("campaign_id", "originating_customer", "originating_provider__name")
-    )
-    for tb in tbs:
-        name = (tb.originating_customer or {}).get("name")
-        if not name:
-            continue
-        cust, prov = f"u{name.lower()}", f"p{tb.originating_provider.name.lower()}"
-        g.add_node(cust, label=name, kind="customer")
-        g.add_node(prov, label=tb.originating_provider.name, kind="provider")
-        w = g.edges[prov, cust]["weight"] + 1 if g.has_edge(prov, cust) else 1
-        g.add_edge(prov, cust, weight=w, kind="originated_for")
-        g.add_edge(f"c{tb.campaign_id}", cust, weight=w, kind="customer")
+    for source in _TRACED:
+        for provider, upstream, n in source.upstream_pairs(campaign_ids):
+            a, b = f"p{provider.lower()}", f"p{upstream.lower()}"
+            g.add_node(a, label=provider, kind="provider")
+            g.add_node(b, label=upstream, kind="provider")
+            g.add_edge(a, b, weight=n, kind="upstream")
+        for campaign_id, provider, name in source.customers(campaign_ids):
+            cust, prov = f"u{name.lower()}", f"p{provider.lower()}"
+            g.add_node(cust, label=name, kind="customer")
+            g.add_node(prov, label=provider, kind="provider")
+            w = g.edges[prov, cust]["weight"] + 1 if g.has_edge(prov, cust) else 1
+            g.add_edge(prov, cust, weight=w, kind="originated_for")
+            g.add_edge(f"c{campaign_id}", cust, weight=w, kind="customer")
 
 
 def cytoscape(g: nx.Graph) -> dict[str, Any]:

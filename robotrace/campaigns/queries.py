@@ -147,14 +147,6 @@ def recent_reports(campaign: Campaign, *, limit: int = 25) -> list[Any]:
     return list(_reports().filter(campaign_id=campaign.pk).order_by("-call_started_at")[:limit])
 
 
-def tracebacks(org: Organisation, campaign: Campaign) -> list[Any]:
-    try:
-        from robotrace.tracebacks.models import Traceback
-    except ImportError:
-        return []
-    return list(Traceback.objects.for_org(org).filter(campaign=campaign).select_related("originating_provider").order_by("-created_at")[:50])
-
-
 def changes(campaign: Campaign) -> QuerySet[CampaignChange]:
     return CampaignChange.objects.filter(Q(from_campaign=campaign) | Q(to_campaign=campaign)).select_related("from_campaign", "to_campaign")[:50]
 

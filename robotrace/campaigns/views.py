@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from robotrace.campaigns import ecosystem, queries, services
 from robotrace.campaigns.models import Campaign, CampaignEvent, Category, LegalBasis
+from robotrace.core import pages
 from robotrace.core.access import deny, require_kind
 
 
@@ -61,7 +62,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "callbacks": queries.callback_numbers(c),
         "reporters": queries.reporters(c),
         "upstreams": queries.top_values(c, "upstream_provider", limit=10),
-        "tracebacks": queries.tracebacks(org, c),
+        "tracebacks": [],
         "events": CampaignEvent.objects.filter(campaign=c)[:20],
         "changes": queries.changes(c) if org.is_consortium else [],
         "recent": queries.recent_reports(c) if org.is_consortium else [],
@@ -71,22 +72,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "traceback_url": _reverse_or_empty("tracebacks:open_from_campaign", c.pk),
         "evidence_url": _reverse_or_empty("legal:evidence_new"),
         "merge_targets": queries.visible(org).exclude(pk=c.pk).exclude(status=Campaign.Status.MERGED).order_by("-report_count")[:100] if org.is_consortium else [],
-        "legal": _legal_links(org, c.pk) if org.is_consortium else None,
+        "legal": None,
+        **pages.extras("campaigns:detail", org=org, campaign=c),
     }
     return render(request, "campaigns/detail.html", ctx)
-
-
-def _legal_links(org: Any, campaign_id: int) -> dict[str, list[Any]] | None:
-    """Legal requests that target this campaign and evidence packages built for it, so
-    staff see what has already been asked for and produced (read-only; the legal app owns
-    the rows). Empty when the legal app is absent."""
-    try:
-        from robotrace.legal.models import EvidencePackage, LegalRequest
-    except ImportError:
-        return None
-    requests = list(LegalRequest.objects.for_org(org).filter(targets__campaign_id=campaign_id).select_related("agency").distinct().order_by("-created_at")[:20])
-    packages = list(EvidencePackage.objects.for_org(org).filter(campaign_id=campaign_id).select_related("produced_to").order_by("-created_at")[:20])
-    return {"requests": requests, "packages": packages}
 
 
 def _reverse_or_empty(name: str, *args: Any) -> str:

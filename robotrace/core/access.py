@@ -10,21 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from robotrace.audit import services as audit
+from robotrace.core.signals import access_denied
 
 
 def deny(request: HttpRequest, reason: str) -> None:
-    """Audit a refusal and raise 403."""
-    user = getattr(request, "user", None)
-    audit.record(
-        action="access.denied",
-        outcome="denied",
-        actor=user if user is not None and user.is_authenticated else None,
-        object_type="path",
-        object_id=request.path[:80],
-        data={"reason": reason, "method": request.method},
-        request=request,
-    )
+    """Announce a refusal (the audit app records it) and raise 403."""
+    access_denied.send(sender=deny, request=request, reason=reason)
     raise PermissionDenied(reason)
 
 

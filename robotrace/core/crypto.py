@@ -93,12 +93,12 @@ def unseal(value: str, *, context: str) -> str:
 
 def reseal_all() -> dict[str, int]:
     """Seal every stored secret again with the first key (after a key rotation), and any
-    value still in clear. Returns the rows rewritten per column; audited."""
+    value still in clear. Returns the rows rewritten per column; audited (core.signals)."""
     from django.apps import apps
     from django.db import transaction
 
-    from robotrace.audit import services as audit
     from robotrace.core.fields import SealedCharField, reseal_rows
+    from robotrace.core.signals import secrets_resealed
 
     counts: dict[str, int] = {}
     with transaction.atomic():
@@ -107,5 +107,5 @@ def reseal_all() -> dict[str, int]:
                 if isinstance(field, SealedCharField):
                     # Every organisation's rows (the base manager): a maintenance task.
                     counts[field.context] = reseal_rows(model, field.attname)
-        audit.record(action="core.secrets_resealed", actor_label="robotrace reseal-secrets", data=counts)
+        secrets_resealed.send(sender=reseal_all, counts=counts)
     return counts

@@ -9,6 +9,7 @@ class LegalConfig(AppConfig):
     verbose_name = "Legal requests"
 
     def ready(self) -> None:
+        from robotrace.core import pages
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
         from robotrace.legal import panels, queries
@@ -30,3 +31,4 @@ class LegalConfig(AppConfig):
         register_seeder(60, "legal", seed_demo)
         register_home_panel(kinds=("consortium",), template="legal/panel_queue.html", context=panels.queue_panel, order=40)
         register_home_panel(kinds=("agency",), template="legal/panel_agency.html", context=panels.agency_panel, order=20)
+        pages.register("campaigns:detail", panels.campaign_page)

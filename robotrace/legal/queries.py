@@ -125,6 +125,16 @@ def packages_for(org: Organisation) -> QuerySet[EvidencePackage]:
     return EvidencePackage.objects.for_org(org).select_related("produced_to")
 
 
+def requests_naming_campaign(org: Organisation, campaign_id: int, *, limit: int = 20) -> list[LegalRequest]:
+    qs = LegalRequest.objects.for_org(org).filter(targets__campaign_id=campaign_id).select_related("agency").distinct()
+    return list(qs.order_by("-created_at")[:limit])
+
+
+def packages_for_campaign(org: Organisation, campaign_id: int, *, limit: int = 20) -> list[EvidencePackage]:
+    qs = EvidencePackage.objects.for_org(org).filter(campaign_id=campaign_id).select_related("produced_to")
+    return list(qs.order_by("-created_at")[:limit])
+
+
 # --- entitlements -------------------------------------------------------------------------------
 
 

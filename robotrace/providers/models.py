@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from robotrace.core.fields import SealedCharField
+from robotrace.providers.choices import RmdStatus
 
 
 class Provider(models.Model):
@@ -28,11 +29,7 @@ class Provider(models.Model):
         TERMINATING = "terminating", "Terminating"
         FOREIGN = "foreign", "Foreign"
 
-    class RmdStatus(models.TextChoices):
-        UNKNOWN = "unknown", "Not checked"
-        LISTED = "listed", "Listed"
-        NOT_LISTED = "not_listed", "Not listed"
-        REMOVED = "removed", "Removed"
+    RmdStatus = RmdStatus
 
     name = models.CharField("Legal name", max_length=200, db_index=True)
     dba_names = models.JSONField(default=list, blank=True)

@@ -1,5 +1,6 @@
 """Pages of the providers app: the registry and the provider's own hop webhook. Apps above
-add to the registry pages through providers.pages (scorecards: figures and flags)."""
+add to the registry pages through core.pages (scorecards: figures and flags): "providers:list"
+is given org and providers (the page's), "providers:detail" org and provider."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from robotrace.core import pages
 from robotrace.core.access import require_kind
 from robotrace.core.views import webhook_secret_page
-from robotrace.providers import pages, queries, services
+from robotrace.providers import queries, services
 from robotrace.providers.forms import MergeForm, ProviderForm
 from robotrace.providers.models import Provider, RmdImport
 
@@ -46,7 +48,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
             "rmd_absent": Provider.objects.filter(rmd_status__in=[Provider.RmdStatus.NOT_LISTED, Provider.RmdStatus.REMOVED]).exclude(status=Provider.Status.MERGED).count(),
         },
         "last_import": RmdImport.objects.first(),
-        **pages.list_context(_org(request), list(page)),
+        **pages.extras("providers:list", org=_org(request), providers=list(page)),
     })
 
 
@@ -62,7 +64,7 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "merged_from": provider.merged_from.all(),
         "merge_form": MergeForm() if provider.status != Provider.Status.MERGED else None,
         "days": ", ".join(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][d - 1] for d in provider.business_days) or "Mon–Fri",
-        **pages.detail_context(_org(request), provider),
+        **pages.extras("providers:detail", org=_org(request), provider=provider),
     })
 
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from robotrace.core.scoping import OrgScoped
-from robotrace.providers.queries import RmdStatus
+from robotrace.providers.choices import RmdStatus
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation

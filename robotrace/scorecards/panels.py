@@ -38,7 +38,7 @@ def my_scorecard(request: HttpRequest) -> dict[str, Any] | None:
     return {"provider": provider, "overall": overall, "flags": flags, "notices": notices}
 
 
-def registry_detail(org: Organisation, provider: Provider) -> dict[str, Any]:
+def registry_detail(*, org: Organisation, provider: Provider) -> dict[str, Any]:
     """A registry record's page: its all-time cooperation figures and its flags."""
     return {
         "overall": scorecards_for(org, provider).filter(period=Period.ALL).first(),
@@ -46,7 +46,7 @@ def registry_detail(org: Organisation, provider: Provider) -> dict[str, Any]:
     }
 
 
-def registry_list(org: Organisation, providers: list[Provider]) -> dict[str, Any]:
+def registry_list(*, org: Organisation, providers: list[Provider]) -> dict[str, Any]:
     """A page of the registry list: which of its providers are flagged."""
     flagged = ProviderFlag.objects.for_org(org).filter(active=True, provider__in=[p.id for p in providers])
     return {"flagged": set(flagged.values_list("provider_id", flat=True))}

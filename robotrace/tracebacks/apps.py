@@ -22,3 +22,4 @@ class TracebacksConfig(AppConfig):
             post_delete.connect(receivers.forget_contacts, sender=model, dispatch_uid=f"tracebacks.contacts.delete.{model}")
         register_home_panel(kinds=("consortium",), template="tracebacks/panel_consortium.html", context=panels.consortium_panel, order=20)
         register_home_panel(kinds=("provider",), template="tracebacks/panel_provider.html", context=panels.provider_panel, order=10)
+        panels.register_campaign_extras()

@@ -445,3 +445,42 @@ def hop_view(hop: Hop) -> dict[str, Any]:
 
 def any_hops() -> bool:
     return Hop.objects.unscoped(reason="is there anything to score?").exists()
+
+
+# --- The campaigns' ecosystem graph (campaigns.ecosystem.TracedSource) ------------------------
+# Whole-platform rows for the consortium's picture: the campaigns app asks with the ids of the
+# campaigns its viewer may see.
+
+
+def campaign_hop_counts(campaign_ids: list[int]) -> list[tuple[str, int, int]]:
+    """(provider name, campaign id, hops through the provider) over the campaigns' tracebacks."""
+    rows = (
+        Hop.objects.unscoped(reason="ecosystem: hops of campaigns the viewer may see")
+        .filter(traceback__campaign_id__in=campaign_ids)
+        .values("provider__name", "traceback__campaign_id").annotate(n=Count("id"))
+    )
+    return [(r["provider__name"], r["traceback__campaign_id"], r["n"]) for r in rows]
+
+
+def campaign_upstream_pairs(campaign_ids: list[int]) -> list[tuple[str, str, int]]:
+    """(provider name, name of the upstream it named, hops) over the campaigns' tracebacks."""
+    rows = (
+        Hop.objects.unscoped(reason="ecosystem chains").filter(traceback__campaign_id__in=campaign_ids, upstream_provider__isnull=False)
+        .values("provider__name", "upstream_provider__name").annotate(n=Count("id"))
+    )
+    return [(r["provider__name"], r["upstream_provider__name"], r["n"]) for r in rows]
+
+
+def campaign_customers(campaign_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(campaign id, originating provider name, customer name) of the campaigns' tracebacks
+    that named a customer at the origin."""
+    tbs = (
+        Traceback.objects.unscoped(reason="ecosystem customers").filter(campaign_id__in=campaign_ids, originating_provider__isnull=False)
+        .select_related("originating_provider").only("campaign_id", "originating_customer", "originating_provider__name")
+    )
+    out = []
+    for tb in tbs:
+        name = (tb.originating_customer or {}).get("name")
+        if name:
+            out.append((tb.campaign_id, tb.originating_provider.name, name))  # type: ignore[union-attr]
+    return out
