@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -33,6 +32,7 @@ from robotrace.legal.models import (
 )
 from robotrace.legal.phones import BadNumber, to_e164
 from robotrace.legal.uploads import CheckedPdf, store_bytes
+from robotrace.outbox import services as outbox
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import ApiKey, Organisation, User
@@ -87,17 +87,12 @@ def _link(name: str, *args: Any) -> str:
     return settings.SITE_URL + reverse(name, args=args)
 
 
-def _notify(emails: list[str], subject: str, link: str) -> None:
-    """E-mail carries only that something happened and a link; the content stays behind login."""
-    emails = sorted({e for e in emails if e})
-    if not emails:
-        return
+def _notify(emails: list[str], subject: str, link: str, *, organisation_id: int | None = None, about: Any = None) -> None:
+    """E-mail carries only that something happened and a link; the content stays behind login.
+    Written to the outbox in the caller's transaction (`organisation_id`: the recipients'
+    organisation, None for consortium staff), sent after its commit and retried until delivered."""
     body = f"{subject}\n\nSign in to read it: {link}\n\nThis message contains no case details by design."
-
-    def _send() -> None:
-        send_mail(subject, body, None, emails, fail_silently=True)
-
-    transaction.on_commit(_send)
+    outbox.email(topic="legal.notice", organisation_id=organisation_id, to=emails, subject=subject, body=body, about=about)
 
 
 def _consortium_emails(req: LegalRequest) -> list[str]:
@@ -386,6 +381,7 @@ def _file_request(
             _consortium_emails(req),
             f"New legal request {req.ref}" + (" (EMERGENCY)" if req.is_emergency else ""),
             _link("legal:detail", req.pk),
+            about=req,
         )
     return req
 
@@ -456,9 +452,9 @@ def post_message(*, actor: User | None, organisation: Organisation, request: Leg
             _set_status(req, S.IN_REVIEW, actor=actor, organisation=organisation, note="agency replied to the clarification request")
         link = _link("legal:detail", req.pk)
         if role == LegalMessage.Role.AGENCY:
-            _notify(_consortium_emails(req), f"New message on legal request {req.ref}", link)
+            _notify(_consortium_emails(req), f"New message on legal request {req.ref}", link, about=req)
         else:
-            _notify(_agency_emails(req), f"You have a new message about your legal request {req.ref}", link)
+            _notify(_agency_emails(req), f"You have a new message about your legal request {req.ref}", link, organisation_id=req.agency_id, about=req)
     request.refresh_from_db()
     return msg
 
@@ -563,7 +559,7 @@ def decide(
         req.decision_note = note
         _set_status(req, to, actor=actor, organisation=organisation, note=note)
         link = _link("legal:detail", req.pk)
-        _notify(_agency_emails(req), f"Your legal request {req.ref} was updated", link)
+        _notify(_agency_emails(req), f"Your legal request {req.ref} was updated", link, organisation_id=req.agency_id, about=req)
     return req
 
 
@@ -597,7 +593,7 @@ def withdraw(*, actor: User | None, organisation: Organisation, request: LegalRe
     with transaction.atomic():
         req = LegalRequest.objects.for_org(organisation).select_for_update().get(pk=request.pk)
         _set_status(req, S.WITHDRAWN, actor=actor, organisation=organisation, note=reason or "withdrawn by the agency")
-        _notify(_consortium_emails(req), f"Legal request {req.ref} was withdrawn", _link("legal:detail", req.pk))
+        _notify(_consortium_emails(req), f"Legal request {req.ref} was withdrawn", _link("legal:detail", req.pk), about=req)
     return req
 
 
@@ -684,7 +680,8 @@ def create_production(*, actor: User, organisation: Organisation, request: Legal
 
             full_path(path).unlink(missing_ok=True)
             raise
-        _notify(_agency_emails(req), f"A production is ready for your legal request {req.ref}", _link("legal:detail", req.pk))
+        _notify(_agency_emails(req), f"A production is ready for your legal request {req.ref}", _link("legal:detail", req.pk),
+                organisation_id=req.agency_id, about=req)
     return prod
 
 
@@ -803,7 +800,8 @@ def build_evidence_package(package_id: int) -> EvidencePackage:
             from robotrace.accounts.models import User
 
             emails = list(User.objects.filter(organisation_id=pkg.produced_to_id, is_active=True).values_list("email", flat=True))
-            _notify(emails, "An evidence package is ready for your agency", _link("legal:evidence_detail", pkg.pk))
+            _notify(emails, "An evidence package is ready for your agency", _link("legal:evidence_detail", pkg.pk),
+                    organisation_id=pkg.produced_to_id, about=pkg)
     return pkg
 
 
@@ -842,7 +840,8 @@ def sweep_due(*, now: datetime | None = None) -> dict[str, int]:
                     continue  # another sweeper got there first
                 req = qs.select_related("agency", "assigned_to").get(pk=pk)
                 audit.record(action=f"legal.request.{state}", actor_label="system", obj=req, subject_org=req.agency, data={"due_at": req.due_at.isoformat()})
-                _notify(_consortium_emails(req), f"Legal request {req.ref} is {LegalRequest.DueState(state).label.lower()}", _link("legal:detail", pk))
+                _notify(_consortium_emails(req), f"Legal request {req.ref} is {LegalRequest.DueState(state).label.lower()}", _link("legal:detail", pk),
+                        about=req)
                 counts[state] += 1
     return counts
 
@@ -860,7 +859,8 @@ def sweep_holds(*, now: datetime | None = None) -> int:
             hold = qs.select_related("agency", "request").get(pk=pk)
             audit.record(action="legal.hold.reminder", actor_label="system", obj=hold, subject_org=hold.agency, data={"expires_at": hold.expires_at.isoformat()})
             if hold.request_id:
-                _notify(_agency_emails(hold.request), f"A preservation hold for {hold.request.ref} expires soon", _link("legal:detail", hold.request_id))
+                _notify(_agency_emails(hold.request), f"A preservation hold for {hold.request.ref} expires soon", _link("legal:detail", hold.request_id),
+                        organisation_id=hold.agency_id, about=hold)
             sent += 1
     return sent
 

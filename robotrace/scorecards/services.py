@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.accounts.queries import member_emails
 from robotrace.audit import services as audit
+from robotrace.outbox import services as outbox
 from robotrace.providers import queries as registry
 from robotrace.providers.services import PermissionDenied, require_consortium
 from robotrace.scorecards.models import Dispute, ProviderFlag, ProviderNotice, ProviderScorecard
@@ -43,12 +43,12 @@ def _absolute(path: str) -> str:
 
 def notify_flagged(*, flagged: dict[int, list[str]], now: datetime | None = None) -> int:
     """Tell each newly flagged provider: an in-app notice, and an e-mail that carries only
-    a link (the evidence stays behind the login)."""
+    a link (the evidence stays behind the login), written to the outbox in the caller's
+    transaction and retried until delivered."""
     now = now or timezone.now()
     labels = dict(ProviderFlag.Rule.choices)
     link = reverse("providers:my_scorecard")
     notices = []
-    mails: list[tuple[str, list[str]]] = []
     for provider in registry.providers_by_id(list(flagged)):
         rules = ", ".join(labels.get(r, r) for r in flagged[provider.id])
         notices.append(
@@ -60,25 +60,15 @@ def notify_flagged(*, flagged: dict[int, list[str]], now: datetime | None = None
                 created_at=now,
             )
         )
-        to = _recipients(provider)
-        if to:
-            mails.append((provider.name, to))
+        outbox.email(
+            topic="provider.flagged", organisation_id=provider.organisation_id, to=_recipients(provider), about=provider,
+            subject="Robotrace: your organisation has been flagged",
+            body=(
+                "Your organisation now meets one or more of the published non-cooperation criteria.\n"
+                f"Sign in to see the details and file a dispute: {_absolute(link)}\n"
+            ),
+        )
     ProviderNotice.objects.bulk_create(notices, batch_size=1000)
-
-    def _send() -> None:
-        for _name, to in mails:
-            send_mail(
-                subject="Robotrace: your organisation has been flagged",
-                message=(
-                    "Your organisation now meets one or more of the published non-cooperation criteria.\n"
-                    f"Sign in to see the details and file a dispute: {_absolute(link)}\n"
-                ),
-                from_email=None,
-                recipient_list=to,
-                fail_silently=True,
-            )
-
-    transaction.on_commit(_send)
     return len(notices)
 
 
