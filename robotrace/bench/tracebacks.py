@@ -2,7 +2,8 @@
 
 A real server (gunicorn) and the background worker run on a free local port with a
 temporary database, started as `robotrace run` starts them, so hop requests go out the way
-they do in production (committed with the hop, sent by the worker). The simulated
+they do in production (the outbox: committed with the hop, sent by the web process right
+after the commit, retried by the worker's sweep). The simulated
 network's agents sit behind one webhook hub; each provider gets signed webhooks for its hop
 requests and answers over the hop API with its own key, from its own call records. The
 benchmark opens tracebacks on simulated calls over the API, waits until they settle, and
