@@ -127,6 +127,21 @@ def _isolated_files(settings: Any, tmp_path: Any) -> None:
     media = tmp_path / "media"
     media.mkdir()
     settings.MEDIA_ROOT = media
+    # Audit anchors too: `audit verify` reads every anchor in its folder.
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+    settings.STORAGES = {**settings.STORAGES, "audit_anchors": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(settings.AUDIT_ANCHOR_DIR)},
+    }}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: ids repeat between tests (their transactions roll
+    back), so counters kept under them (audited denials per actor, used TOTP codes) would leak."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 class Receiver:

@@ -7,8 +7,9 @@ from django.db import models
 class AuditEvent(models.Model):
     """One append-only, hash-chained record of something that happened.
 
-    `hash` covers the previous event's hash and this event's fields, so editing or deleting
-    any event breaks the chain from that point on (`robotrace audit verify`).
+    `hash` covers the previous event's hash and this event's fields under a key kept outside
+    the database, so editing or deleting any event breaks the chain from that point on, and
+    the chain cannot be rewritten without the key (`robotrace audit verify`).
     """
 
     class Outcome(models.TextChoices):
@@ -36,6 +37,10 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which form `hash` has (audit.chain): 0 unkeyed SHA-256, written before the chain was
+    # keyed; 1 HMAC-SHA256 under the key named by `key_id` (a fingerprint, never the key).
+    mac_version = models.PositiveSmallIntegerField(default=0)
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]

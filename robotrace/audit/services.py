@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -10,34 +9,12 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from robotrace.audit import chain
+from robotrace.audit.chain import GENESIS
 from robotrace.audit.models import AuditChainHead, AuditEvent
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation, User
-
-GENESIS = "0" * 64
-
-
-def _canonical(event: AuditEvent) -> bytes:
-    body = {
-        "at": event.at.isoformat(timespec="microseconds"),
-        "action": event.action,
-        "outcome": event.outcome,
-        "actor_user": event.actor_user_id,
-        "actor_label": event.actor_label,
-        "actor_org": event.actor_org_id,
-        "subject_org": event.subject_org_id,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "source_ip": event.source_ip,
-        "data": event.data,
-        "prev_hash": event.prev_hash,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -73,6 +50,10 @@ def record(
         actor_label = actor_label or actor.email
     else:
         actor = None
+    if outcome == AuditEvent.Outcome.DENIED and request is not None:
+        # The view audited its own refusal: the denial middleware does not add another.
+        request.audit_denial_recorded = True  # type: ignore[attr-defined]
+    key = chain.signing_key()
     # savepoint=False: inside the caller's transaction (the usual case) this adds no
     # SAVEPOINT/RELEASE round trips; an error still rolls the caller's whole change back,
     # so the chain never records an event whose change did not happen (or vice versa).
@@ -93,8 +74,10 @@ def record(
             source_ip=client_ip(request),
             data=json.loads(json.dumps(data or {}, default=str)),
             prev_hash=head.last_hash,
+            mac_version=chain.HMAC_SHA256,
+            key_id=key.id,
         )
-        event.hash = compute_hash(event)
+        event.hash = chain.mac(event, key)
         event.save()
         head.last_hash = event.hash
         head.count += 1

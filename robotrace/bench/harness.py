@@ -257,7 +257,8 @@ def scratch_project(name: str, *, database: str, pg_url: str = PG_ADMIN_URL, kee
     var = Path(tempfile.mkdtemp(prefix=f"rt-bench-{name}-"))
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PYTEST"))}
     child_env.update(ROBOTRACE_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="robotrace.settings", DEBUG="0",
-                     SECRET_KEY=secrets.token_hex(24), ALLOWED_HOSTS="127.0.0.1,localhost", SECURE_SSL_REDIRECT="0",
+                     SECRET_KEY=secrets.token_hex(24), AUDIT_CHAIN_KEY=secrets.token_urlsafe(32),
+                     ALLOWED_HOSTS="127.0.0.1,localhost", SECURE_SSL_REDIRECT="0",
                      ROBOTRACE_TESTING="0")  # fmt: skip
     child_env.update(env or {})
     db_name = ""
