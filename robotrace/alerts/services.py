@@ -413,14 +413,12 @@ def process_traceback_event(*, event_id: int) -> list[AlertOrigin]:
 def recheck_recent(*, days: int | None = None) -> int:
     """Re-evaluate the latest event of each kind of recently active campaigns: a campaign that
     reached a jurisdiction's threshold after its event still alerts (once)."""
-    from robotrace.campaigns.models import CampaignEvent
-
     days = conf.RECHECK_DAYS if days is None else days
     if days <= 0:
         return 0
     since = timezone.now() - timedelta(days=days)
     latest: dict[tuple[int, str], int] = {}
-    for pk, campaign_id, kind in CampaignEvent.objects.filter(at__gte=since).order_by("id").values_list("id", "campaign_id", "kind"):
+    for pk, campaign_id, kind in CAMPAIGN_EVENTS.rows().filter(at__gte=since).order_by("id").values_list("id", "campaign_id", "kind"):
         latest[(campaign_id, kind)] = pk
     return sum(len(process_event(event_id=pk, recheck=True)) for pk in latest.values())
 
