@@ -30,7 +30,6 @@ if not SECRET_KEY:
 # 32 bytes each in URL-safe base64 (`robotrace reseal-secrets --new-key` prints one); the
 # first seals, all open. Empty: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_str("ROBOTRACE_FIELD_KEYS", "")
-
 # Keys of the audit chain's HMAC (robotrace/audit/chain.py), kept out of the database so that
 # whoever can write it cannot rewrite the trail: comma-separated, 32+ bytes each in URL-safe
 # base64; the first signs, all verify. Empty (development and tests only): derived from
@@ -39,6 +38,7 @@ AUDIT_CHAIN_KEY = env_str("AUDIT_CHAIN_KEY", "")
 if not AUDIT_CHAIN_KEY and not DEBUG:
     raise EnvError("AUDIT_CHAIN_KEY is required when DEBUG is off: 32 random bytes in URL-safe base64, e.g. "
                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`; keep it outside the database")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -178,23 +178,23 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "robotrace" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Signed checkpoints of the audit chain's head (audit.anchors): keep them where the database's
+# writers cannot write. AUDIT_TSA_URL: an RFC 3161 timestamp authority that dates each one.
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
+AUDIT_TSA_URL = env_str("AUDIT_TSA_URL", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "audit_anchors": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(AUDIT_ANCHOR_DIR), "file_permissions_mode": 0o440},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
-# Signed checkpoints of the audit chain's head (audit.anchors): keep them where the database's
-# writers cannot write. AUDIT_TSA_URL: an RFC 3161 timestamp authority that dates each one.
-AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
-AUDIT_TSA_URL = env_str("AUDIT_TSA_URL", "")
 }
 WHITENOISE_USE_FINDERS = True
-    "audit_anchors": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(AUDIT_ANCHOR_DIR), "file_permissions_mode": 0o440},
-    },
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 # Request bodies, checked from Content-Length before anything reads them
 # (core.middleware.BodyLimitMiddleware): anonymous requests send login forms, signed-in ones
