@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from robotrace.core.webhooks import insecure_targets_by_default
 from robotrace.env import env_bool, env_int
 
 # The FCC's rule: a full answer within 24 hours of receipt.
@@ -31,8 +30,5 @@ EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
     ".json": ("application/json", "text/plain"),
     ".pdf": ("application/pdf",),
 }
-# Hop requests go out through the outbox (its OUTBOX_* settings: attempts, backoff, timeout).
-# Providers register their own hop-request webhooks: outside development and tests they
-# must be https on public addresses, checked when registered and when first sent to (no SSRF
-# into our own network). The simulator and benchmarks, whose hub is on 127.0.0.1, set it.
-WEBHOOK_ALLOW_INSECURE: bool = env_bool("TRACEBACK_WEBHOOK_ALLOW_INSECURE", insecure_targets_by_default())
+# Hop requests go out through the outbox (its OUTBOX_* settings: attempts, backoff, timeout)
+# to the addresses providers register (providers.conf.WEBHOOK_ALLOW_INSECURE says which).

@@ -19,8 +19,8 @@ from django.utils import timezone
 from robotrace.accounts.queries import member_emails
 from robotrace.outbox import services as outbox
 from robotrace.outbox.transports import Endpoint
+from robotrace.providers import conf as registry_conf
 from robotrace.providers.models import Provider
-from robotrace.tracebacks import conf
 from robotrace.tracebacks.models import Hop
 from robotrace.tracebacks.queries import hop_view
 
@@ -36,7 +36,7 @@ SUBJECTS = {
 
 
 def _endpoint(url: str, secret: str) -> Endpoint:
-    return Endpoint(url, secret, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Hops/1")
+    return Endpoint(url, secret, allow_insecure=registry_conf.WEBHOOK_ALLOW_INSECURE, user_agent="Robotrace-Hops/1")
 
 
 def provider_endpoint(provider_id: int) -> Endpoint | None:
