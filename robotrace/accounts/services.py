@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from robotrace.accounts.models import US_STATES, ApiKey, LoginFailure, Organisation, User
 from robotrace.audit import services as audit
+from robotrace.core import phones
 
 
 class PermissionDenied(Exception):
@@ -42,20 +43,15 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 _COMMON_FIELDS = ("timezone",)
 
 
-def normalise_phone(raw: str, *, field: str) -> str:
-    """E.164 for a US (or international, with +) phone number; a clear error otherwise."""
-    import phonenumbers
-
-    raw = (raw or "").strip()
-    if not raw:
+def phone_field(raw: str, *, field: str) -> str:
+    """A contact number typed into `field` in E.164 ("" when left blank), or a ValidationError
+    naming the field."""
+    if not (raw or "").strip():
         return ""
     try:
-        parsed = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        raise ValidationError({field: f"{raw!r} is not a phone number"})
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValidationError({field: f"{raw!r} is not a possible phone number"})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return phones.parse(raw)
+    except phones.BadNumber as error:
+        raise ValidationError({field: str(error)})
 
 
 def _clean_kind_fields(kind: str, fields: dict[str, object]) -> dict[str, object]:
@@ -95,7 +91,7 @@ def _clean_kind_fields(kind: str, fields: dict[str, object]) -> dict[str, object
             errors["jurisdiction"] = "a state agency needs at least one state"
         out["jurisdiction"] = sorted(set(states))
         try:
-            out["main_phone"] = normalise_phone(str(out.get("main_phone") or ""), field="main_phone")
+            out["main_phone"] = phone_field(str(out.get("main_phone") or ""), field="main_phone")
         except ValidationError as exc:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
@@ -238,7 +234,7 @@ def request_agency_access(
         raise ValidationError({"first_name": "give your full name"})
     if not title.strip():
         raise ValidationError({"title": "give your title or position"})
-    phone = normalise_phone(phone, field="phone")
+    phone = phone_field(phone, field="phone")
     if not phone:
         raise ValidationError({"phone": "give a direct phone number"})
     with transaction.atomic():

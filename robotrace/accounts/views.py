@@ -125,7 +125,7 @@ def _add_person(request: HttpRequest, org: Organisation, done: HttpResponseRedir
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            phone = services.normalise_phone(d["phone"], field="phone")
+            phone = services.phone_field(d["phone"], field="phone")
             user = services.create_user(
                 actor=request.user,  # type: ignore[arg-type]
                 organisation=org,

@@ -43,15 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from robotrace.campaigns.textsim import (
-    clean_numbers,
-    containment,
-    extract_phone_numbers,
-    normalise,
-    shingles,
-    text_hash,
-)
-from robotrace.core.numbers import e164
+from robotrace.campaigns.textsim import containment, normalise, shingles, text_hash
+from robotrace.core import phones
 
 # --- A-priori parameters (see the module docstring) --------------------------------------
 MATCH_THRESHOLD = 0.8  # containment needed to join a campaign
@@ -331,8 +324,8 @@ class Engine:
     def _assign(self, report: ReportIn, out: list[Assignment]) -> None:
         text = report.transcript or ""
         norm = normalise(text)
-        callbacks = clean_numbers(report.callback_numbers)
-        caller = e164(report.calling_number)
+        callbacks = phones.normalise_all(report.callback_numbers)
+        caller = phones.normalise(report.calling_number)
         rec = (report.recording_sha256 or "").lower()
         cid: int | None = None
         method = "none"
@@ -346,10 +339,11 @@ class Engine:
                 # An exact copy: its spoken numbers were tied when the text was first seen.
                 method, score = "exact", 1.0
             else:
-                if "#" in norm:
-                    for n in extract_phone_numbers(text):
-                        if n not in callbacks:
-                            callbacks.append(n)
+                # The script's own number links reports, as written even when no line
+                # could hold it; spoken ones too (a report from intake already has them).
+                for n in phones.callback_numbers_in(text, written_as_given=True):
+                    if n not in callbacks:
+                        callbacks.append(n)
                 sh = shingles(norm)
                 if rec:
                     cid = self._link("recording", rec)

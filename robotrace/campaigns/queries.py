@@ -127,11 +127,11 @@ def top_values(campaign: Campaign, field: str, *, limit: int = 15) -> list[tuple
 
 def callback_numbers(campaign: Campaign, *, limit: int = 15) -> list[tuple[str, int]]:
     from robotrace.campaigns.models import CampaignLink
-    from robotrace.campaigns.textsim import clean_numbers, extract_phone_numbers
+    from robotrace.core import phones
 
     counts: Counter[str] = Counter()
     for nums, text in _reports().filter(campaign_id=campaign.pk).values_list("callback_numbers", "transcript")[:20000]:
-        found = set(clean_numbers(nums or [])) | set(extract_phone_numbers(text or ""))
+        found = set(phones.normalise_all(nums or [])) | set(phones.callback_numbers_in(text or "", written_as_given=True))
         counts.update(found)
     for value in CampaignLink.objects.filter(campaign=campaign, kind="callback").values_list("value", flat=True):
         counts.setdefault(value, 0)

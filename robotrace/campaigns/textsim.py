@@ -15,16 +15,11 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable
-
-from robotrace.core.numbers import e164
 
 _NON_WORD = re.compile(r"[^\w#]+", re.UNICODE)
 _DIGITS = re.compile(r"\d[\d,.\-]*")
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# US numbers as people speak them in a message: 833-304-1447, (833) 304 1447, 8333041447, +1 ...
-_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?([2-9]\d{2})\)?[\s.\-]*([2-9]\d{2})[\s.\-]*(\d{4})(?!\d)")
 
 # Character n-gram length: 5 for alphabetic scripts (about one word plus its neighbour's
 # edge), 2 for CJK where one character already carries a morpheme.
@@ -80,22 +75,3 @@ def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> f
     if not a:
         return 0.0
     return len(a & b) / len(a)
-
-
-def extract_phone_numbers(text: str) -> list[str]:
-    """Spoken US callback numbers in a transcript, as E.164."""
-    out: list[str] = []
-    for m in _PHONE.finditer(text or ""):
-        number = "+1" + "".join(m.groups())
-        if number not in out:
-            out.append(number)
-    return out
-
-
-def clean_numbers(numbers: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for n in numbers or ():
-        e = e164(str(n))
-        if e and e not in out:
-            out.append(e)
-    return out

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from robotrace.ingest import phone
+from robotrace.core import phones
 from robotrace.ingest.models import DncNumber
 from robotrace.ingest.schema import CALLED_NUMBER_INDEX, DNC_INDEX
 
@@ -37,7 +37,7 @@ def load_numbers(numbers: Iterable[str], *, source: str = "national", replace: b
             DncNumber.objects.filter(source=source).delete()
         pending: list[DncNumber] = []
         for raw in numbers:
-            e164 = phone.normalise(raw)
+            e164 = phones.normalise(raw)
             if e164:
                 pending.append(DncNumber(e164=e164, source=source))
             if len(pending) >= batch:

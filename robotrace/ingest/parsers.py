@@ -19,7 +19,8 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
-from robotrace.ingest import conf, phone
+from robotrace.core import phones
+from robotrace.ingest import conf
 from robotrace.ingest.schema import FIELDS, REQUIRED_FIELDS, Reject, ReportIn, reject_from_msgspec
 
 Item = tuple[int, ReportIn | Reject]
@@ -340,7 +341,7 @@ def ftc_dnc(chunks: Iterable[bytes]) -> Iterator[Item]:
             yield number, Reject(number, column, NUL_REASON)
             continue
         company, created, violation, city, state_name, area_code, subject, robocall = (v.strip() for v in row)
-        state = phone.state_code(state_name)
+        state = phones.state_code(state_name)
         digest = hashlib.sha256("\x1f".join(row).encode()).digest()[:12]
         seen[digest] = seen.get(digest, 0) + 1
         when = violation or created
@@ -352,7 +353,7 @@ def ftc_dnc(chunks: Iterable[bytes]) -> Iterator[Item]:
             "subject": subject,
             "consumer_city": city,
             "consumer_state": state,
-            "called_state": state or (phone.state_for(area_code + "2345678") if len(area_code) == 3 else ""),
+            "called_state": state or (phones.state_for(area_code + "2345678") if len(area_code) == 3 else ""),
             "is_robocall": robocall.upper() == "Y",
         }
         yield _convert(number, {k: v for k, v in record.items() if v not in ("", None)})
@@ -421,13 +422,13 @@ def fcc_record(number: int, raw: dict[str, Any]) -> Item:
         "subject": rec.get("issue", ""),
         "category": call_type,
         "consumer_city": rec.get("city", ""),
-        "consumer_state": phone.state_code(rec.get("state", "")),
-        "called_state": phone.state_code(rec.get("state", "")),
+        "consumer_state": phones.state_code(rec.get("state", "")),
+        "called_state": phones.state_code(rec.get("state", "")),
         "is_robocall": ("prerecorded" in call_type.lower() or "robocall" in call_type.lower() or robocall_flag.upper() in ("Y", "YES", "X", "TRUE"))
         if (call_type or robocall_flag)
         else None,
     }
-    if advertiser and caller and phone.normalise(advertiser) and phone.normalise(advertiser) != phone.normalise(caller):
+    if advertiser and caller and phones.normalise(advertiser) and phones.normalise(advertiser) != phones.normalise(caller):
         record["callback_numbers"] = [advertiser]
     return _convert(number, {k: v for k, v in record.items() if v not in ("", None)})
 

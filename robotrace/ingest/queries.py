@@ -3,6 +3,7 @@ uploads and reports are simply not there (pages answer 404, never 403-with-a-hin
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from robotrace.ingest import phone
+from robotrace.core import phones
 from robotrace.ingest.models import CallReport, Upload
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def search(org: Organisation, f: SearchFilters) -> QuerySet[CallReport]:
     number, the called number or a callback number, in any written form."""
     qs = reports_for(org).select_related("reporter")
     if f.number:
-        e164 = phone.normalise(f.number) or f.number.strip()
+        e164 = phones.normalise(f.number) or f.number.strip()
         qs = qs.filter(Q(calling_number_e164=e164) | Q(called_number=e164) | callback_q(e164))
     tz = timezone.get_current_timezone()
     if f.since:
@@ -157,3 +158,87 @@ def flagged_share(org: Organisation, *, hours: int = 24) -> dict[str, int]:
         dnc=Count("id", filter=Q(is_called_number_dnc=True)),
     )
     return {k: v or 0 for k, v in agg.items()}
+
+
+# --- Legal productions and evidence packages (legal.records) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ReportSelector:
+    """Call reports from or to a number, or of a campaign, placed in [start, end)."""
+
+    number: str = ""
+    campaign_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def q(self) -> Q:
+        q = Q(calling_number_e164=self.number) | Q(called_number=self.number) if self.number else Q(campaign_id=self.campaign_id)
+        if self.start:
+            q &= Q(call_started_at__gte=self.start)
+        if self.end:
+            q &= Q(call_started_at__lt=self.end)
+        return q
+
+
+def _selected(org: Organisation, selectors: list[ReportSelector]) -> QuerySet[CallReport]:
+    if not selectors:
+        return CallReport.objects.for_org(org).none()
+    combined = selectors[0].q()
+    for s in selectors[1:]:
+        combined |= s.q()
+    return CallReport.objects.for_org(org).filter(combined)
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    id: int
+    report_type: str
+    call_started_at: datetime
+    received_at: datetime
+    calling_number: str
+    calling_number_e164: str
+    called_number: str
+    called_state: str
+    duration_seconds: int | None
+    caller_name: str
+    shaken_attest: str
+    campaign_id: int | None
+    transcript: str
+
+
+def report_records(org: Organisation, selectors: list[ReportSelector], *, limit: int) -> list[ReportRecord]:
+    """The first `limit` selected reports by call time (ask for one more to learn whether
+    there are more)."""
+    fields = [f.name for f in dataclasses.fields(ReportRecord)]
+    rows = _selected(org, selectors).order_by("call_started_at", "id").values_list(*fields)[:limit]
+    return [ReportRecord(*row) for row in rows]
+
+
+def report_volume_rows(org: Organisation, selectors: list[ReportSelector]) -> list[tuple[Any, ...]]:
+    """(call started, called state, duration, called number on the DNC list, caller ID E.164,
+    report type) of every selected report."""
+    return list(
+        _selected(org, selectors)
+        .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164", "report_type")
+    )
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    """What decides whether a preservation hold (legal) covers a call report."""
+
+    campaign_id: int | None
+    numbers: tuple[str, ...]  # caller ID (E.164) and called number, those given
+    call_started_at: datetime
+
+
+def hold_facts(report_id: int) -> HoldFacts | None:
+    r = (
+        CallReport.objects.unscoped(reason="retention: preservation holds apply to every organisation's records")
+        .filter(pk=report_id).values("campaign_id", "calling_number_e164", "called_number", "call_started_at").first()
+    )
+    if r is None:
+        return None
+    numbers = tuple(n for n in (r["calling_number_e164"], r["called_number"]) if n)
+    return HoldFacts(r["campaign_id"], numbers, r["call_started_at"])

@@ -21,9 +21,10 @@ import msgspec
 import orjson
 from msgspec import Meta
 
-from robotrace.ingest import conf, phone
+from robotrace.core import phones
+from robotrace.ingest import conf
 
-_check = phone.check
+_check = phones.check
 
 ReportType = Literal["carrier_analytics", "app_report", "honeypot", "complaint"]
 REPORT_TYPES = ("carrier_analytics", "app_report", "honeypot", "complaint")
@@ -234,20 +235,20 @@ class Normaliser:
         if r.callback_numbers:
             callbacks: list[str] = []
             for given in r.callback_numbers:
-                e164 = phone.normalise(given)
+                e164 = phones.normalise(given)
                 if not e164:
                     raise RowError("callback_numbers", f"not a telephone number: {given!r}")
                 if e164 not in callbacks:
                     callbacks.append(e164)
             if r.transcript:
-                for e164 in phone.callback_numbers_in(r.transcript):
+                for e164 in phones.callback_numbers_in(r.transcript):
                     if e164 not in callbacks:
                         callbacks.append(e164)
             callbacks_json = orjson.dumps(callbacks).decode()
         elif r.transcript:
             # The common case: numbers only from the transcript (cached per transcript),
             # and their JSON cached per set of numbers.
-            callbacks_json = _callbacks_json(phone.callback_numbers_in(r.transcript))
+            callbacks_json = _callbacks_json(phones.callback_numbers_in(r.transcript))
         else:
             callbacks_json = "[]"
 

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.audit import services as audit
+from robotrace.core import phones
 from robotrace.legal import conf
 from robotrace.legal.models import (
     EvidencePackage,
@@ -30,7 +31,6 @@ from robotrace.legal.models import (
     PreservationHold,
     Production,
 )
-from robotrace.legal.phones import BadNumber, to_e164
 from robotrace.legal.uploads import CheckedPdf, store_bytes
 from robotrace.outbox import services as outbox
 
@@ -176,8 +176,8 @@ def _clean_targets(targets: list[dict[str, Any]]) -> list[LegalTarget]:
             continue
         if kind == LegalTarget.Kind.PHONE:
             try:
-                target.phone_e164 = to_e164(value)
-            except BadNumber as exc:
+                target.phone_e164 = phones.parse(value)
+            except phones.BadNumber as exc:
                 errors.append({"line": line, "field": "phone", "reason": str(exc)})
                 continue
         elif kind in (LegalTarget.Kind.CAMPAIGN, LegalTarget.Kind.TRACEBACK, LegalTarget.Kind.PROVIDER):

@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from robotrace.core.numbers import national
 from robotrace.agent.records import CallRecord, CallRecords
+from robotrace.core.phones import format_national, national
 
 logger = logging.getLogger("robotrace.simulator")
 
@@ -129,7 +129,7 @@ def _fmt(number: str, style: str) -> str:
     n = national(number)
     if len(n) != 10:
         return number
-    return {"e164": f"+1{n}", "ten": n, "punct": f"({n[:3]}) {n[3:6]}-{n[6:]}", "eleven": f"1{n}"}[style]
+    return {"e164": f"+1{n}", "ten": n, "punct": format_national(n), "eleven": f"1{n}"}[style]
 
 
 class Network:

@@ -25,8 +25,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from robotrace.audit import services as audit
+from robotrace.core import phones
 from robotrace.core.db import write_turn
-from robotrace.core.numbers import digits, e164, national
 from robotrace.providers.models import Provider
 from robotrace.tracebacks import clock, conf, events, notifications
 from robotrace.tracebacks.models import (
@@ -155,7 +155,7 @@ def _one(qs: QuerySet[Any]) -> Any:
 
 def provider_for_number(number: str) -> Provider | None:
     """The provider holding `number` by the longest matching number-block prefix."""
-    nat = national(number)
+    nat = phones.national(number)
     if len(nat) < 3:
         return None
     prefixes = [nat[:n] for n in range(min(len(nat), 10), 2, -1)]
@@ -184,7 +184,7 @@ def import_number_blocks(*, actor: User | None, text: str, source: str = "") -> 
     cache: dict[str, Provider | None] = {}
     for lineno, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        prefix = digits(row.get(prefix_col, ""))
+        prefix = phones.digits(row.get(prefix_col, ""))
         if prefix.startswith("1"):
             prefix = prefix[1:]  # the NANP country code; no area code starts with 1
         if not 3 <= len(prefix) <= 10:
@@ -314,7 +314,7 @@ def open_traceback(
             campaign_id = report.campaign_id
     if sample is None:
         raise TracebackError("give a report or a sample call", field="report_id")
-    called = e164(sample.called_number)
+    called = phones.valid(sample.called_number)
     if not called:
         raise TracebackError(f"called number {sample.called_number!r} is not a valid number", field="called_number")
     if priority not in Traceback.Priority.values:
@@ -441,7 +441,7 @@ def open_trace_forward(
 ) -> Traceback:
     """Callback scams: ask the provider holding the callback number who its customer is."""
     _require_consortium(organisation)
-    number = e164(callback_number)
+    number = phones.valid(callback_number)
     if not number:
         raise TracebackError(f"callback number {callback_number!r} is not a valid number", field="callback_number")
     holder = provider_for_number(number)
@@ -473,16 +473,16 @@ def submit_request(
 ) -> TracebackRequest:
     if not organisation.is_agency:
         raise TracebackError("only agencies file traceback requests", status=403)
-    if not e164(called_number):
+    if not phones.valid(called_number):
         raise TracebackError(f"called number {called_number!r} is not a valid number", field="called_number")
-    if not digits(calling_number):
+    if not phones.digits(calling_number):
         raise TracebackError("calling number is required", field="calling_number")
     if call_started_at > timezone.now() + timedelta(minutes=5):
         raise TracebackError("the call time is in the future", field="call_started_at")
     with transaction.atomic():
         req = TracebackRequest.objects.create(
             agency=organisation, submitted_by=actor, call_started_at=call_started_at, call_timezone=call_timezone,
-            calling_number=calling_number[:40], called_number=e164(called_number), transcript=transcript, reason=reason,
+            calling_number=calling_number[:40], called_number=phones.valid(called_number), transcript=transcript, reason=reason,
         )
         audit.record(action="traceback_request.submitted", actor=actor, obj=req, subject_org=organisation)
     return req
@@ -540,7 +540,7 @@ def _clean_customer(customer: Any) -> dict[str, str]:
         raise TracebackError("customer.name is required when a customer is given", field="customer.name")
     if clean.get("email") and ("@" not in clean["email"] or " " in clean["email"]):
         raise TracebackError(f"customer.email {clean['email']!r} is not an e-mail address", field="customer.email")
-    if clean.get("phone") and not e164(clean["phone"]):
+    if clean.get("phone") and not phones.normalise(clean["phone"]):
         raise TracebackError(f"customer.phone {clean['phone']!r} is not a telephone number", field="customer.phone")
     return clean
 

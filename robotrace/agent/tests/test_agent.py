@@ -39,8 +39,8 @@ def test_it_finds_the_call_in_csv_records_despite_skew_and_number_formats(client
     path = tmp_path / "cdr.csv"
     path.write_text(
         "started_at,ani,dnis,ingress_trunk,upstream_provider\n"
-        f"{other},(202) 555-0111,919.555.0123,TG9,Wrong Carrier\n"
-        f"{skewed},1-202-555-0111,(919) 555-0123,TG12,Bravo Transit\n"
+        f"{other},(202) 555-0111,919.555.0223,TG9,Wrong Carrier\n"
+        f"{skewed},1-202-555-0111,(919) 555-0223,TG12,Bravo Transit\n"
     )
     agent = Agent(ClientApi(client, api_key(world.provider_a, ["traceback:respond"])), lambda: load_records(str(path)))
     assert agent.poll_once() == 1
@@ -56,7 +56,7 @@ def test_it_answers_originated_with_the_customer_from_sqlite_records(client, wor
     db = tmp_path / "calls.sqlite3"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE cdr (time TEXT, calling_number TEXT, called_number TEXT, customer TEXT, customer_account TEXT)")
-    conn.execute("INSERT INTO cdr VALUES (?,?,?,?,?)", ((at - timedelta(seconds=90)).isoformat(), "12025550111", "9195550123", "Blast Dialer LLC", "ACCT-7"))
+    conn.execute("INSERT INTO cdr VALUES (?,?,?,?,?)", ((at - timedelta(seconds=90)).isoformat(), "12025550111", "9195550223", "Blast Dialer LLC", "ACCT-7"))
     conn.commit()
     conn.close()
     agent = Agent(ClientApi(client, api_key(world.provider_a, ["traceback:respond"])), lambda: load_records(f"sqlite:///{db}?table=cdr"))
@@ -71,7 +71,7 @@ def test_it_answers_no_record_outside_the_skew_window(client, world, api_key, tm
     at = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     tb = open_tb(world, sample=sample(at))
     path = tmp_path / "cdr.csv"
-    path.write_text(f"time,from,to,customer\n{(at + timedelta(minutes=20)).isoformat()},2025550111,9195550123,Someone\n")
+    path.write_text(f"time,from,to,customer\n{(at + timedelta(minutes=20)).isoformat()},2025550111,9195550223,Someone\n")
     agent = Agent(ClientApi(client, api_key(world.provider_a, ["traceback:respond"])), lambda: load_records(str(path)))
     agent.poll_once()
     hop = tb.hops.get()

@@ -15,7 +15,7 @@ def test_it_runs_the_provider_agent_once_against_csv_records(world, tmp_path, li
 
     tb = open_tb(world, sample=sample(at))
     records = tmp_path / "cdr.csv"
-    records.write_text(f"time,from,to,trunk,upstream_provider_id\n{at.isoformat()},202.555.0111,919-555-0123,TG1,{net.transit.id}\n")
+    records.write_text(f"time,from,to,trunk,upstream_provider_id\n{at.isoformat()},202.555.0111,919-555-0223,TG1,{net.transit.id}\n")
     assert main(["--url", live_server.url, "--key", api_key(world.provider_a, ["traceback:respond"]), "--records", str(records), "--once"]) == 0
     assert "answered 1 of 1" in capsys.readouterr().out
     assert tb.hops.get(sequence=1).upstream_provider == net.transit

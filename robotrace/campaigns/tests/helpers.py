@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from robotrace.core.numbers import e164
+from robotrace.core import phones
 from robotrace.ingest.models import CallReport
 
 
@@ -29,7 +29,7 @@ def store_reports(reporter: Any, calls: list[dict[str, Any]]) -> list[CallReport
                 received_at=now,
                 call_started_at=at,
                 calling_number=c.get("calling_number", ""),
-                calling_number_e164=e164(c.get("calling_number", "")),
+                calling_number_e164=phones.normalise(c.get("calling_number", "")),
                 called_number=c.get("called_number", ""),
                 called_state=c.get("called_state", ""),
                 transcript=c.get("transcript", ""),

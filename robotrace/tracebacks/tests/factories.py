@@ -47,7 +47,7 @@ def make_net(world, **hours) -> Net:  # type: ignore[no-untyped-def]
 
 
 def sample(at: datetime | None = None) -> services.SampleCall:
-    return services.SampleCall(call_started_at=at or timezone.now(), calling_number="+12025550111", called_number="+19195550123")
+    return services.SampleCall(call_started_at=at or timezone.now(), calling_number="+12025550111", called_number="+19195550223")
 
 
 def open_tb(world, **kw) -> Traceback:  # type: ignore[no-untyped-def]

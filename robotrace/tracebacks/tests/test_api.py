@@ -23,7 +23,7 @@ def test_it_lists_only_the_callers_open_hops(client, world, api_key) -> None:  #
     assert r.status_code == 200
     items = r.json()["items"]
     assert [i["id"] for i in items] == [tb.hops.get().id]
-    assert items[0]["call"]["called_number"] == "+19195550123"
+    assert items[0]["call"]["called_number"] == "+19195550223"
     assert client.get("/api/v1/hops", **bearer(key_b)).json()["items"] == []
 
 
@@ -110,12 +110,12 @@ def test_it_takes_evidence_uploads(client, world, api_key) -> None:  # type: ign
 def test_it_lets_staff_open_and_list_tracebacks(client, world, as_user) -> None:  # type: ignore[no-untyped-def]
     make_net(world)
     c = as_user(world.alice)
-    r = post_json(c, "/api/v1/tracebacks", {"call_started_at": "2026-11-20T10:00:00-05:00", "calling_number": "2025550111", "called_number": "919-555-0123"})
+    r = post_json(c, "/api/v1/tracebacks", {"call_started_at": "2026-11-20T10:00:00-05:00", "calling_number": "2025550111", "called_number": "919-555-0223"})
     assert r.status_code == 200, r.content
     tb_id = r.json()["items"][0]["id"]
     assert c.get("/api/v1/tracebacks").json()["items"][0]["id"] == tb_id
     assert c.get(f"/api/v1/tracebacks/{tb_id}").json()["hops"][0]["provider"] == "Alpha Terminating"
-    r = post_json(c, "/api/v1/tracebacks", {"call_started_at": "2026-11-20T10:00:00", "called_number": "9195550123"})
+    r = post_json(c, "/api/v1/tracebacks", {"call_started_at": "2026-11-20T10:00:00", "called_number": "9195550223"})
     assert r.status_code == 422
 
 

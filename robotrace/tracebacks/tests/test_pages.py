@@ -59,7 +59,7 @@ def test_it_takes_agency_requests_that_staff_accept(world, as_user) -> None:  # 
     make_net(world)
     dana = as_user(world.dana)
     r = dana.post("/tracebacks/requests/", {"call_started_at": "2026-11-20 10:00", "call_timezone": "America/New_York",
-                                            "calling_number": "202-555-0111", "called_number": "919-555-0123", "reason": "case 42"})
+                                            "calling_number": "202-555-0111", "called_number": "919-555-0223", "reason": "case 42"})
     assert r.status_code == 302
     req = TracebackRequest.objects.for_org(world.agency_a).get()
     assert as_user(world.omar).get("/tracebacks/requests/").content.count(b"202-555-0111") == 0

@@ -141,7 +141,7 @@ class Command(BaseCommand):
         from robotrace.accounts import services as accounts
         from robotrace.campaigns import store
         from robotrace.campaigns.models import Campaign
-        from robotrace.core.numbers import e164
+        from robotrace.core import phones
         from robotrace.ingest.models import CallReport
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -156,7 +156,7 @@ class Command(BaseCommand):
                 batch.append(CallReport(
                     reporter=reporter, source_report_id=r["report_id"], report_type="honeypot", received_at=now,
                     call_started_at=datetime.fromisoformat(r["call_started_at"]), calling_number=r["calling_number"],
-                    calling_number_e164=e164(r["calling_number"]), transcript=r["transcript"],
+                    calling_number_e164=phones.normalise(r["calling_number"]), transcript=r["transcript"],
                     callback_numbers=r["callback_numbers"],
                 ))
                 if len(batch) >= 2000:

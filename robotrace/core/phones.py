@@ -1,16 +1,29 @@
-"""Telephone numbers: E.164 normalisation, NANP area code → state, and the spoofing signal.
+"""Telephone numbers, one set of rules for every app: E.164 normalisation, NANP validity and
+area code → state, national spellings, and callback numbers in transcripts.
 
-Other apps import this module (`normalise`, `check`, `state_for`, `invalid_reason`,
-`extract_callback_numbers`). It is on the ingest hot path, so North American numbers take a
-hand-written fast path over a table of assigned area codes (data/nanp_area_codes.csv) and
-only numbers outside the NANP go through the `phonenumbers` library. Results are cached:
-robocall campaigns present the same few numbers millions of times.
+Three strengths of "a number", each for its own question:
+
+- `normalise(raw)`: the E.164 form of anything shaped like a telephone number, assignable or
+  not ("" when it is not a number at all). A spoofed caller ID or a legal target is still that
+  number even when no subscriber could hold it.
+- `check(raw)`: that form plus why it cannot be a real, assignable line (`reason`) and the
+  state of its area code. `valid(raw)` is the E.164 form only when the number could be real:
+  for numbers the platform acts on (the called number a traceback starts from, a callback
+  number traced forward).
+- `parse(raw)`: `normalise` for form fields, raising `BadNumber` with the reason.
+
+It is on the ingest hot path, so North American numbers take a hand-written fast path over a
+table of area codes in service (data/nanp_area_codes.csv, written by data/make_nanp.py from
+the pinned `phonenumbers` release) and only numbers outside the NANP go through the
+`phonenumbers` library. Results are cached: robocall campaigns present the same few numbers
+millions of times.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +32,10 @@ import msgspec
 import phonenumbers
 
 DATA_FILE = Path(__file__).parent / "data" / "nanp_area_codes.csv"
+
+
+class BadNumber(ValueError):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +155,35 @@ def _international(digits: str) -> Checked:
 
 
 def normalise(raw: str) -> str:
-    """E.164 form of a number as presented, or "" when it is not a telephone number."""
-    return check(raw).e164
+    """E.164 form of a number as presented, assignable or not; "" when it is not a telephone number."""
+    return check(raw or "").e164
+
+
+def valid(raw: str) -> str:
+    """E.164 form of a number that could be a real, assignable line; "" otherwise."""
+    checked = check(raw or "")
+    return checked.e164 if checked.valid else ""
+
+
+def parse(raw: str) -> str:
+    """E.164 form of a number typed into a form, assignable or not; `BadNumber` saying why not."""
+    text = (raw or "").strip()
+    if not text:
+        raise BadNumber("empty phone number")
+    checked = check(text)
+    if not checked.e164:
+        raise BadNumber(f"{text!r} is not a phone number ({checked.reason})")
+    return checked.e164
+
+
+def normalise_all(numbers: Iterable[str]) -> list[str]:
+    """Each distinct number in E.164, first seen first; what is not a number is left out."""
+    out: list[str] = []
+    for raw in numbers or ():
+        e164 = normalise(str(raw))
+        if e164 and e164 not in out:
+            out.append(e164)
+    return out
 
 
 def invalid_reason(raw: str) -> str:
@@ -156,6 +200,31 @@ def is_toll_free(e164: str) -> bool:
     return e164.startswith("+1") and e164[2:5] in TOLL_FREE_NPAS
 
 
+# --- National spellings ----------------------------------------------------------------------
+
+
+def digits(value: str) -> str:
+    return _NON_DIGITS.sub("", value or "")
+
+
+def national(value: str) -> str:
+    """The 10-digit NANP number for any common spelling ('+1 (919) 555-0101', '19195550101',
+    '919.555.0101'), the key call records and number blocks are compared by; other numbers
+    keep all their digits."""
+    d = digits(value)
+    if len(d) == 11 and d.startswith("1"):
+        return d[1:]
+    return d
+
+
+def format_national(value: str) -> str:
+    """'(919) 555-0101' for a NANP number in any common spelling; anything else unchanged."""
+    n = national(value)
+    if len(n) != 10:
+        return value
+    return f"({n[:3]}) {n[3:6]}-{n[6:]}"
+
+
 # --- Callback numbers in transcripts ---------------------------------------------------------
 
 _WRITTEN = re.compile(r"(?<![\d+])(?:\+?1[\s.\-]*)?\(?([2-9]\d{2})\)?[\s.\-]*([2-9]\d{2})[\s.\-]*(\d{4})(?!\d)")
@@ -165,14 +234,26 @@ _WORD_DIGITS = {
 }  # fmt: skip
 _REPEAT = {"double": 2, "triple": 3}
 _TOKENS = re.compile(r"[a-z]+|\d+")
+# A spoken number is a run of at least six tokens _spoken_runs keeps together (one digit word
+# or single digit each, "double"/"triple", "hundred"): fewer never make ten digits ("nine
+# hundred hundred hundred hundred" is nine). Most transcripts have no such run, and this one
+# search is several times cheaper than tokenising them.
+_SPOKEN_TOKEN = (
+    r"(?:(?<![a-z])(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|double|triple|hundred)(?![a-z])"
+    r"|(?<!\d)\d(?!\d))"
+)
+_SPOKEN_RUN = re.compile(_SPOKEN_TOKEN + r"(?:[^a-z\d]*" + _SPOKEN_TOKEN + r"){5,}")
 
 
 def _spoken_runs(text: str) -> list[str]:
     """Runs of digits read out in words ("eight three three, three oh four...") or mixed."""
+    lower = text.lower()
+    if not _SPOKEN_RUN.search(lower):
+        return []
     runs: list[str] = []
     current: list[str] = []
     repeat = 1
-    for token in _TOKENS.findall(text.lower()):
+    for token in _TOKENS.findall(lower):
         if token.isdigit() and len(token) > 1:
             # Written digit groups ("877-926-4613") are the _WRITTEN pattern's job; joining them
             # with spoken digits around them invents numbers ("…4613 two" → 779-264-6132).
@@ -199,15 +280,16 @@ def _spoken_runs(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4_096)
-def _extract(text: str) -> tuple[str, ...]:
+def _extract(text: str, written_as_given: bool) -> tuple[str, ...]:
     found: list[str] = []
     for m in _WRITTEN.finditer(text):
         checked = check("".join(m.groups()))
-        if checked.valid and checked.e164 not in found:
+        if (checked.valid or written_as_given) and checked.e164 not in found:
             found.append(checked.e164)
     for run in _spoken_runs(text):
         # A run may have a stray digit before the number ("press 1, 8 3 3 ..."): try every
-        # 11-digit window that starts with 1, then every 10-digit window.
+        # 11-digit window that starts with 1, then every 10-digit window. Only an assignable
+        # number tells which window is the number.
         candidates = [run[i : i + 11] for i in range(len(run) - 10) if run[i] == "1"]
         candidates += [run[i : i + 10] for i in range(len(run) - 9)]
         for candidate in candidates:
@@ -218,16 +300,21 @@ def _extract(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def extract_callback_numbers(text: str) -> list[str]:
-    """Valid NANP numbers a transcript asks the listener to call, in E.164, first seen first."""
-    return list(callback_numbers_in(text))
+def callback_numbers_in(text: str, *, written_as_given: bool = False) -> tuple[str, ...]:
+    """Numbers a transcript asks the listener to call, written or spoken, in E.164, first seen
+    first (the cached tuple itself: intake's hot path makes no copy).
 
-
-def callback_numbers_in(text: str) -> tuple[str, ...]:
-    """extract_callback_numbers as the cached tuple itself (intake's hot path: no copy)."""
+    Only numbers that could be real lines, unless `written_as_given`: then a number written
+    out in full is kept as written even when no subscriber could hold it (555-01XX...), which
+    is what the campaign engine links reports by (the script's own number, whatever it is)."""
     if not text or len(text) < 10:
         return ()
-    return _extract(text)
+    return _extract(text, written_as_given)
+
+
+def extract_callback_numbers(text: str) -> list[str]:
+    """callback_numbers_in as a list of numbers that could be real lines."""
+    return list(callback_numbers_in(text))
 
 
 # --- States ----------------------------------------------------------------------------------
