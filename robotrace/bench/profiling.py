@@ -13,7 +13,7 @@ them. The benchmark starts its own processes with them:
   under its thread's profiler.
 
 cProfile only sees the thread that enabled it, so each thread has its own profiler and
-writes its own file: `DIR/web-<pid>-<thread>.prof`, `DIR/worker-<pid>-<thread>.prof`;
+writes its own file, `DIR/web-<pid>-<thread name>-<id>.prof` or `DIR/worker-...`;
 `pstats.Stats(*files)` merges them. Request and task threads write theirs every few seconds,
 so a process killed at the end of the run still leaves its profile. The folder and the clock
 come in ROBOTRACE_BENCH_PROFILE_DIR and ROBOTRACE_BENCH_PROFILE_CLOCK, set only on those
@@ -38,7 +38,7 @@ _DIR = os.environ.get("ROBOTRACE_BENCH_PROFILE_DIR", "")
 # also counts waits: the SQLite write lock, the GIL, the network, and idle threads.
 _TIMER = time.thread_time if os.environ.get("ROBOTRACE_BENCH_PROFILE_CLOCK") == "cpu" else time.perf_counter
 _LOCAL = threading.local()
-_ALL: list[tuple[str, int, cProfile.Profile]] = []
+_ALL: list[tuple[str, str, cProfile.Profile]] = []
 _ALL_LOCK = threading.Lock()
 
 
@@ -63,12 +63,17 @@ def _enable(prefix: str) -> None:
         prof = _LOCAL.prof = cProfile.Profile(_TIMER)
         _LOCAL.dumped = time.monotonic()
         with _ALL_LOCK:
-            _ALL.append((prefix, threading.get_ident(), prof))
+            _ALL.append((prefix, _thread_name(), prof))
     prof.enable()
 
 
-def _dump(prof: cProfile.Profile, prefix: str, ident: int) -> None:
-    name = f"{prefix}-{os.getpid()}-{ident}.prof"
+def _thread_name() -> str:
+    thread = threading.current_thread()
+    return f"{thread.name}-{thread.ident}".replace("/", "_")
+
+
+def _dump(prof: cProfile.Profile, prefix: str, thread: str) -> None:
+    name = f"{prefix}-{os.getpid()}-{thread}.prof"
     tmp = os.path.join(_DIR, "." + name)
     pstats.Stats(prof).dump_stats(tmp)
     os.replace(tmp, os.path.join(_DIR, name))
@@ -83,7 +88,7 @@ def _disable(prefix: str) -> None:
     prof.disable()
     if _DIR and time.monotonic() - _LOCAL.dumped > 5:
         _LOCAL.dumped = time.monotonic()
-        _dump(prof, prefix, threading.get_ident())
+        _dump(prof, prefix, _thread_name())
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -109,8 +114,8 @@ def _dump_all() -> None:
     """At exit, after the relay's pool has been joined: write every thread's profile."""
     with _ALL_LOCK:
         profiles = list(_ALL)
-    for prefix, ident, prof in profiles:
-        _dump(prof, prefix, ident)
+    for prefix, thread, prof in profiles:
+        _dump(prof, prefix, thread)
 
 
 def run_worker(argv: list[str]) -> None:

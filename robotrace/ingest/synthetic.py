@@ -1,4 +1,4 @@
-"""Synthetic call reports for the benchmark, the demo world and tests.
+"""Synthetic call reports for the intake benchmark and the ingest tests.
 
 Realistic shape: a few campaigns whose transcripts repeat with a callback number, callers
 spoofed across many numbers (some invalid), called numbers spread over real area codes.
