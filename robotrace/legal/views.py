@@ -59,9 +59,9 @@ def _approved(request: HttpRequest) -> None:
 
 class RequestForm(forms.Form):
     type = forms.ChoiceField(choices=LegalRequest.Type.choices)
-    issuing_authority = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"style": "width:100%"}), help_text="Who issued the process (court, office, official)")
-    legal_basis = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"style": "width:100%"}), help_text="The statute or rule relied on")
-    case_number = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"style": "width:100%"}))
+    issuing_authority = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "w-full"}), help_text="Who issued the process (court, office, official)")
+    legal_basis = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"class": "w-full"}), help_text="The statute or rule relied on")
+    case_number = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"class": "w-full"}))
     date_signed = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     ndo = forms.BooleanField(required=False, label="A non-disclosure order applies")

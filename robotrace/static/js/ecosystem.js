@@ -9,6 +9,14 @@
   const form = document.getElementById("ecosystem-form");
   if (!graph || !form) return;
   let cy = null;
+  // Cytoscape injects a <style> (".__________cytoscape_container { position: relative }")
+  // unless an element with this id exists; the CSP refuses inline styles, and .graph in
+  // robotrace.css already is position: relative.
+  if (!document.getElementById("__________cytoscape_stylesheet")) {
+    const marker = document.createElement("meta");
+    marker.id = "__________cytoscape_stylesheet";
+    document.head.appendChild(marker);
+  }
 
   function size(e) {
     return e.data("kind") === "campaign" ? 14 + Math.min(40, Math.sqrt(e.data("weight") || 1) * 2) : 10;
