@@ -10,6 +10,7 @@ import io
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
@@ -110,7 +111,7 @@ def report_pdf(rows: list[dict[str, Any]], *, period_key: str, audience: str) ->
     doc = _doc(buf, f"Provider cooperation report {period_key}", landscape_page=True)
     story: list[Any] = [
         Paragraph(f"Provider cooperation report: {'all time' if period_key == 'all' else period_key}", styles["Title"]),
-        Paragraph(f"Generated {timezone.now():%Y-%m-%d %H:%M} UTC for {audience}. {len(rows)} providers.", styles["Normal"]),
+        Paragraph(escape(f"Generated {timezone.now():%Y-%m-%d %H:%M} UTC for {audience}. {len(rows)} providers."), styles["Normal"]),
         Paragraph(
             "Notices are traceback hop requests. On time means answered within the 24-hour clock. "
             "Illegal campaigns are confirmed campaigns or tracebacks with a legal basis.",
@@ -122,7 +123,8 @@ def report_pdf(rows: list[dict[str, Any]], *, period_key: str, audience: str) ->
     data: list[list[Any]] = [[Paragraph(f"<b>{label}</b>", styles["BodyText"]) if k == "flags" else label for k, label in COLUMNS if k in keys]]
     for r in rows:
         data.append([
-            Paragraph(str(r[k] or ""), styles["BodyText"]) if k in ("provider", "flags") else ("" if r[k] is None else str(r[k]))
+            # Paragraph reads markup; provider names are written by providers themselves (RMD).
+            Paragraph(escape(str(r[k] or "")), styles["BodyText"]) if k in ("provider", "flags") else ("" if r[k] is None else str(r[k]))
             for k in keys
         ])
     widths = [100, 26, 40] + [28] * (len(keys) - 4) + [100]
@@ -144,13 +146,15 @@ def notice_letter_pdf(provider: Provider, notices: list[dict[str, Any]], *, issu
     first: datetime | None = notices[0]["received_at"] if notices else None
     story: list[Any] = [
         Paragraph("Traceback notice history", styles["Title"]),
-        Paragraph(f"{provider.name}" + (f" (FRN {provider.frn})" if provider.frn else ""), styles["Heading2"]),
+        Paragraph(escape(f"{provider.name}" + (f" (FRN {provider.frn})" if provider.frn else "")), styles["Heading2"]),
         Paragraph(
-            f"Prepared {now:%d %B %Y} by {issued_by}. This letter lists every traceback notice sent to "
-            f"{provider.name} through the traceback platform: {len(notices)} notices"
-            + (f" since {first:%d %B %Y}" if first else "")
-            + f", of which {answered} were answered. Each notice identified a call the consortium "
-            "had judged illegal and asked the provider to identify where it received the call from.",
+            escape(
+                f"Prepared {now:%d %B %Y} by {issued_by}. This letter lists every traceback notice sent to "
+                f"{provider.name} through the traceback platform: {len(notices)} notices"
+                + (f" since {first:%d %B %Y}" if first else "")
+                + f", of which {answered} were answered. Each notice identified a call the consortium "
+                "had judged illegal and asked the provider to identify where it received the call from."
+            ),
             styles["Normal"],
         ),
         Spacer(1, 10),
@@ -160,7 +164,7 @@ def notice_letter_pdf(provider: Provider, notices: list[dict[str, Any]], *, issu
         data.append([
             str(i), n["traceback"], f"{n['received_at']:%Y-%m-%d %H:%M}", f"{n['due_at']:%Y-%m-%d %H:%M}",
             f"{n['answered_at']:%Y-%m-%d %H:%M}" if n["answered_at"] else "never",
-            n["status"], Paragraph(n["campaign"] or "-", styles["BodyText"]),
+            n["status"], Paragraph(escape(n["campaign"] or "-"), styles["BodyText"]),
         ])
     story.append(_table(data, [24, 58, 80, 80, 80, 62, 156]))
     doc.build(story)
