@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from robotrace.api import api
+from robotrace.core import csp
 from robotrace.core import views as core_views
 from robotrace.providers import urls as providers_urls
 from robotrace.scorecards import urls as scorecards_urls
@@ -11,6 +12,7 @@ from robotrace.scorecards import urls as scorecards_urls
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("csp-report", csp.report, name="csp_report"),
     path("accounts/", include("allauth.urls")),
     path("", include("robotrace.accounts.urls")),
     path("audit/", include("robotrace.audit.urls")),

@@ -25,7 +25,7 @@ SECOND_FACTOR_PASSED = "passed"
 SECOND_FACTOR_NONE = "none"
 
 # Paths a signed-in person may reach before enrolling a second factor or being approved.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/healthz", "/api/")
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/favicon.ico", "/healthz", "/api/", "/csp-report")
 
 # Why a session was ended, shown on the login page. The middleware runs before Django's
 # MessageMiddleware, so it cannot use `messages`; it passes one of these codes instead

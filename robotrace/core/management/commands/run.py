@@ -36,6 +36,9 @@ class Command(BaseCommand):
         gunicorn = os.path.join(py_bin, "gunicorn")
         url = f"http://{options['host']}:{options['port']}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "robotrace.settings", "SITE_URL": os.environ.get("SITE_URL", url)}
+        # The demo reports Content-Security-Policy violations without enforcing them (#20: a
+        # report-only phase); CSP_REPORT_ONLY=0 enforces the policy, as production does by default.
+        env.setdefault("CSP_REPORT_ONLY", "1")
         if not options["no_simulator"]:
             # The simulated providers' webhook hub listens on 127.0.0.1.
             env.setdefault("TRACEBACK_WEBHOOK_ALLOW_INSECURE", "true")
