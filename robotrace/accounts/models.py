@@ -4,12 +4,10 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
+from robotrace.accounts.choices import US_STATES
 from robotrace.core.scoping import OrgScoped
 
-US_STATES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP"
-).split()
+__all__ = ["US_STATES", "ApiKey", "LoginFailure", "Organisation", "User"]
 
 
 class Organisation(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from robotrace.accounts.models import ApiKey, Organisation, User
+from robotrace.audit import queries as audit_queries
 
 
 def overview() -> dict[str, Any]:
@@ -64,20 +65,11 @@ def signins_by_day(days: int = 14) -> dict[str, list[Any]]:
     """Successful and failed sign-ins per day (from the audit trail), for the admin chart."""
     from datetime import timedelta
 
-    from django.db.models.functions import TruncDate
     from django.utils import timezone
-
-    from robotrace.audit.models import AuditEvent
 
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
-    rows = (
-        AuditEvent.objects.filter(action__in=("auth.login", "auth.login_failed"), at__date__gte=start)
-        .annotate(day=TruncDate("at"))
-        .values("day", "action")
-        .annotate(n=Count("id"))
-    )
-    counts = {(r["day"], r["action"]): r["n"] for r in rows}
+    counts = audit_queries.daily_counts(actions=("auth.login", "auth.login_failed"), since=start)
     labels = [start + timedelta(days=i) for i in range(days)]
     return {
         "labels": [d.strftime("%b %d") for d in labels],
@@ -86,9 +78,62 @@ def signins_by_day(days: int = 14) -> dict[str, list[Any]]:
     }
 
 
-def member_emails(organisation_id: int, *, admins_only: bool = False) -> list[str]:
-    """E-mail addresses of the organisation's active people (its admins only if asked)."""
+def member_emails(organisation_id: int, *, admins_only: bool = False, signing_in: bool = False) -> list[str]:
+    """E-mail addresses of the organisation's active people: its admins only if asked;
+    `signing_in`: only people approved and not locked out, with an address."""
     qs = User.objects.filter(organisation_id=organisation_id, is_active=True)
     if admins_only:
         qs = qs.filter(role=User.Role.ADMIN)
+    if signing_in:
+        qs = qs.filter(approval=User.Approval.APPROVED, locked_at__isnull=True).exclude(email="")
     return list(qs.values_list("email", flat=True))
+
+
+def admin_emails_of_kind(kind: str) -> list[str]:
+    """E-mail addresses of the active admins of every organisation of a kind (the consortium's)."""
+    users = User.objects.filter(organisation__kind=kind, role=User.Role.ADMIN, is_active=True)
+    return list(users.values_list("email", flat=True))
+
+
+# --- Identity for the other apps: organisations and people are passed around as the models
+# themselves (every service takes an actor and an organisation), so these return them.
+
+
+def organisation(pk: int, *, kind: str = "") -> Organisation | None:
+    qs = Organisation.objects.filter(pk=pk)
+    return (qs.filter(kind=kind) if kind else qs).first()
+
+
+def organisation_by_slug(slug: str) -> Organisation | None:
+    return Organisation.objects.filter(slug=slug).first()
+
+
+def organisation_by_ref(ref: str) -> Organisation | None:
+    """By slug, or by id when `ref` is a number."""
+    return Organisation.objects.filter(slug=ref).first() or (Organisation.objects.filter(pk=int(ref)).first() if ref.isdigit() else None)
+
+
+def organisations_of_kind(kind: str, *, active_only: bool = False) -> QuerySet[Organisation]:
+    qs = Organisation.objects.filter(kind=kind)
+    return (qs.filter(status=Organisation.Status.ACTIVE) if active_only else qs).order_by("name")
+
+
+def organisations_except(kind: str) -> QuerySet[Organisation]:
+    return Organisation.objects.exclude(kind=kind).order_by("name")
+
+
+def consortium() -> Organisation | None:
+    """The consortium (the first one, should there be several)."""
+    return Organisation.objects.filter(kind=Organisation.Kind.CONSORTIUM).order_by("id").first()
+
+
+def staff(org: Organisation) -> QuerySet[User]:
+    """The organisation's active people who may change things."""
+    return User.objects.filter(organisation=org, is_active=True).exclude(role=User.Role.READ_ONLY).order_by("email")
+
+
+def member(org: Organisation, pk: int) -> User | None:
+    return User.objects.filter(pk=pk, organisation=org).first()
+
+
+AGENCY_LEVEL_LABELS = dict(Organisation.AgencyLevel.choices)

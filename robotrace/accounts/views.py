@@ -28,7 +28,7 @@ from robotrace.accounts.forms import (
 )
 from robotrace.accounts.models import ApiKey, Organisation, User
 from robotrace.accounts.stepup import require_recent_login
-from robotrace.audit.models import AuditEvent
+from robotrace.audit import queries as audit_queries
 from robotrace.core.access import require_kind
 
 consortium_admin = require_kind("consortium", admin=True)
@@ -51,11 +51,7 @@ def _service_error(request: HttpRequest, exc: Exception) -> None:
 
 @consortium_admin
 def admin_home(request: HttpRequest) -> HttpResponse:
-    recent = (
-        AuditEvent.objects.filter(action__regex=r"^(user|organisation|api_key)\.")
-        .select_related("subject_org")
-        .order_by("-id")[:12]
-    )
+    recent = audit_queries.recent(action_regex=r"^(user|organisation|api_key)\.", limit=12)
     return render(
         request,
         "accounts/admin_home.html",

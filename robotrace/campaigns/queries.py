@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -217,3 +218,44 @@ def names_by_id(ids: set[int]) -> dict[int, str]:
         return {}
     campaigns = Campaign.objects.unscoped(reason="campaign names cited by other pages").filter(id__in=ids).only("id", "name")
     return {c.id: f"{c.ref} {c.name}" for c in campaigns}
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """A campaign as productions and evidence packages describe it."""
+
+    id: int
+    ref: str
+    name: str
+    category: str
+    category_label: str
+    status: str
+    status_label: str
+    legal_basis: list[str]
+    first_seen_at: Any
+    last_seen_at: Any
+    report_count: int
+    caller_id_count: int
+    state_count: int
+    representative_transcript: str
+
+
+def records(org: Organisation, ids: set[int]) -> list[CampaignRecord]:
+    """The campaigns the organisation may see, by id."""
+    return [
+        CampaignRecord(
+            c.id, c.ref, c.name, c.category, c.get_category_display(), c.status, c.get_status_display(), c.legal_basis,
+            c.first_seen_at, c.last_seen_at, c.report_count, c.caller_id_count, c.state_count, c.representative_transcript,
+        )
+        for c in Campaign.objects.for_org(org).filter(pk__in=sorted(ids)).order_by("id")
+    ]
+
+
+def campaign(org: Organisation, pk: int) -> Campaign | None:
+    """One campaign the organisation may see."""
+    return Campaign.objects.for_org(org).filter(pk=pk).first()
+
+
+def recent(org: Organisation, *, limit: int = 200) -> list[Campaign]:
+    """The campaigns the organisation may see, last seen first (merged ones aside), for a choice."""
+    return list(Campaign.objects.for_org(org).exclude(status=Campaign.Status.MERGED).order_by("-last_seen_at", "-id")[:limit])

@@ -9,6 +9,7 @@ rest of the ingest API (uploads, rejects, search) is the Ninja router in api.py.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError
@@ -16,12 +17,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from robotrace.accounts.models import ApiKey
 from robotrace.accounts.services import authenticate_api_key
 from robotrace.core.middleware import streams_body
 from robotrace.core.problems import problem
 from robotrace.ingest import conf, parsers, queries, services
 from robotrace.ingest.models import Upload
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import ApiKey
 
 app_name = "ingest_api"
 logger = logging.getLogger("robotrace.ingest")

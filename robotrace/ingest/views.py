@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from robotrace.accounts.models import Organisation
+from robotrace.accounts import queries as accounts
 from robotrace.core.access import require_kind
 from robotrace.ingest import queries, services
 from robotrace.ingest.models import CallReport
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
 
 
 def _org(request: HttpRequest) -> Organisation:
@@ -79,7 +82,7 @@ def search(request: HttpRequest) -> HttpResponse:
         report_type=g.get("report_type", "") if g.get("report_type") in CallReport.ReportType.values else "",
     )
     page = Paginator(queries.search(org, f), 50).get_page(g.get("page"))
-    reporters = Organisation.objects.filter(kind=Organisation.Kind.REPORTER).order_by("name")
+    reporters = accounts.organisations_of_kind("reporter")
     return render(request, "ingest/search.html", {
         "page": page,
         "f": f,

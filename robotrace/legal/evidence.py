@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from robotrace.campaigns import queries as campaign_queries
 from robotrace.legal import records
 from robotrace.legal.certification import TRACEBACK_METHOD, certification_story, certification_text
 from robotrace.legal.packaging import build_zip, cell, csv_bytes, esc, fmt_dt, pdf_styles, render_pdf, sha256, table, volume_chart
@@ -43,7 +44,6 @@ def _noop(pct: int, step: str) -> None:
 
 
 def build(*, campaign_id: int | None, traceback_ids: list[int], progress: Progress = _noop) -> BuiltPackage:
-    from robotrace.campaigns.models import Campaign
     from robotrace.legal.production import _custodian
 
     progress(5, "Selecting records")
@@ -61,8 +61,8 @@ def build(*, campaign_id: int | None, traceback_ids: list[int], progress: Progre
     if t.chains:
         hops = [h for chain in t.chains.values() for h in chain]
         through = max((h.answered_at or h.received_at) for h in hops)
-    notices = records.notice_history(named, through=through)
-    campaigns = list(Campaign.objects.unscoped(reason=records.REASON).filter(pk__in=sorted(rs.campaign_ids)).order_by("id"))
+    notices = records.notice_history(rs.org, named, through=through)
+    campaigns = campaign_queries.records(rs.org, rs.campaign_ids)
 
     files: dict[str, bytes] = {
         "exhibit_a_tracebacks.csv": csv_bytes(records.TRACEBACK_HEADER, t.tracebacks),
@@ -116,7 +116,7 @@ def _exhibit_pdf(
             Paragraph(esc(f"Campaign {c.ref}: {c.name}"), st["h2"]),
             table(
                 [["Category", "Status", "First seen (UTC)", "Last seen (UTC)", "Reports", "Caller IDs", "States", "Legal basis"],
-                 [c.get_category_display(), c.get_status_display(), fmt_dt(c.first_seen_at), fmt_dt(c.last_seen_at), c.report_count, c.caller_id_count, c.state_count, c.legal_basis]],
+                 [c.category_label, c.status_label, fmt_dt(c.first_seen_at), fmt_dt(c.last_seen_at), c.report_count, c.caller_id_count, c.state_count, c.legal_basis]],
             ),
             Paragraph("Representative transcript", st["h2"]),
             Paragraph(esc(c.representative_transcript or "(no transcript recorded)"), st["body"]),

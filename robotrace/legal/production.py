@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from robotrace.accounts import queries as accounts
 from robotrace.legal import records
 from robotrace.legal.certification import certification_story, certification_text
 from robotrace.legal.packaging import build_zip, csv_bytes, esc, fmt_date, pdf_styles, render_pdf, sha256, table
@@ -24,9 +25,7 @@ class Built:
 
 
 def _custodian() -> str:
-    from robotrace.accounts.models import Organisation
-
-    org = Organisation.objects.filter(kind="consortium").order_by("id").first()
+    org = accounts.consortium()
     return org.name if org else "the Consortium"
 
 

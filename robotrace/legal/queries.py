@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from robotrace.accounts import queries as accounts
+from robotrace.audit import queries as audit_queries
+from robotrace.ingest import queries as reports
 from robotrace.legal.models import EvidencePackage, LegalRequest, LegalTarget, PreservationHold, Production
+from robotrace.tracebacks import queries as tracebacks
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
@@ -45,28 +49,21 @@ def is_held(kind: str, id: Any) -> bool:
     if kind == "traceback":
         if _held("traceback", str(id)):
             return True
-        from robotrace.tracebacks.models import Traceback
-
-        tb = Traceback.objects.unscoped(reason=_HOLD_REASON).filter(pk=id).values("campaign_id", "calling_number", "called_number", "call_started_at").first()
+        tb = tracebacks.hold_facts(int(id))
         if tb is None:
             return False
-        if tb["campaign_id"] and _held("campaign", str(tb["campaign_id"])):
+        if tb.campaign_id and _held("campaign", str(tb.campaign_id)):
             return True
-        if any(_held("phone", n, at=tb["call_started_at"]) for n in (tb["calling_number"], tb["called_number"]) if n):
+        if any(_held("phone", n, at=tb.call_started_at) for n in tb.numbers):
             return True
-        from robotrace.tracebacks.models import Hop
-
-        providers = Hop.objects.unscoped(reason=_HOLD_REASON).filter(traceback_id=id).values_list("provider_id", flat=True)
-        return any(_held("provider", str(p), at=tb["call_started_at"]) for p in set(providers))
+        return any(_held("provider", str(p), at=tb.call_started_at) for p in tb.provider_ids)
     if kind == "call_report":
-        from robotrace.ingest.models import CallReport
-
-        r = CallReport.objects.unscoped(reason=_HOLD_REASON).filter(pk=id).values("campaign_id", "calling_number_e164", "called_number", "call_started_at").first()
+        r = reports.hold_facts(int(id))
         if r is None:
             return False
-        if r["campaign_id"] and _held("campaign", str(r["campaign_id"])):
+        if r.campaign_id and _held("campaign", str(r.campaign_id)):
             return True
-        return any(_held("phone", n, at=r["call_started_at"]) for n in (r["calling_number_e164"], r["called_number"]) if n)
+        return any(_held("phone", n, at=r.call_started_at) for n in r.numbers)
     if kind == "legal_request":
         if active_holds().filter(request_id=id).exists():
             return True
@@ -174,9 +171,7 @@ def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
     by_type = Counter(r["type"] for r in rows)
     by_status = Counter(r["status"] for r in rows)
     # Shown as chart labels, so use the words people read ("State", "Federal").
-    from robotrace.accounts.models import Organisation
-
-    level_labels = dict(Organisation.AgencyLevel.choices)
+    level_labels = accounts.AGENCY_LEVEL_LABELS
     by_level = Counter(level_labels.get(r["agency__agency_level"] or "", "Other") for r in rows)
     by_state: Counter[str] = Counter()
     for r in rows:
@@ -210,11 +205,7 @@ def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
 
 
 def _narrowed_then_produced() -> int:
-    from robotrace.audit.models import AuditEvent
-
-    narrowed = set(
-        AuditEvent.objects.filter(action="legal.request.status", object_type="legal.legalrequest", data__to="narrowed").values_list("object_id", flat=True)
-    )
+    narrowed = audit_queries.object_ids(action="legal.request.status", object_type="legal.legalrequest", data_to="narrowed")
     if not narrowed:
         return 0
     still = set(str(i) for i in LegalRequest.objects.unscoped(reason="statistics").filter(status="narrowed").values_list("pk", flat=True))

@@ -1,9 +1,8 @@
-"""Read-only queries against other apps' models (tracebacks, providers, call reports,
-campaigns) that gather what a production or an evidence package contains.
-
-These run as system work on behalf of consortium staff, so they read `unscoped` with a
-reason; what leaves the platform is decided by the request's accepted targets.
-Every list comes back sorted, so the tables built from them are deterministic.
+"""What a production or an evidence package contains, gathered from the apps that keep it
+(tracebacks, providers, campaigns, call reports) through their queries, for the organisation
+producing it: the consortium, which sees every row. What leaves the platform is decided by
+the request's accepted targets. Every list comes back sorted, so the tables built from them
+are deterministic.
 """
 
 from __future__ import annotations
@@ -11,22 +10,26 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
-
+from robotrace.accounts import queries as accounts
+from robotrace.campaigns import queries as campaigns
+from robotrace.ingest import queries as reports
+from robotrace.ingest.queries import ReportSelector
 from robotrace.legal import conf
+from robotrace.providers import queries as registry
+from robotrace.tracebacks import queries as tracebacks
 
-REASON = "legal production: records selected by accepted legal targets"
+if TYPE_CHECKING:
+    from robotrace.accounts.models import Organisation
 
 
-def _models() -> dict[str, Any]:
-    from robotrace.campaigns.models import Campaign
-    from robotrace.ingest.models import CallReport
-    from robotrace.providers.models import Provider
-    from robotrace.tracebacks.models import Hop, Traceback
-
-    return {"Campaign": Campaign, "CallReport": CallReport, "Provider": Provider, "Hop": Hop, "Traceback": Traceback}
+def producer() -> Organisation:
+    """Productions and packages are the consortium's work, read with its scope."""
+    org = accounts.consortium()
+    if org is None:
+        raise LookupError("no consortium organisation: nothing produces legal records")
+    return org
 
 
 def day_start(d: date | None) -> datetime | None:
@@ -37,75 +40,47 @@ def day_end(d: date | None) -> datetime | None:
     return datetime.combine(d + timedelta(days=1), time.min, tzinfo=UTC) if d else None
 
 
-def _in_range(q: Q, field_name: str, start: date | None, end: date | None) -> Q:
-    if start:
-        q &= Q(**{f"{field_name}__gte": day_start(start)})
-    if end:
-        q &= Q(**{f"{field_name}__lt": day_end(end)})
-    return q
-
-
 @dataclass
 class RecordSet:
     """Everything selected for one bundle; tables are built from it. Call reports are kept
-    as filters (a campaign can have millions), resolved once when the tables are built."""
+    as selectors (a campaign can have millions), resolved once when the tables are built."""
 
+    org: Organisation
     traceback_ids: set[int] = field(default_factory=set)
     campaign_ids: set[int] = field(default_factory=set)
     provider_ids: set[int] = field(default_factory=set)
-    report_filters: list[Q] = field(default_factory=list)
-
-    def add_reports(self, q: Q) -> None:
-        self.report_filters.append(q)
-
-    def reports(self) -> Any:
-        CallReport = _models()["CallReport"]
-        if not self.report_filters:
-            return CallReport.objects.unscoped(reason=REASON).none()
-        combined = self.report_filters[0]
-        for q in self.report_filters[1:]:
-            combined |= q
-        return CallReport.objects.unscoped(reason=REASON).filter(combined)
+    report_selectors: list[ReportSelector] = field(default_factory=list)
 
 
 def select_for_targets(targets: list[Any], *, default_from: date | None, default_to: date | None) -> RecordSet:
     """Resolve `LegalTarget`s marked produce into the rows to produce."""
-    m = _models()
-    Traceback, Hop = m["Traceback"], m["Hop"]
-    out = RecordSet()
+    out = RecordSet(producer())
     for t in targets:
-        start, end = t.date_from or default_from, t.date_to or default_to
+        start, end = day_start(t.date_from or default_from), day_end(t.date_to or default_to)
         if t.kind == "phone":
             num = t.phone_e164
-            q = _in_range(Q(calling_number=num) | Q(called_number=num), "call_started_at", start, end)
-            out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
-            out.add_reports(_in_range(Q(calling_number_e164=num) | Q(called_number=num), "call_started_at", start, end))
+            out.traceback_ids.update(tracebacks.ids_for_number(out.org, num, start=start, end=end))
+            out.report_selectors.append(ReportSelector(number=num, start=start, end=end))
         elif t.kind == "campaign" and t.campaign_id:
             out.campaign_ids.add(t.campaign_id)
-            q = _in_range(Q(campaign_id=t.campaign_id), "call_started_at", start, end)
-            out.traceback_ids.update(Traceback.objects.unscoped(reason=REASON).filter(q).values_list("id", flat=True))
-            out.add_reports(q)
+            out.traceback_ids.update(tracebacks.ids_for_campaign(out.org, t.campaign_id, start=start, end=end))
+            out.report_selectors.append(ReportSelector(campaign_id=t.campaign_id, start=start, end=end))
         elif t.kind == "traceback" and t.traceback_id:
-            out.traceback_ids.update(
-                Traceback.objects.unscoped(reason=REASON).filter(pk=t.traceback_id).values_list("id", flat=True)
-            )
+            out.traceback_ids.update(i for i, _ in tracebacks.campaigns_of(out.org, [t.traceback_id]))
         elif t.kind == "provider" and t.provider_id:
             out.provider_ids.add(t.provider_id)
-            q = _in_range(Q(provider_id=t.provider_id), "traceback__call_started_at", start, end)
-            out.traceback_ids.update(Hop.objects.unscoped(reason=REASON).filter(q).values_list("traceback_id", flat=True))
+            out.traceback_ids.update(tracebacks.ids_through_provider(out.org, t.provider_id, start=start, end=end))
     return out
 
 
 def select_for_package(*, campaign_id: int | None, traceback_ids: list[int]) -> RecordSet:
-    m = _models()
-    out = RecordSet()
-    tbs = m["Traceback"].objects.unscoped(reason=REASON)
+    out = RecordSet(producer())
     if campaign_id:
         out.campaign_ids.add(campaign_id)
-        out.traceback_ids.update(tbs.filter(campaign_id=campaign_id).values_list("id", flat=True))
-        out.add_reports(Q(campaign_id=campaign_id))
+        out.traceback_ids.update(tracebacks.ids_for_campaign(out.org, campaign_id))
+        out.report_selectors.append(ReportSelector(campaign_id=campaign_id))
     if traceback_ids:
-        found = list(tbs.filter(pk__in=traceback_ids).values_list("id", "campaign_id"))
+        found = tracebacks.campaigns_of(out.org, traceback_ids)
         out.traceback_ids.update(i for i, _ in found)
         if not campaign_id:
             # Packages for a set of tracebacks describe the campaigns those calls belong to.
@@ -163,20 +138,7 @@ def mask_number(num: str) -> str:
 
 
 def build_tables(rs: RecordSet, *, mask_called: bool = False, include_reports: bool = True) -> Tables:
-    m = _models()
-    tb_qs = (
-        m["Traceback"].objects.unscoped(reason=REASON)
-        .filter(pk__in=sorted(rs.traceback_ids))
-        .select_related("originating_provider")
-        .order_by("call_started_at", "id")
-    )
-    tracebacks = list(tb_qs)
-    hops = list(
-        m["Hop"].objects.unscoped(reason=REASON)
-        .filter(traceback_id__in=[t.id for t in tracebacks])
-        .select_related("provider", "named_by", "upstream_provider", "traceback")
-        .order_by("traceback__call_started_at", "traceback_id", "sequence", "id")
-    )
+    tbs, hops = tracebacks.production_records(rs.org, rs.traceback_ids)
     chains: dict[int, list[Any]] = defaultdict(list)
     for h in hops:
         chains[h.traceback_id].append(h)
@@ -186,48 +148,43 @@ def build_tables(rs: RecordSet, *, mask_called: bool = False, include_reports: b
         last = chains[h.traceback_id][-1].sequence
         role = provider_role(h, last)
         roles[h.provider_id].add(role)
-        p = h.provider
         hop_rows.append([
-            h.traceback.ref, h.sequence, p.name, p.ocns, p.frn, role, h.named_by.name if h.named_by else "",
+            h.traceback_ref, h.sequence, h.provider, h.provider_ocns, h.provider_frn, role, h.named_by,
             h.received_at, h.due_at, h.answered_at, _hours(h.received_at, h.answered_at), h.status, h.response,
-            h.upstream_provider.name if h.upstream_provider else h.upstream_detail, h.attestation_seen,
-            h.customer, h.customer_action, p.rmd_status,
+            h.upstream, h.attestation_seen, h.customer, h.customer_action, h.provider_rmd_status,
         ])
         if h.customer:
-            customer_rows.append([h.traceback.ref, p.name, h.customer, h.customer_action])
+            customer_rows.append([h.traceback_ref, h.provider, h.customer, h.customer_action])
     tb_rows = []
-    for t in tracebacks:
+    for t in tbs:
         called = mask_number(t.called_number) if mask_called else t.called_number
         tb_rows.append([
             t.ref, f"C-{t.campaign_id}" if t.campaign_id else "", t.call_started_at, t.calling_number, called,
-            t.status, t.outcome, t.originating_provider.name if t.originating_provider else "",
-            t.originating_customer, t.created_at, t.completed_at, getattr(t, "shaken_attest", ""),
+            t.status, t.outcome, t.originating_provider, t.originating_customer, t.created_at, t.completed_at, t.shaken_attest,
         ])
         if t.originating_customer and not any(h.customer for h in chains[t.id]):
-            customer_rows.append([t.ref, t.originating_provider.name if t.originating_provider else "", t.originating_customer, ""])
+            customer_rows.append([t.ref, t.originating_provider, t.originating_customer, ""])
     provider_ids = set(rs.provider_ids) | {h.provider_id for h in hops}
-    providers = m["Provider"].objects.filter(pk__in=sorted(provider_ids)).order_by("name", "id")
     provider_rows = [
         [p.id, p.name, p.dba_names, p.frn, p.ocns, p.country, sorted(roles.get(p.id, set())), p.rmd_status,
          p.contact_name, p.contact_email, p.contact_phone, p.fallback_contact_email]
-        for p in providers
+        for p in registry.records(provider_ids)
     ]
-    campaigns = m["Campaign"].objects.unscoped(reason=REASON).filter(pk__in=sorted(rs.campaign_ids)).order_by("id")
     campaign_rows = [
-        [c.ref, c.name, c.get_category_display(), c.status, c.legal_basis, c.first_seen_at, c.last_seen_at,
+        [c.ref, c.name, c.category_label, c.status, c.legal_basis, c.first_seen_at, c.last_seen_at,
          c.report_count, c.caller_id_count, c.state_count, c.representative_transcript]
-        for c in campaigns
+        for c in campaigns.records(rs.org, rs.campaign_ids)
     ]
     report_rows: list[list[Any]] = []
     truncated = False
     if include_reports:
-        reports = list(rs.reports().order_by("call_started_at", "id")[: conf.MAX_REPORT_ROWS + 1])
-        truncated = len(reports) > conf.MAX_REPORT_ROWS
+        rows = reports.report_records(rs.org, rs.report_selectors, limit=conf.MAX_REPORT_ROWS + 1)
+        truncated = len(rows) > conf.MAX_REPORT_ROWS
         report_rows = [
             [r.id, r.report_type, r.call_started_at, r.received_at, r.calling_number, r.calling_number_e164,
              mask_number(r.called_number) if mask_called else r.called_number, r.called_state, r.duration_seconds,
              r.caller_name, r.shaken_attest, f"C-{r.campaign_id}" if r.campaign_id else "", (r.transcript or "")[:500]]
-            for r in reports[: conf.MAX_REPORT_ROWS]
+            for r in rows[: conf.MAX_REPORT_ROWS]
         ]
     customer_rows.sort(key=lambda r: (r[0], r[1]))
     return Tables(tb_rows, hop_rows, provider_rows, customer_rows, campaign_rows, report_rows, roles, dict(chains), truncated)
@@ -236,31 +193,14 @@ def build_tables(rs: RecordSet, *, mask_called: bool = False, include_reports: b
 NOTICE_HEADER = ["provider", "traceback", "campaign", "call_started_utc", "notice_received_utc", "reminded_utc", "escalated_utc", "answered_utc", "status", "response"]
 
 
-def notice_history(provider_ids: set[int], *, through: datetime | None) -> list[list[Any]]:
+def notice_history(org: Organisation, provider_ids: set[int], *, through: datetime | None) -> list[list[Any]]:
     """Every traceback request each provider received (any campaign): the on-notice proof."""
-    m = _models()
-    q = Q(provider_id__in=sorted(provider_ids))
-    if through is not None:
-        q &= Q(received_at__lte=through)
-    hops = (
-        m["Hop"].objects.unscoped(reason=REASON)
-        .filter(q)
-        .select_related("provider", "traceback")
-        .order_by("provider__name", "provider_id", "received_at", "id")
-    )
-    return [
-        [h.provider.name, h.traceback.ref, f"C-{h.traceback.campaign_id}" if h.traceback.campaign_id else "",
-         h.traceback.call_started_at, h.received_at, h.reminded_at, h.escalated_at, h.answered_at, h.status, h.response]
-        for h in hops.iterator()
-    ]
+    return tracebacks.notice_rows(org, provider_ids, through=through)
 
 
 def volume(rs: RecordSet) -> tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, Any]]:
     """Daily volume, called states and short-call analytics over the selected call reports."""
-    rows = list(
-        rs.reports()
-        .values_list("call_started_at", "called_state", "duration_seconds", "is_called_number_dnc", "calling_number_e164", "report_type")
-    )
+    rows = reports.report_volume_rows(rs.org, rs.report_selectors)
     days: Counter[str] = Counter()
     states: Counter[str] = Counter()
     short = dnc = 0

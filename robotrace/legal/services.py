@@ -19,7 +19,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from robotrace.accounts import queries as accounts
 from robotrace.audit import services as audit
+from robotrace.campaigns import queries as campaign_queries
 from robotrace.core import phones
 from robotrace.legal import conf
 from robotrace.legal.models import (
@@ -96,21 +98,15 @@ def _notify(emails: list[str], subject: str, link: str, *, organisation_id: int 
 
 
 def _consortium_emails(req: LegalRequest) -> list[str]:
-    from robotrace.accounts.models import User
-
     if req.assigned_to_id:
         return [req.assigned_to.email]  # type: ignore[union-attr]
-    return list(
-        User.objects.filter(organisation__kind="consortium", role="admin", is_active=True).values_list("email", flat=True)
-    )
+    return accounts.admin_emails_of_kind("consortium")
 
 
 def _agency_emails(req: LegalRequest) -> list[str]:
     if req.filed_by_id:
         return [req.filed_by.email]  # type: ignore[union-attr]
-    from robotrace.accounts.models import User
-
-    return list(User.objects.filter(organisation=req.agency, role="admin", is_active=True).values_list("email", flat=True))
+    return accounts.member_emails(req.agency_id, admins_only=True)
 
 
 # --- intake -------------------------------------------------------------------------------------
@@ -727,10 +723,8 @@ def start_evidence_package(
     traceback_ids = sorted({int(i) for i in (traceback_ids or [])})
     if not campaign_id and not traceback_ids:
         raise LegalError("choose a campaign or tracebacks", errors=[{"line": None, "field": "campaign", "reason": "required"}])
-    from robotrace.campaigns.models import Campaign
-
     if campaign_id:
-        campaign = Campaign.objects.for_org(organisation).filter(pk=campaign_id).first()
+        campaign = campaign_queries.campaign(organisation, campaign_id)
         if campaign is None:
             raise LegalError(f"campaign C-{campaign_id} does not exist", errors=[{"line": None, "field": "campaign", "reason": "no such campaign"}])
         title = title or f"Evidence package: {campaign.ref} {campaign.name}"
@@ -797,9 +791,7 @@ def build_evidence_package(package_id: int) -> EvidencePackage:
         pkg.save()
         audit.record(action="legal.evidence.built", actor_label="system", obj=pkg, subject_org=pkg.produced_to, data={"sha256": built.sha256, "files": built.manifest.get("files", {})})
         if pkg.produced_to_id:
-            from robotrace.accounts.models import User
-
-            emails = list(User.objects.filter(organisation_id=pkg.produced_to_id, is_active=True).values_list("email", flat=True))
+            emails = accounts.member_emails(pkg.produced_to_id)
             _notify(emails, "An evidence package is ready for your agency", _link("legal:evidence_detail", pkg.pk),
                     organisation_id=pkg.produced_to_id, about=pkg)
     return pkg

@@ -18,7 +18,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from robotrace.accounts import queries as accounts
 from robotrace.audit import services as audit
+from robotrace.campaigns import queries as campaign_queries
 from robotrace.core.access import deny, require_kind
 from robotrace.legal import queries, services
 from robotrace.legal.models import EvidencePackage, LegalDocument, LegalRequest, LegalTarget, PreservationHold, Production
@@ -149,9 +151,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_withdraw": org.is_agency and "withdrawn" in services.TRANSITIONS.get(req.status, set()),
     }
     if org.is_consortium:
-        from robotrace.accounts.models import User
-
-        ctx["staff"] = User.objects.filter(organisation=org, is_active=True).exclude(role="read_only").order_by("email")
+        ctx["staff"] = accounts.staff(org)
         ctx["duplicate"] = req.duplicate_of
         ctx["related"] = list(LegalRequest.objects.for_org(org).filter(pk__in=req.related_request_ids).select_related("agency"))
         # Pre-select the targeted campaign when staff go on to build an evidence package.
@@ -264,11 +264,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_kind(C, write=True)
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    from robotrace.accounts.models import User
-
     req = _get_request(request, pk)
     raw = request.POST.get("assignee", "")
-    assignee = User.objects.filter(pk=raw, organisation=_org(request)).first() if raw else None
+    assignee = accounts.member(_org(request), raw) if raw else None  # type: ignore[arg-type]
     if raw and assignee is None:
         messages.error(request, "assignee: not a member of the consortium")
     else:
@@ -403,19 +401,16 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
 
 @require_kind(C, write=True)
 def evidence_new(request: HttpRequest) -> HttpResponse:
-    from robotrace.accounts.models import Organisation
-    from robotrace.campaigns.models import Campaign
-
     org = _org(request)
-    campaigns = list(Campaign.objects.for_org(org).exclude(status="merged").order_by("-last_seen_at", "-id")[:200])
-    agencies = list(Organisation.objects.filter(kind="agency", status="active").order_by("name"))
+    campaigns = campaign_queries.recent(org, limit=200)
+    agencies = list(accounts.organisations_of_kind("agency", active_only=True))
     open_requests = list(queries.requests_for(org).filter(status__in=["accepted", "narrowed", "produced"]).order_by("-created_at")[:100])
     initial = {"campaign": request.GET.get("campaign") or None, "request": request.GET.get("request") or None}
     form = EvidenceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            produced_to = Organisation.objects.filter(pk=d["produced_to"], kind="agency").first() if d["produced_to"] else None
+            produced_to = accounts.organisation(d["produced_to"], kind="agency") if d["produced_to"] else None
             if d["produced_to"] and produced_to is None:
                 raise services.LegalError("produced_to: not an agency", errors=[{"line": None, "field": "produced_to", "reason": "not an agency"}])
             legal_req = queries.requests_for(org).filter(pk=d["request"]).first() if d["request"] else None

@@ -3,6 +3,7 @@ may read, so these take no organisation scope. Other apps read the registry here
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -81,5 +82,28 @@ class RuleFacts:
 
 def rule_facts() -> list[RuleFacts]:
     """Every registry provider (merged records aside)."""
-    fields = [f for f in RuleFacts.__dataclass_fields__]
+    fields = [f.name for f in dataclasses.fields(RuleFacts)]
     return [RuleFacts(*row) for row in Provider.objects.exclude(status=Provider.Status.MERGED).values_list(*fields)]
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """A registry record as productions and evidence packages list it."""
+
+    id: int
+    name: str
+    dba_names: list[str]
+    frn: str
+    ocns: list[str]
+    country: str
+    rmd_status: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    fallback_contact_email: str
+
+
+def records(ids: set[int]) -> list[ProviderRecord]:
+    """By name, then id."""
+    fields = [f.name for f in dataclasses.fields(ProviderRecord)]
+    return [ProviderRecord(*row) for row in Provider.objects.filter(pk__in=sorted(ids)).order_by("name", "id").values_list(*fields)]

@@ -484,3 +484,140 @@ def campaign_customers(campaign_ids: list[int]) -> list[tuple[int, str, str]]:
         if name:
             out.append((tb.campaign_id, tb.originating_provider.name, name))  # type: ignore[union-attr]
     return out
+
+
+# --- Legal productions and evidence packages (legal.records) ---------------------------------
+# Read for the organisation producing them (the consortium, which sees every traceback), in
+# plain records so the legal app builds its tables without the models.
+
+
+def _in_range(q: Q, field_name: str, start: datetime | None, end: datetime | None) -> Q:
+    if start:
+        q &= Q(**{f"{field_name}__gte": start})
+    if end:
+        q &= Q(**{f"{field_name}__lt": end})
+    return q
+
+
+def ids_for_number(org: Organisation, number: str, *, start: datetime | None, end: datetime | None) -> set[int]:
+    """Tracebacks of calls from or to `number` placed in [start, end)."""
+    q = _in_range(Q(calling_number=number) | Q(called_number=number), "call_started_at", start, end)
+    return set(Traceback.objects.for_org(org).filter(q).values_list("id", flat=True))
+
+
+def ids_for_campaign(org: Organisation, campaign_id: int, *, start: datetime | None = None, end: datetime | None = None) -> set[int]:
+    q = _in_range(Q(campaign_id=campaign_id), "call_started_at", start, end)
+    return set(Traceback.objects.for_org(org).filter(q).values_list("id", flat=True))
+
+
+def ids_through_provider(org: Organisation, provider_id: int, *, start: datetime | None, end: datetime | None) -> set[int]:
+    """Tracebacks with a hop to the provider, of calls placed in [start, end)."""
+    q = _in_range(Q(provider_id=provider_id), "traceback__call_started_at", start, end)
+    return set(Hop.objects.for_org(org).filter(q).values_list("traceback_id", flat=True))
+
+
+def campaigns_of(org: Organisation, traceback_ids: list[int]) -> list[tuple[int, int | None]]:
+    """(traceback id, campaign id or None) of those of the tracebacks that exist."""
+    return list(Traceback.objects.for_org(org).filter(pk__in=traceback_ids).values_list("id", "campaign_id"))
+
+
+@dataclass(frozen=True)
+class TracebackRecord:
+    id: int
+    ref: str
+    campaign_id: int | None
+    call_started_at: datetime
+    calling_number: str
+    called_number: str
+    status: str
+    outcome: str
+    originating_provider: str  # name, "" if none
+    originating_customer: Any
+    created_at: datetime
+    completed_at: datetime | None
+    shaken_attest: str
+
+
+@dataclass(frozen=True)
+class HopRecord:
+    traceback_id: int
+    traceback_ref: str
+    sequence: int
+    provider_id: int
+    provider: str
+    provider_ocns: list[str]
+    provider_frn: str
+    provider_rmd_status: str
+    named_by: str  # name, "" if none
+    received_at: datetime
+    due_at: datetime | None
+    answered_at: datetime | None
+    status: str
+    response: str
+    upstream: str  # the registry name of the upstream provider named, else what the answer said
+    attestation_seen: str
+    customer: Any
+    customer_action: str
+
+
+def production_records(org: Organisation, traceback_ids: set[int]) -> tuple[list[TracebackRecord], list[HopRecord]]:
+    """The tracebacks (by call time) and their hops (by call time, then in order)."""
+    tracebacks = [
+        TracebackRecord(
+            t.id, t.ref, t.campaign_id, t.call_started_at, t.calling_number, t.called_number, t.status, t.outcome,
+            t.originating_provider.name if t.originating_provider else "", t.originating_customer, t.created_at,
+            t.completed_at, t.shaken_attest,
+        )
+        for t in Traceback.objects.for_org(org).filter(pk__in=sorted(traceback_ids)).select_related("originating_provider")
+        .order_by("call_started_at", "id")
+    ]
+    hops = (
+        Hop.objects.for_org(org).filter(traceback_id__in=[t.id for t in tracebacks])
+        .select_related("provider", "named_by", "upstream_provider", "traceback")
+        .order_by("traceback__call_started_at", "traceback_id", "sequence", "id")
+    )
+    hop_records = [
+        HopRecord(
+            h.traceback_id, h.traceback.ref, h.sequence, h.provider_id, h.provider.name, h.provider.ocns, h.provider.frn,
+            h.provider.rmd_status, h.named_by.name if h.named_by else "", h.received_at, h.due_at, h.answered_at, h.status,
+            h.response, h.upstream_provider.name if h.upstream_provider else h.upstream_detail, h.attestation_seen,
+            h.customer, h.customer_action,
+        )
+        for h in hops
+    ]
+    return tracebacks, hop_records
+
+
+def notice_rows(org: Organisation, provider_ids: set[int], *, through: datetime | None) -> list[list[Any]]:
+    """Every traceback request each provider received (any campaign), up to `through`:
+    [provider, traceback, campaign, call_started, received, reminded, escalated, answered,
+    status, response], by provider name, then as received."""
+    q = Q(provider_id__in=sorted(provider_ids))
+    if through is not None:
+        q &= Q(received_at__lte=through)
+    hops = Hop.objects.for_org(org).filter(q).select_related("provider", "traceback").order_by("provider__name", "provider_id", "received_at", "id")
+    return [
+        [h.provider.name, h.traceback.ref, f"C-{h.traceback.campaign_id}" if h.traceback.campaign_id else "",
+         h.traceback.call_started_at, h.received_at, h.reminded_at, h.escalated_at, h.answered_at, h.status, h.response]
+        for h in hops.iterator()
+    ]
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    """What decides whether a preservation hold (legal) covers a traceback."""
+
+    campaign_id: int | None
+    numbers: tuple[str, ...]  # calling and called, those given
+    call_started_at: datetime
+    provider_ids: frozenset[int]  # every provider it reached
+
+
+def hold_facts(traceback_id: int) -> HoldFacts | None:
+    reason = "retention: preservation holds apply to every organisation's records"
+    tb = Traceback.objects.unscoped(reason=reason).filter(pk=traceback_id).values("campaign_id", "calling_number", "called_number", "call_started_at").first()
+    if tb is None:
+        return None
+    providers = Hop.objects.unscoped(reason=reason).filter(traceback_id=traceback_id).values_list("provider_id", flat=True)
+    numbers = tuple(n for n in (tb["calling_number"], tb["called_number"]) if n)
+    return HoldFacts(tb["campaign_id"], numbers, tb["call_started_at"], frozenset(providers))

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import IntegrityError, close_old_connections
 
-from robotrace.accounts.models import Organisation
+from robotrace.accounts.queries import organisation_by_slug
 from robotrace.ingest import conf, parsers, queries, services
 from robotrace.ingest.models import Upload
 
@@ -35,7 +35,7 @@ def store_message(data: bytes, headers: dict[str, str], subject: str, stream: st
     claimed = headers.get("Reporter")
     if claimed and claimed != slug:
         return f"poison: the Reporter header names {claimed!r} but the message was published on {subject!r}; a reporter is named by its subject only"
-    org = Organisation.objects.filter(slug=slug).first()
+    org = organisation_by_slug(slug)
     if org is None or not org.is_reporter:
         return f"poison: no reporter organisation {slug!r}"
     key = f"nats:{stream}:{seq}"

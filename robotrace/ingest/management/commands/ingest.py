@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from robotrace.accounts.models import Organisation
+from robotrace.accounts.queries import organisation_by_ref
 from robotrace.ingest import parsers, services
 
 # FTC and FCC exports give local times without an offset; their publishers are on Eastern time.
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ref = options["reporter"]
-        org = Organisation.objects.filter(slug=ref).first() or (Organisation.objects.filter(id=int(ref)).first() if ref.isdigit() else None)
+        org = organisation_by_ref(ref)
         if org is None:
             raise CommandError(f"no organisation {ref!r}")
         if not org.is_reporter:
