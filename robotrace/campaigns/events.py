@@ -16,6 +16,7 @@ from robotrace.campaigns import conf
 from robotrace.campaigns.models import Campaign, CampaignEvent
 from robotrace.campaigns.signals import campaign_event_created
 from robotrace.core.events import Stream
+from robotrace.ingest.queries import all_reports
 
 STREAM = Stream("campaigns.CampaignEvent", signal=campaign_event_created, fields=("id", "campaign_id", "kind", "at", "data"))
 
@@ -41,12 +42,10 @@ def emit(campaign: Campaign, kind: str, dedup_key: str, data: dict[str, Any] | N
 
 def daily_volume_window(campaign: Campaign) -> tuple[int, float]:
     """Reports in the last 24 hours, and the daily average over the 7 days before them."""
-    from robotrace.ingest.models import CallReport
-
     now = timezone.now()
     day = now - timedelta(days=1)
     week = day - timedelta(days=7)
-    agg = CallReport.objects.unscoped(reason="campaign surge check").filter(
+    agg = all_reports(reason="campaign surge check").filter(
         campaign_id=campaign.pk, call_started_at__gte=week
     ).aggregate(last=Count("id", filter=Q(call_started_at__gte=day)), before=Count("id", filter=Q(call_started_at__lt=day)))
     return agg["last"] or 0, (agg["before"] or 0) / 7.0

@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from robotrace.campaigns.models import Campaign, CampaignChange, Category
+from robotrace.ingest.queries import all_reports
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
@@ -57,17 +58,13 @@ def campaign_list(org: Organisation, *, q: str = "", category: str = "", status:
 
 
 def _reports() -> Any:
-    from robotrace.ingest.models import CallReport
-
-    return CallReport.objects.unscoped(reason="campaign trends (the campaign itself was scoped)")
+    return all_reports(reason="campaign trends (the campaign itself was scoped)")
 
 
 def reference_now() -> Any:
     """'Now' for trend windows: the present, or the newest report if data is historical
     (the demo and imported datasets), so charts and surges stay meaningful."""
-    from robotrace.ingest.models import CallReport
-
-    latest = CallReport.objects.unscoped(reason="trend reference time").filter(campaign__isnull=False).order_by("-call_started_at").values_list("call_started_at", flat=True).first()
+    latest = all_reports(reason="trend reference time").filter(campaign__isnull=False).order_by("-call_started_at").values_list("call_started_at", flat=True).first()
     now = timezone.now()
     return min(now, latest) if latest else now
 

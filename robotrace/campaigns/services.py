@@ -28,6 +28,8 @@ from robotrace.campaigns.models import (
     LegalBasis,
 )
 from robotrace.campaigns.textsim import normalise, text_hash
+from robotrace.ingest import services as ingest
+from robotrace.ingest.queries import all_reports
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation, User
@@ -100,15 +102,13 @@ def merge(*, actor: User | None, organisation: Organisation, campaign_id: int, i
         raise ValidationError({"reason": "say why these campaigns are one"})
     if campaign_id == into_id:
         raise ValidationError({"into": "a campaign cannot be merged into itself"})
-    from robotrace.ingest.models import CallReport
-
     with store._lock, transaction.atomic():
         state = store.lock_state()
         src = _get(campaign_id, organisation)
         dst = _get(into_id, organisation)
         if src.status == Campaign.Status.MERGED or dst.status == Campaign.Status.MERGED:
             raise ValidationError("a campaign that was already merged cannot take part in another merge")
-        moved = CallReport.objects.unscoped(reason="campaign merge").filter(campaign_id=src.pk).update(campaign_id=dst.pk)
+        moved = ingest.move_between_campaigns(from_campaign_id=src.pk, to_campaign_id=dst.pk)
         CampaignExemplar.objects.filter(campaign=src).update(campaign=dst)
         CampaignText.objects.filter(campaign_id=src.pk).update(campaign_id=dst.pk)
         CampaignLink.objects.filter(campaign=src).update(campaign=dst)
@@ -132,12 +132,10 @@ def split(*, actor: User | None, organisation: Organisation, campaign_id: int, r
     ids = sorted({int(i) for i in report_ids})
     if not ids:
         raise ValidationError({"report_ids": "select at least one report"})
-    from robotrace.ingest.models import CallReport
-
     with store._lock, transaction.atomic():
         state = store.lock_state()
         src = _get(campaign_id, organisation)
-        reports = list(CallReport.objects.unscoped(reason="campaign split").filter(campaign_id=src.pk, pk__in=ids))
+        reports = list(all_reports(reason="campaign split").filter(campaign_id=src.pk, pk__in=ids))
         if len(reports) != len(ids):
             missing = sorted(set(ids) - {r.pk for r in reports})
             raise ValidationError({"report_ids": f"not in C-{src.pk}: {', '.join(map(str, missing[:10]))}"})
@@ -149,7 +147,7 @@ def split(*, actor: User | None, organisation: Organisation, campaign_id: int, r
             category=src.category,
             category_source=src.category_source,
         )
-        CallReport.objects.unscoped(reason="campaign split").filter(pk__in=ids).update(campaign_id=new.pk)
+        ingest.assign_to_campaign(report_ids=ids, campaign_id=new.pk)
         keys = {text_hash(normalise(r.transcript)) for r in reports if r.transcript}
         CampaignText.objects.filter(campaign_id=src.pk, key__in=keys).update(campaign_id=new.pk)
         CampaignExemplar.objects.filter(campaign=src, key__in=keys).update(campaign=new)

@@ -31,6 +31,8 @@ from robotrace.campaigns.models import (
     CampaignText,
     EngineState,
 )
+from robotrace.ingest import services as ingest
+from robotrace.ingest.queries import all_reports
 
 logger = logging.getLogger("robotrace.campaigns")
 
@@ -153,16 +155,12 @@ def bump_version(state: EngineState | None = None) -> EngineState:
 
 
 def _write_assignments(results: Sequence[Assignment]) -> set[int]:
-    from robotrace.ingest.models import CallReport
-
     by_campaign: dict[int, list[Any]] = {}
     for a in results:
         if a.campaign_id is not None:
             by_campaign.setdefault(a.campaign_id, []).append(a.report_id)
-    qs = CallReport.objects.unscoped(reason="campaign engine assignment")
     for cid, ids in by_campaign.items():
-        for i in range(0, len(ids), 900):
-            qs.filter(pk__in=ids[i : i + 900]).update(campaign_id=cid)
+        ingest.assign_to_campaign(report_ids=ids, campaign_id=cid)
     return set(by_campaign)
 
 
@@ -183,9 +181,7 @@ def _describe(campaign: Campaign) -> None:
 def refresh_campaigns(campaign_ids: Iterable[int], *, check_events: bool = True) -> None:
     """Recompute counters from all of a campaign's reports (after merges and splits), then
     its description and threshold events. Routine batches use `_apply_batch` instead."""
-    from robotrace.ingest.models import CallReport
-
-    reports = CallReport.objects.unscoped(reason="campaign counters")
+    reports = all_reports(reason="campaign counters")
     for campaign in Campaign.objects.unscoped(reason="campaign counters").filter(pk__in=list(campaign_ids)):
         agg = reports.filter(campaign_id=campaign.pk).aggregate(
             n=Count("id"),
@@ -210,9 +206,7 @@ def _apply_batch(new_reports: dict[int, list[Any]], described: set[int]) -> None
     """Update counters incrementally from this batch's reports only, so a batch costs the
     same whether its campaigns hold ten reports or ten million. Distinct caller IDs are
     checked against earlier reports through the (calling number, time) index."""
-    from robotrace.ingest.models import CallReport
-
-    reports = CallReport.objects.unscoped(reason="campaign counters")
+    reports = all_reports(reason="campaign counters")
     for campaign in Campaign.objects.unscoped(reason="campaign counters").filter(pk__in=list(new_reports)):
         if campaign.state_count and not campaign.called_states:
             # Counted before called_states existed (migration 0003): recount once from all reports.
@@ -299,8 +293,6 @@ def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: b
     With `report_ids`, those reports (if still unassigned). Otherwise the next `limit`
     reports after the durable cursor, which then advances past them (the catch-up sweep).
     """
-    from robotrace.ingest.models import CallReport
-
     limit = limit or conf.BATCH_SIZE
     with _lock:
         try:
@@ -309,7 +301,7 @@ def assign_reports(report_ids: Sequence[int] | None = None, *, advance_cursor: b
                 db = get_engine()
                 db.sync(state)
                 db.created = []
-                qs = CallReport.objects.unscoped(reason="campaign engine")
+                qs = all_reports(reason="campaign engine")
                 if report_ids is not None:
                     batch = list(qs.filter(pk__in=list(report_ids), campaign__isnull=True).order_by("call_started_at", "pk"))
                     scanned_max = 0

@@ -242,3 +242,10 @@ def hold_facts(report_id: int) -> HoldFacts | None:
         return None
     numbers = tuple(n for n in (r["calling_number_e164"], r["called_number"]) if n)
     return HoldFacts(r["campaign_id"], numbers, r["call_started_at"])
+
+
+def all_reports(*, reason: str) -> QuerySet[CallReport]:
+    """Every call report, for system work that scans them whoever reported them (the campaign
+    engine, alert evaluation, STIR/SHAKEN verification, the simulator's scoring). Say why: the
+    reason is logged. Pages and the API read through reports_for(org) instead."""
+    return CallReport.objects.unscoped(reason=reason)

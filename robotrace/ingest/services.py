@@ -30,7 +30,7 @@ from django.utils import timezone
 from robotrace.audit import services as audit
 from robotrace.ingest import conf, parsers
 from robotrace.ingest.dnc import DncCheck
-from robotrace.ingest.models import Upload
+from robotrace.ingest.models import CallReport, Upload
 from robotrace.ingest.schema import Normaliser, Reject, ReportIn, RowError
 from robotrace.ingest.signals import reports_stored
 from robotrace.ingest.writer import writer_for
@@ -420,3 +420,37 @@ def recording_path(report: Any) -> Path | None:
 def record_recording_download(*, actor: User | None, organisation: Organisation, report: Any, request: HttpRequest | None = None) -> None:
     audit.record(action="ingest.recording_downloaded", actor=actor, actor_org=organisation, object_type="ingest.callreport",
                  object_id=report.id, subject_org=report.reporter, request=request, data={"sha256": report.recording_sha256})  # fmt: skip
+
+
+# --- The campaign column: call reports are ingest's, their campaign is the campaign engine's.
+# System work (the engine's assignment is derived data; campaign merges and splits audit
+# themselves in the campaigns app).
+
+
+def assign_to_campaign(*, report_ids: list[int], campaign_id: int) -> int:
+    """Put the reports in the campaign; returns how many rows changed."""
+    reports = CallReport.objects.unscoped(reason="campaign assignment")
+    changed = 0
+    for i in range(0, len(report_ids), 900):  # SQLite's parameter limit
+        changed += reports.filter(pk__in=report_ids[i : i + 900]).update(campaign_id=campaign_id)
+    return changed
+
+
+def move_between_campaigns(*, from_campaign_id: int, to_campaign_id: int) -> int:
+    """Every report of one campaign into another (a merge); returns how many moved."""
+    return CallReport.objects.unscoped(reason="campaign merge").filter(campaign_id=from_campaign_id).update(campaign_id=to_campaign_id)
+
+
+def add_reports(*, reporter: Organisation, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
+    """Store reports given as model fields, in batches, without intake's checks: for tools
+    that replay a data set into an empty database (`robotrace campaigns cluster`)."""
+    n, batch = 0, []
+    for row in rows:
+        batch.append(CallReport(reporter=reporter, **row))
+        if len(batch) >= batch_size:
+            CallReport.objects.bulk_create(batch)
+            n, batch = n + len(batch), []
+    if batch:
+        CallReport.objects.bulk_create(batch)
+        n += len(batch)
+    return n

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from robotrace.accounts import queries as accounts
 from robotrace.core.access import deny, require_kind
 from robotrace.outbox import queries, services
 from robotrace.outbox.models import Delivery
@@ -59,9 +60,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     organisations: list[Any] = []
     organisation = request.GET.get("organisation", "")
     if org.is_consortium:
-        from robotrace.accounts.models import Organisation
-
-        organisations = list(Organisation.objects.exclude(kind="consortium").order_by("name"))
+        organisations = list(accounts.organisations_except("consortium"))
         if organisation == "none":
             qs = qs.filter(organisation__isnull=True)
         elif organisation.isdigit():

@@ -15,16 +15,18 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from robotrace.accounts.models import User
 from robotrace.audit import services as audit
 from robotrace.providers.models import Provider, RmdImport, RmdSnapshot
 from robotrace.providers.names import normalise_name
 from robotrace.providers.services import require_consortium
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import User
 
 # Header variants seen in RMD exports and research copies of them -> our field.
 ALIASES: dict[str, str] = {

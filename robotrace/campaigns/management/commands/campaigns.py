@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,30 +143,28 @@ class Command(BaseCommand):
         from robotrace.campaigns import store
         from robotrace.campaigns.models import Campaign
         from robotrace.core import phones
-        from robotrace.ingest.models import CallReport
+        from robotrace.ingest import queries as ingest_queries
+        from robotrace.ingest import services as ingest
 
         call_command("migrate", verbosity=0, interactive=False)
         reporter = accounts.create_organisation(actor=None, name="Evaluation input", kind="reporter", slug="evaluation", reporter_type="honeypot")
         now = datetime.now(UTC)
         order: list[str] = []
-        with transaction.atomic():
-            batch: list[CallReport] = []
+        def rows() -> Iterator[dict[str, Any]]:
             for line in rows_path.open(encoding="utf-8"):
                 r = json.loads(line)
                 order.append(r["report_id"])
-                batch.append(CallReport(
-                    reporter=reporter, source_report_id=r["report_id"], report_type="honeypot", received_at=now,
-                    call_started_at=datetime.fromisoformat(r["call_started_at"]), calling_number=r["calling_number"],
-                    calling_number_e164=phones.normalise(r["calling_number"]), transcript=r["transcript"],
-                    callback_numbers=r["callback_numbers"],
-                ))
-                if len(batch) >= 2000:
-                    CallReport.objects.bulk_create(batch)
-                    batch = []
-            if batch:
-                CallReport.objects.bulk_create(batch)
+                yield {
+                    "source_report_id": r["report_id"], "report_type": "honeypot", "received_at": now,
+                    "call_started_at": datetime.fromisoformat(r["call_started_at"]), "calling_number": r["calling_number"],
+                    "calling_number_e164": phones.normalise(r["calling_number"]), "transcript": r["transcript"],
+                    "callback_numbers": r["callback_numbers"],
+                }
+
+        with transaction.atomic():
+            ingest.add_reports(reporter=reporter, rows=rows())
         totals = store.catch_up()
-        assigned = dict(CallReport.objects.unscoped(reason="cluster output").values_list("source_report_id", "campaign_id"))
+        assigned = dict(ingest_queries.all_reports(reason="cluster output").values_list("source_report_id", "campaign_id"))
         categories = dict(Campaign.objects.unscoped(reason="cluster output").values_list("pk", "category"))
         with out.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
