@@ -35,9 +35,7 @@ ROUTERS = [
 ]
 
 for module, prefix, tag in ROUTERS:
-    router = getattr(import_module(f"robotrace.{module}.api"), "router", None)
-    if router is not None:
-        api.add_router(prefix, router, tags=[tag])
+    api.add_router(prefix, import_module(f"robotrace.{module}.api").router, tags=[tag])
 
 
 @api.exception_handler(ApiProblem)

@@ -9,13 +9,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
-        from robotrace.campaigns import receivers
+        from robotrace.campaigns import panels, receivers
         from robotrace.ingest.signals import reports_stored
 
         reports_stored.connect(receivers.on_reports_stored, dispatch_uid="campaigns.on_reports_stored")
-        try:
-            from robotrace.campaigns import panels
-
-            panels.register()
-        except ImportError:  # pages not built yet
-            pass
+        panels.register()

@@ -9,25 +9,17 @@ class LegalConfig(AppConfig):
     verbose_name = "Legal requests"
 
     def ready(self) -> None:
+        from robotrace.campaigns import entitlements as campaign_entitlements
         from robotrace.core import pages
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
         from robotrace.legal import panels, queries
         from robotrace.legal.demo import seed_demo
+        from robotrace.tracebacks import entitlements as traceback_entitlements
 
         # Agencies may open the campaigns and tracebacks produced to them.
-        try:
-            from robotrace.campaigns import entitlements as campaign_entitlements
-
-            campaign_entitlements.register(queries.campaign_ids_produced_to)
-        except (ImportError, AttributeError):
-            pass
-        try:
-            from robotrace.tracebacks import entitlements as traceback_entitlements
-
-            traceback_entitlements.register(queries.traceback_ids_produced_to)
-        except (ImportError, AttributeError):
-            pass
+        campaign_entitlements.register(queries.campaign_ids_produced_to)
+        traceback_entitlements.register(queries.traceback_ids_produced_to)
         register_seeder(60, "legal", seed_demo)
         register_home_panel(kinds=("consortium",), template="legal/panel_queue.html", context=panels.queue_panel, order=40)
         register_home_panel(kinds=("agency",), template="legal/panel_agency.html", context=panels.agency_panel, order=20)

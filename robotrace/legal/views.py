@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from robotrace.accounts import queries as accounts
+from robotrace.accounts.stepup import require_recent_login
 from robotrace.audit import services as audit
 from robotrace.campaigns import queries as campaign_queries
 from robotrace.core.access import deny, require_kind
 from robotrace.legal import queries, services
 from robotrace.legal.models import EvidencePackage, LegalDocument, LegalRequest, LegalTarget, PreservationHold, Production
-from robotrace.legal.stepup import require_fresh_login
 from robotrace.legal.uploads import UploadRejected, check_pdf, full_path
 
 C, A = "consortium", "agency"
@@ -306,7 +306,7 @@ def _decide(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("legal:detail", args=[req.pk]))
 
 
-_decide_fresh = require_fresh_login(_decide)
+_decide_fresh = require_recent_login(_decide)
 
 
 @require_kind(C, write=True)
@@ -351,7 +351,7 @@ def production(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_kind(C, A)
-@require_fresh_login
+@require_recent_login
 def production_download(request: HttpRequest, pk: int) -> HttpResponse:
     prod = _production_or_404(request, pk)
     try:
@@ -475,7 +475,7 @@ def evidence_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_kind(C, A)
-@require_fresh_login
+@require_recent_login
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     pkg = _package_or_404(request, pk)
     try:

@@ -13,6 +13,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from robotrace.campaigns.models import Campaign
+from robotrace.ingest.models import CallReport
+from robotrace.providers.models import Provider
 from robotrace.shaken.models import ShakenVerification
 
 _REASON = "shaken facade: system-level read for another app"
@@ -52,11 +55,6 @@ def _window(qs: Any, since: dt.datetime | None, until: dt.datetime | None) -> An
 def _illegal_report_ids(report_ids: list[int]) -> set[int]:
     """Reports that belong to a confirmed-illegal campaign."""
     if not report_ids:
-        return set()
-    try:
-        from robotrace.campaigns.models import Campaign
-        from robotrace.ingest.models import CallReport
-    except ImportError:
         return set()
     out: set[int] = set()
     for start in range(0, len(report_ids), 2000):
@@ -114,18 +112,13 @@ def provider_signing_stats(
     attested = qs.filter(signature_valid=True, attest__in=("A", "B"))
     spoof_rows = list(attested.values_list("report_id", "signer_provider_id", "orig_mismatch"))
     invalid_numbers: set[int] = set()
-    try:
-        from robotrace.ingest.models import CallReport
-
-        ids = [r for r, _, m in spoof_rows if not m]
-        for start in range(0, len(ids), 2000):
-            invalid_numbers.update(
-                CallReport.objects.unscoped(reason=_REASON)
-                .filter(id__in=ids[start : start + 2000], is_calling_number_invalid=True)
-                .values_list("id", flat=True)
-            )
-    except ImportError:
-        pass
+    ids = [r for r, _, m in spoof_rows if not m]
+    for start in range(0, len(ids), 2000):
+        invalid_numbers.update(
+            CallReport.objects.unscoped(reason=_REASON)
+            .filter(id__in=ids[start : start + 2000], is_calling_number_invalid=True)
+            .values_list("id", flat=True)
+        )
     for report_id, provider_id, mismatch in spoof_rows:
         if mismatch or report_id in invalid_numbers:
             stats[provider_id]["spoofed_attested"] += 1
@@ -138,10 +131,6 @@ def provider_signing_stats(
 def campaign_signing_stats(campaign_id: int) -> dict[str, Any]:
     """Share of the campaign's reports whose call was signed (verified), and its signers."""
     empty = {"reports": 0, "with_identity": 0, "verified": 0, "share_signed": 0.0, "attestation": {"A": 0, "B": 0, "C": 0}, "signers": []}
-    try:
-        from robotrace.ingest.models import CallReport
-    except ImportError:
-        return empty
     report_ids = list(CallReport.objects.unscoped(reason=_REASON).filter(campaign_id=campaign_id).values_list("id", flat=True))
     if not report_ids:
         return empty
@@ -176,10 +165,6 @@ def campaign_signing_stats(campaign_id: int) -> dict[str, Any]:
 
 def _provider_names(ids: list[int]) -> dict[int, str]:
     if not ids:
-        return {}
-    try:
-        from robotrace.providers.models import Provider
-    except ImportError:
         return {}
     return dict(Provider.objects.filter(id__in=ids).values_list("id", "name"))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from robotrace.audit import services as audit
+from robotrace.providers.services import find_provider
 from robotrace.shaken import conf, runtime
 from robotrace.shaken.directory import DirectoryError, load_ocn_csv
 from robotrace.shaken.models import ShakenCursor, ShakenVerification, SpcDirectory
@@ -17,8 +17,6 @@ from robotrace.shaken.verifier import CallContext, Verdict, Verifier
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import User
-
-logger = logging.getLogger("robotrace.shaken")
 
 CURSOR = "reports"
 
@@ -54,25 +52,20 @@ class SignerResolver:
         if spc in self._memo:
             return self._memo[spc]
         found: tuple[int | None, str] = (None, "")
-        try:
-            from robotrace.providers.services import find_provider
-
-            provider = find_provider(text=spc)
-            if provider is not None:
-                found = (provider.id, "registry")
-            else:
-                entry = SpcDirectory.objects.filter(spc=spc).first()
-                if entry is not None:
-                    if entry.provider_id:
-                        found = (entry.provider_id, "directory")
-                    else:
-                        for name in entry.org_names:
-                            provider = find_provider(text=name)
-                            if provider is not None:
-                                found = (provider.id, "directory")
-                                break
-        except (ImportError, AttributeError):
-            logger.debug("provider registry unavailable for SPC lookup")
+        provider = find_provider(text=spc)
+        if provider is not None:
+            found = (provider.id, "registry")
+        else:
+            entry = SpcDirectory.objects.filter(spc=spc).first()
+            if entry is not None:
+                if entry.provider_id:
+                    found = (entry.provider_id, "directory")
+                else:
+                    for name in entry.org_names:
+                        provider = find_provider(text=name)
+                        if provider is not None:
+                            found = (provider.id, "directory")
+                            break
         self._memo[spc] = found
         return found
 
@@ -253,22 +246,17 @@ def import_ocn_directory(*, actor: User | None, text: str, source: str = "") -> 
         raise DirectoryError("the file holds no OCN rows")
     result = ImportResult(warnings=warnings)
     resolver_cache: dict[str, int | None] = {}
-    try:
-        from robotrace.providers.services import find_provider
-    except ImportError:  # registry not installed: store the table without links
-        find_provider = None  # type: ignore[assignment]
     with transaction.atomic():
         existing = {e.spc: e for e in SpcDirectory.objects.filter(spc__in=list(table))}
         for spc, entry in table.items():
             provider_id = None
-            if find_provider is not None:
-                for name in [spc, *entry["names"]]:
-                    if name not in resolver_cache:
-                        p = find_provider(text=name)
-                        resolver_cache[name] = p.id if p else None
-                    provider_id = resolver_cache[name]
-                    if provider_id:
-                        break
+            for name in [spc, *entry["names"]]:
+                if name not in resolver_cache:
+                    p = find_provider(text=name)
+                    resolver_cache[name] = p.id if p else None
+                provider_id = resolver_cache[name]
+                if provider_id:
+                    break
             fields = {
                 "spc_as_listed": entry["spc_as_listed"][:16],
                 "org_names": entry["names"],

@@ -28,6 +28,7 @@ from robotrace.audit import services as audit
 from robotrace.core import phones
 from robotrace.core.db import write_turn
 from robotrace.providers.models import Provider
+from robotrace.shaken.facade import SignerInfo, verified_signer_for_report
 from robotrace.tracebacks import clock, conf, events, notifications
 from robotrace.tracebacks.models import (
     Hop,
@@ -250,17 +251,10 @@ def terminating_provider_for(sample: SampleCall) -> Provider | None:
     return provider_for_number(sample.called_number)
 
 
-def _verified_signer(report_id: int | None) -> Any:
-    if not report_id:
-        return None
-    try:
-        from robotrace.shaken.facade import verified_signer_for_report  # type: ignore[import-not-found]
-
-        return verified_signer_for_report(report_id)
-    except (ImportError, AttributeError):
-        return None
-    except Exception:  # the verifier must never stop a traceback from opening
-        return None
+def _verified_signer(report_id: int | None) -> SignerInfo | None:
+    # A fault here raises: swallowed, it would open tracebacks without the signer, and on
+    # PostgreSQL the failed query has already spoiled the surrounding transaction.
+    return verified_signer_for_report(report_id) if report_id else None
 
 
 def _open_hop(

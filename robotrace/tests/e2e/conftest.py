@@ -32,10 +32,8 @@ ERROR_MARKERS = ("Something went wrong", "Server Error (500)", "Traceback (most 
 def _playwright_or_skip() -> Any:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is pinned in requirements.txt
-        pytest.skip("playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
     return sync_playwright
 
 

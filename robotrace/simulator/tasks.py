@@ -1,3 +1,0 @@
-"""Thin Huey entry points that take ids and call services for the simulator app."""
-
-from __future__ import annotations
