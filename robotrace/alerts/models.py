@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from robotrace.campaigns.choices import Category, EventKind
 from robotrace.core.fields import SealedCharField
 from robotrace.core.scoping import OrgScoped
 
@@ -42,16 +43,12 @@ class AlertSubscription(OrgScoped):
 
     @property
     def category_labels(self) -> list[str]:
-        from robotrace.campaigns.models import Category
-
         labels = dict(Category.choices)
         return [str(labels.get(c, c)) for c in self.categories]
 
     @property
     def event_kind_labels(self) -> list[str]:
-        from robotrace.campaigns.models import CampaignEvent
-
-        labels = dict(CampaignEvent.Kind.choices)
+        labels = dict(EventKind.choices)
         return [str(labels.get(k, k)) for k in self.event_kinds]
 
 
@@ -118,9 +115,7 @@ class Alert(OrgScoped):
 
     @property
     def event_label(self) -> str:
-        from robotrace.campaigns.models import CampaignEvent
-
-        return str(dict(CampaignEvent.Kind.choices).get(self.event_kind, self.event_kind))
+        return str(dict(EventKind.choices).get(self.event_kind, self.event_kind))
 
     @property
     def is_read(self) -> bool:

@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Substr, TruncDate
 
+from robotrace.accounts.choices import US_STATES
 from robotrace.alerts.models import Alert, AlertOrigin, AlertSubscription, WebhookEndpoint
+from robotrace.ingest.queries import all_reports
 from robotrace.outbox import queries as outbox
-from robotrace.outbox.models import Delivery
+from robotrace.outbox.queries import Status as DeliveryStatus
 from robotrace.tracebacks.queries import completed_outcomes
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation
     from robotrace.campaigns.models import Campaign
+    from robotrace.outbox.models import Delivery
 
 NPA_RE = re.compile(r"^[2-9][0-9]{2}$")
 # How many caller IDs and callback numbers an alert or campaign view lists.
@@ -84,7 +87,6 @@ class Jurisdiction:
 def npa_state(npa: str) -> str:
     """The US state or territory an area code serves ('' when unknown, non-geographic or
     outside the US), from intake's NANP area-code table so both apps agree."""
-    from robotrace.accounts.models import US_STATES
     from robotrace.core.phones import AREA_CODES
 
     area = AREA_CODES.get(npa) if NPA_RE.match(npa) else None
@@ -92,9 +94,7 @@ def npa_state(npa: str) -> str:
 
 
 def _reports(campaign_id: int) -> QuerySet[Any]:
-    from robotrace.ingest.models import CallReport
-
-    return CallReport.objects.unscoped(reason="alerts: a campaign's reports inside a jurisdiction").filter(campaign_id=campaign_id)
+    return all_reports(reason="alerts: a campaign's reports inside a jurisdiction").filter(campaign_id=campaign_id)
 
 
 def jurisdiction_cells(campaign_id: int) -> list[tuple[str, str, int]]:
@@ -326,9 +326,9 @@ def delivery_summaries(alert_ids: list[int], org: Organisation) -> dict[int, Del
     out: dict[int, DeliverySummary] = {i: DeliverySummary() for i in alert_ids}
     for d in deliveries_of(org, alert_ids).order_by("id"):
         s = out[d.object_id]
-        if d.status == Delivery.Status.DELIVERED:
+        if d.status == DeliveryStatus.DELIVERED:
             s.delivered += 1
-        elif d.status == Delivery.Status.GAVE_UP:
+        elif d.status == DeliveryStatus.GAVE_UP:
             s.failed += 1
         else:
             s.pending += 1

@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from robotrace.accounts import queries as accounts
+from robotrace.accounts.choices import US_STATES
 from robotrace.alerts import conf
 from robotrace.alerts.models import Alert, AlertOrigin, AlertSubscription, WebhookEndpoint
 from robotrace.alerts.queries import (
@@ -40,6 +42,8 @@ from robotrace.alerts.queries import (
     npa_state,
 )
 from robotrace.audit import services as audit
+from robotrace.campaigns import queries as campaigns
+from robotrace.campaigns.choices import Category, EventKind
 from robotrace.campaigns.events import STREAM as CAMPAIGN_EVENTS
 from robotrace.core import webhooks
 from robotrace.core.events import Subscriber
@@ -88,9 +92,6 @@ def _clean_list(value: Any, field: str) -> list[str]:
 
 def clean_subscription(organisation: Organisation, data: dict[str, Any]) -> dict[str, Any]:
     """Validate subscription fields for `organisation`; every error names its field."""
-    from robotrace.accounts.models import US_STATES
-    from robotrace.campaigns.models import CampaignEvent, Category
-
     errors: dict[str, str] = {}
     name = str(data.get("name") or "").strip()
     if not name:
@@ -128,7 +129,7 @@ def clean_subscription(organisation: Organisation, data: dict[str, Any]) -> dict
     if bad:
         errors["categories"] = f"unknown categories: {', '.join(bad)}"
     kinds = _clean_list(data.get("event_kinds"), "event_kinds")
-    bad = [k for k in kinds if k not in CampaignEvent.Kind.values]
+    bad = [k for k in kinds if k not in EventKind.values]
     if bad:
         errors["event_kinds"] = f"unknown event kinds: {', '.join(bad)}"
     numbers: dict[str, int] = {}
@@ -296,13 +297,7 @@ def subscription_matches(sub: AlertSubscription, *, category: str, kind: str, ce
 
 
 def _recipients(agency: Organisation) -> list[str]:
-    from robotrace.accounts.models import User
-
-    return sorted(
-        User.objects.filter(organisation=agency, is_active=True, approval=User.Approval.APPROVED, locked_at__isnull=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    return sorted(accounts.member_emails(agency.pk, signing_in=True))
 
 
 def _create_alert(*, sub: AlertSubscription, campaign: Any, event: dict[str, Any], now: datetime, tracebacks: list[dict[str, Any]]) -> Alert | None:
@@ -342,16 +337,14 @@ def process_event(*, event_id: int, recheck: bool = False) -> list[Alert]:
     that claims it for "alerts". Safe to run twice (the unique constraint and the claim make
     it idempotent). `recheck` re-evaluates an event already handled, for campaigns that grew
     into a jurisdiction after their event."""
-    from robotrace.campaigns.models import Campaign
-
     now = timezone.now()
     created: list[Alert] = []
     with transaction.atomic():
         event = CAMPAIGN_SUBSCRIBER.claim(event_id, again=recheck)
         if event is None:
             return []
-        campaign = Campaign.objects.unscoped(reason="alerts: evaluate a campaign event").filter(pk=event["campaign_id"]).first()
-        if campaign is not None and campaign.status != Campaign.Status.MERGED:
+        campaign = campaigns.campaign_for_system(event["campaign_id"], reason="alerts: evaluate a campaign event")
+        if campaign is not None and campaign.status != campaigns.Status.MERGED:
             subs = list(AlertSubscription.objects.unscoped(reason="alerts: every agency's active subscriptions").filter(active=True).select_related("agency"))
             already = set(
                 Alert.objects.unscoped(reason="alerts: crossings already alerted")

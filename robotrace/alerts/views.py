@@ -13,13 +13,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from robotrace.accounts import queries as accounts
+from robotrace.accounts.choices import US_STATES
 from robotrace.alerts import queries, services, stix
 from robotrace.alerts.models import Alert, AlertSubscription, WebhookEndpoint
 from robotrace.audit import services as audit
+from robotrace.campaigns import queries as campaign_queries
+from robotrace.campaigns.choices import Category, EventKind
 from robotrace.core.access import require_kind
 from robotrace.core.views import webhook_secret_page
 from robotrace.outbox import services as outbox
-from robotrace.outbox.models import Delivery
+from robotrace.outbox.queries import Status as DeliveryStatus
 
 AGENCY = ("agency",)
 BOTH = ("agency", "consortium")
@@ -47,8 +51,8 @@ def home_panel_consortium(request: HttpRequest) -> dict[str, Any] | None:
     deliveries = queries.deliveries_for(org)
     return {
         "alerts": list(queries.alerts_for(org)[:5]),
-        "retrying": deliveries.filter(status=Delivery.Status.RETRYING).count(),
-        "gave_up": deliveries.filter(status=Delivery.Status.GAVE_UP).count(),
+        "retrying": deliveries.filter(status=DeliveryStatus.RETRYING).count(),
+        "gave_up": deliveries.filter(status=DeliveryStatus.GAVE_UP).count(),
     }
 
 
@@ -67,9 +71,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(read_at__isnull=True)
         qs = qs.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id")
     else:
-        from robotrace.accounts.models import Organisation
-
-        agencies = list(Organisation.objects.filter(kind="agency").order_by("name"))
+        agencies = list(accounts.organisations_of_kind("agency"))
         agency = request.GET.get("agency", "")
         if agency.isdigit():
             qs = qs.filter(agency_id=int(agency))
@@ -82,7 +84,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     rows = [{"alert": a, "delivery": summaries.get(a.pk)} for a in alerts]
     base = queries.alerts_for(org).filter(agency=org) if org.is_agency else queries.alerts_for(org)
     stats = base.aggregate(total=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True)), campaigns=Count("campaign", distinct=True))
-    failing = queries.deliveries_for(org).filter(status__in=[Delivery.Status.RETRYING, Delivery.Status.GAVE_UP]).count()
+    failing = queries.deliveries_for(org).filter(status__in=[DeliveryStatus.RETRYING, DeliveryStatus.GAVE_UP]).count()
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(request, "alerts/list.html", {"rows": rows, "stats": stats, "failing": failing, "agencies": agencies, "pager": pager,
@@ -148,13 +150,11 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
 @require_kind(*AGENCY)
 def campaign_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    from robotrace.campaigns.models import Campaign
-
     org = _org(request)
     j = queries.entitled_jurisdiction(org, campaign_id)
     if j is None:
         raise Http404("no such campaign")
-    campaign = Campaign.objects.for_org(org).filter(pk=campaign_id).first()
+    campaign = campaign_queries.campaign(org, campaign_id)
     if campaign is None:
         raise Http404("no such campaign")
     ev = queries.campaign_evidence(campaign, j)
@@ -210,15 +210,12 @@ class SubscriptionForm(forms.Form):
     active = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args: Any, org: Any, **kwargs: Any):
-        from robotrace.accounts.models import US_STATES
-        from robotrace.campaigns.models import CampaignEvent, Category
-
         super().__init__(*args, **kwargs)
         federal = org.agency_level == "federal"
         states = US_STATES if federal else [s for s in US_STATES if s in (org.jurisdiction or [])]
         self.fields["states"].choices = [(s, s) for s in states]
         self.fields["categories"].choices = Category.choices
-        self.fields["event_kinds"].choices = CampaignEvent.Kind.choices
+        self.fields["event_kinds"].choices = EventKind.choices
         if not federal:
             del self.fields["all_states"]
 

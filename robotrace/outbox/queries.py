@@ -63,3 +63,16 @@ def backlog(org: Organisation) -> Backlog:
     )
     failed = attempts_for(org).filter(ok=False, at__gte=since).count()
     return Backlog(failed_attempts_24h=failed, **{k: int(v or 0) for k, v in counts.items()})
+
+
+Status = Delivery.Status  # for apps that filter or label deliveries
+
+
+def status_counts(object_type: str) -> list[tuple[str, str, int]]:
+    """(channel, status, deliveries) about every object of a type, whoever they are for: the
+    operators' overview (`robotrace alerts status`)."""
+    rows = (
+        Delivery.objects.unscoped(reason="delivery counts for an operator's status command").filter(object_type=object_type)
+        .values("channel", "status").annotate(n=Count("id")).order_by("channel", "status")
+    )
+    return [(r["channel"], r["status"], r["n"]) for r in rows]

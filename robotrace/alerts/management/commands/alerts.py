@@ -40,11 +40,11 @@ class Command(BaseCommand):
             self._status()
 
     def _export(self, slug: str, out: str) -> None:
-        from robotrace.accounts.models import Organisation
+        from robotrace.accounts.queries import organisation_by_slug
         from robotrace.alerts import queries, stix
         from robotrace.audit import services as audit
 
-        org = Organisation.objects.filter(slug=slug).first()
+        org = organisation_by_slug(slug)
         if org is None or not (org.is_agency or org.is_consortium):
             raise CommandError(f"no agency with slug {slug!r}")
         qs = queries.alerts_for(org)
@@ -60,14 +60,11 @@ class Command(BaseCommand):
             self.stderr.write(f"{len(alerts)} alert(s) written to {out}")
 
     def _status(self) -> None:
-        from django.db.models import Count
-
         from robotrace.alerts.models import Alert
         from robotrace.alerts.queries import ABOUT
-        from robotrace.outbox.models import Delivery
+        from robotrace.outbox.queries import status_counts
 
         alerts = Alert.objects.unscoped(reason="alerts status command")
         self.stdout.write(f"alerts: {alerts.count()} ({alerts.filter(read_at__isnull=True).count()} unread)")
-        deliveries = Delivery.objects.unscoped(reason="alerts status command").filter(object_type=ABOUT)
-        for row in deliveries.values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"):
-            self.stdout.write(f"  {row['channel']:8} {row['status']:10} {row['n']}")
+        for channel, status, n in status_counts(ABOUT):
+            self.stdout.write(f"  {channel:8} {status:10} {n}")
