@@ -54,8 +54,20 @@ def provider_history(provider: Provider, limit: int = 100) -> list[Any]:
     return list(audit_queries.events(object_type="providers.provider", object_id=str(provider.pk))[:limit])
 
 
-def provider(provider_id: int) -> Provider | None:
-    return Provider.objects.filter(pk=provider_id).first()
+def provider(provider_id: int, *, only: tuple[str, ...] = ()) -> Provider | None:
+    """One registry record; `only` its named columns (the others load if asked for)."""
+    qs = Provider.objects.filter(pk=provider_id).order_by()  # one row: no ORDER BY name
+    return next(iter((qs.only(*only) if only else qs)[:1]), None)
+
+
+def for_organisation_id(organisation_id: int) -> Provider | None:
+    """The registry record of a provider organisation (merged records aside)."""
+    return Provider.objects.filter(organisation_id=organisation_id).exclude(status=Provider.Status.MERGED).first()
+
+
+def active() -> QuerySet[Provider]:
+    """Every registry record but merged ones, by name (for a choice)."""
+    return Provider.objects.exclude(status=Provider.Status.MERGED).order_by("name")
 
 
 def providers_by_id(ids: list[int]) -> QuerySet[Provider]:

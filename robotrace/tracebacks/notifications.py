@@ -10,7 +10,7 @@ right after the commit and retries them until delivered or given up, visibly.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -20,9 +20,12 @@ from robotrace.accounts.queries import member_emails
 from robotrace.outbox import services as outbox
 from robotrace.outbox.transports import Endpoint
 from robotrace.providers import conf as registry_conf
-from robotrace.providers.models import Provider
+from robotrace.providers import queries as registry
 from robotrace.tracebacks.models import Hop
 from robotrace.tracebacks.queries import hop_view
+
+if TYPE_CHECKING:
+    from robotrace.providers.models import Provider
 
 # The outbox asks this resolver (registered in TracebacksConfig.ready) for a provider's
 # current hop-webhook address and secret before each retry.
@@ -41,7 +44,7 @@ def _endpoint(url: str, secret: str) -> Endpoint:
 
 def provider_endpoint(provider_id: int) -> Endpoint | None:
     """The resolver: None once the provider removed its webhook (the delivery is given up)."""
-    provider = Provider.objects.filter(pk=provider_id).only("webhook_url", "webhook_secret").first()
+    provider = registry.provider(provider_id, only=("webhook_url", "webhook_secret"))
     if provider is None or not (provider.webhook_url and provider.webhook_secret):
         return None
     return _endpoint(provider.webhook_url, provider.webhook_secret)

@@ -24,10 +24,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from robotrace.accounts import queries as accounts
 from robotrace.audit import services as audit
+from robotrace.campaigns import queries as campaigns
 from robotrace.core import phones
 from robotrace.core.db import write_turn
-from robotrace.providers.models import Provider
+from robotrace.ingest.queries import all_reports
+from robotrace.providers import queries as registry
 from robotrace.shaken.facade import SignerInfo, verified_signer_for_report
 from robotrace.tracebacks import clock, conf, events, notifications
 from robotrace.tracebacks.models import (
@@ -41,6 +44,7 @@ from robotrace.tracebacks.models import (
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import Organisation, User
+    from robotrace.providers.models import Provider
 
 OPEN_HOP_STATES = (Hop.Status.REQUESTED, Hop.Status.OVERDUE, Hop.Status.NON_RESPONSIVE)
 CUSTOMER_FIELDS = {"name": 200, "address": 300, "phone": 20, "email": 200, "account_id": 100, "contact_name": 120, "website": 200, "notes": 500}
@@ -81,9 +85,7 @@ def _label(actor: User | None, actor_label: str) -> str:
 
 
 def consortium_org() -> Organisation | None:
-    from robotrace.accounts.models import Organisation
-
-    return Organisation.objects.filter(kind=Organisation.Kind.CONSORTIUM).order_by("id").first()
+    return accounts.consortium()
 
 
 def _require_consortium(organisation: Organisation | None) -> None:
@@ -164,7 +166,7 @@ def provider_for_number(number: str) -> Provider | None:
     for prefix in prefixes:
         if prefix in blocks:
             provider = blocks[prefix].provider
-            if provider.status == Provider.Status.MERGED and provider.merged_into_id:
+            if provider.status == registry.Status.MERGED and provider.merged_into_id:
                 return provider.merged_into
             return provider
     return None
@@ -192,7 +194,7 @@ def import_number_blocks(*, actor: User | None, text: str, source: str = "") -> 
             raise TracebackError(f"line {lineno}: {prefix_col} {row.get(prefix_col)!r} is not 3 to 10 digits of a NANP number", field=prefix_col)
         ref = row.get(provider_col, "")
         if ref not in cache:
-            found = Provider.objects.filter(id=int(ref)).first() if ref.isdigit() and provider_col in ("provider", "provider_id") else None
+            found = registry.provider(int(ref)) if ref.isdigit() and provider_col in ("provider", "provider_id") else None
             cache[ref] = found or find_provider(text=ref)
         provider = cache[ref]
         if provider is None:
@@ -223,9 +225,7 @@ def import_number_blocks(*, actor: User | None, text: str, source: str = "") -> 
 
 
 def _sample_from_report(report_id: int) -> tuple[SampleCall, Any]:
-    from robotrace.ingest.models import CallReport
-
-    report = CallReport.objects.unscoped(reason="traceback sample lookup").filter(id=report_id).first()
+    report = all_reports(reason="traceback sample lookup").filter(id=report_id).first()
     if report is None:
         raise TracebackError(f"call report {report_id} does not exist", status=404, field="report_id")
     sample = SampleCall(
@@ -245,7 +245,7 @@ def _sample_from_report(report_id: int) -> tuple[SampleCall, Any]:
 def terminating_provider_for(sample: SampleCall) -> Provider | None:
     """The reporting carrier's registry record, or the holder of the called number."""
     if sample.reporter_id:
-        provider = Provider.objects.filter(organisation_id=sample.reporter_id).exclude(status=Provider.Status.MERGED).first()
+        provider = registry.for_organisation_id(sample.reporter_id)
         if provider is not None:
             return provider
     return provider_for_number(sample.called_number)
@@ -322,9 +322,7 @@ def open_traceback(
     legal = list(legal_basis or [])
     campaign = None
     if campaign_id is not None:
-        from robotrace.campaigns.models import Campaign
-
-        campaign = Campaign.objects.unscoped(reason="traceback opening").filter(id=campaign_id).first()
+        campaign = campaigns.campaign_for_system(campaign_id, reason="traceback opening")
         if campaign is not None and not legal:
             legal = list(campaign.legal_basis or [])
     signer = _verified_signer(sample.report_id)
@@ -351,7 +349,7 @@ def open_traceback(
         opened = [_open_hop(tb, provider, sequence=1, named_by=None, now=now)]
         # Only a fully verified PASSporT names its signer; an unverified one proves nothing.
         if signer is not None and getattr(signer, "verified", True) and getattr(signer, "provider_id", None):
-            signer_provider = Provider.objects.filter(id=signer.provider_id).first()
+            signer_provider = registry.provider(signer.provider_id)
             if signer_provider is not None:
                 tb.shaken_signer = signer_provider
                 tb.shaken_attest = str(getattr(signer, "attest", "") or "")[:1]
@@ -384,12 +382,9 @@ def open_from_campaign(
     exclude_traced: bool = True,
 ) -> list[Traceback]:
     """Open up to `samples` tracebacks on a campaign's calls, the freshest (under 10 days) first."""
-    from robotrace.campaigns.models import Campaign
-    from robotrace.ingest.models import CallReport
-
     _require_consortium(organisation)
     now = _now(now)
-    campaign = Campaign.objects.unscoped(reason="traceback opening").filter(id=campaign_id).first()
+    campaign = campaigns.campaign_for_system(campaign_id, reason="traceback opening")
     if campaign is None:
         raise TracebackError(f"campaign {campaign_id} does not exist", status=404, field="campaign_id")
     if samples < 1 or samples > 50:
@@ -397,7 +392,7 @@ def open_from_campaign(
     traced = set(
         Traceback.objects.unscoped(reason="avoid tracing the same call twice").filter(campaign_id=campaign_id).values_list("sample_report_id", flat=True)
     ) if exclude_traced else set()
-    qs = CallReport.objects.unscoped(reason="traceback samples").filter(campaign_id=campaign_id).exclude(called_number="")
+    qs = all_reports(reason="traceback samples").filter(campaign_id=campaign_id).exclude(called_number="")
     fresh = qs.filter(call_started_at__gte=now - timedelta(days=conf.FRESH_SAMPLE_DAYS)).order_by("-call_started_at")
     stale = qs.filter(call_started_at__lt=now - timedelta(days=conf.FRESH_SAMPLE_DAYS)).order_by("-call_started_at")
     opened: list[Traceback] = []
@@ -548,10 +543,10 @@ _UPSTREAM_COLUMNS = ("name", "country", "status", "merged_into", "organisation",
 
 def _registry_provider(provider_id: int) -> Provider:
     """A registry provider named by id (a merged one stands for the provider it merged into)."""
-    provider = _one(Provider.objects.filter(id=provider_id).only(*_UPSTREAM_COLUMNS))
+    provider = registry.provider(provider_id, only=_UPSTREAM_COLUMNS)
     if provider is None:
         raise TracebackError(f"upstream provider {provider_id} is not in the registry", field="upstream_provider_id")
-    if provider.status == Provider.Status.MERGED and provider.merged_into_id:
+    if provider.status == registry.Status.MERGED and provider.merged_into_id:
         provider = provider.merged_into
     return provider  # type: ignore[no-any-return]
 

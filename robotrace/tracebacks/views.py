@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from robotrace.audit import services as audit
 from robotrace.core.access import require_kind
 from robotrace.core.views import redirect_back
-from robotrace.providers.models import Provider
+from robotrace.ingest import queries as ingest_queries
+from robotrace.providers import queries as registry
 from robotrace.tracebacks import queries, services
 from robotrace.tracebacks.models import Hop, HopEvidence, Traceback, TracebackRequest
 
@@ -68,9 +69,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         elapsed = f"{seconds:.1f} s" if seconds < 120 else (f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h")
     callbacks: list[str] = []
     if org.is_consortium and tb.sample_report_id and tb.kind == Traceback.Kind.TRACEBACK:
-        from robotrace.ingest.models import CallReport
-
-        report = CallReport.objects.for_org(org).filter(id=tb.sample_report_id).only("callback_numbers").first()
+        report = ingest_queries.report_for(org, tb.sample_report_id)
         callbacks = list(report.callback_numbers or []) if report else []
     return render(request, "tracebacks/detail.html", {
         "tb": tb, "elapsed": elapsed, "callbacks": callbacks, "chain": path_nodes, "parallel": [h for h in chain if h not in path_nodes],
@@ -89,7 +88,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 class ResponseForm(forms.Form):
     response = forms.ChoiceField(choices=Hop.Response.choices, widget=forms.RadioSelect)
     upstream_provider = forms.ModelChoiceField(
-        queryset=Provider.objects.exclude(status=Provider.Status.MERGED).order_by("name"), required=False,
+        queryset=registry.active(), required=False,
         help_text="The provider you received the call from", label="Upstream provider (registry)")
     upstream = forms.CharField(required=False, max_length=200, label="…or its name / OCN / trunk if not listed")
     customer_name = forms.CharField(required=False, max_length=200)
