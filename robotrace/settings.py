@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "robotrace.core.middleware.SecurityHeadersMiddleware",
     "robotrace.core.middleware.BodyLimitMiddleware",
+    # Sees every answer below it, so each refusal (401/403/404) is audited in one place.
+    "robotrace.audit.middleware.DenialAuditMiddleware",
     "robotrace.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -281,6 +283,10 @@ LOCKOUT_FAILURES = env_int("LOCKOUT_FAILURES", 5, minimum=1)
 LOCKOUT_WINDOW_SECONDS = env_int("LOCKOUT_WINDOW_SECONDS", 15 * 60, minimum=60)
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=600)
+# Refusals audited one by one per actor and action each minute; past that, counted and
+# summarised once the minute is over (audit.denials).
+AUDIT_DENIALS_PER_MINUTE = env_int("AUDIT_DENIALS_PER_MINUTE", 20, minimum=1)
+AUDIT_ANONYMOUS_DENIALS_PER_MINUTE = env_int("AUDIT_ANONYMOUS_DENIALS_PER_MINUTE", 100, minimum=1)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS

@@ -66,11 +66,13 @@ class ApiKeyAuth(HttpBearer):
         return self._check(request, Principal(organisation=key.organisation, api_key=key))
 
     def _check(self, request: HttpRequest, principal: Principal) -> Principal:
+        # Named before the checks, so a refusal is audited under the caller's name (the
+        # route itself reads request.auth, set only when they pass).
+        request.principal = principal  # type: ignore[attr-defined]
         if self.scope and not principal.has_scope(self.scope):
             raise ApiProblem(403, "Insufficient scope", f"this call needs the API key scope {self.scope!r}")
         if self.kinds and principal.organisation.kind not in self.kinds:
             raise ApiProblem(403, "Forbidden", f"this call is for {' or '.join(self.kinds)} organisations")
-        request.principal = principal  # type: ignore[attr-defined]
         return principal
 
 

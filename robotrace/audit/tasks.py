@@ -7,7 +7,7 @@ from typing import Any
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from robotrace.audit import anchors
+from robotrace.audit import anchors, denials
 
 
 @db_periodic_task(crontab(minute="*/10"))
@@ -17,3 +17,9 @@ def anchor_chain() -> dict[str, Any] | None:
     goes unseen until the next one, so this period is the window."""
     return anchors.write_anchor()
 
+
+@db_periodic_task(crontab(minute="*"))
+def summarise_denials() -> int:
+    """Every minute: one event per actor and action for the refusals of each finished minute
+    that were counted but not written one by one."""
+    return denials.summarise()
