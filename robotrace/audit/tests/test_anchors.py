@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from django.core.management import call_command
+from django.urls import reverse
 
 from robotrace.audit import anchors
 from robotrace.audit import services as audit
@@ -106,3 +107,16 @@ def test_it_detects_events_deleted_before_an_anchored_one(db, settings):
     text = _reasons(verify_chain())
     assert "previous hash does not match" in text
     assert f"3 events up to event {anchored.id} but anchor" in text
+
+
+def test_the_audit_page_checks_the_anchors_too(world, as_user, settings):
+    _events()
+    anchors.write_anchor()
+    client = as_user(world.alice)
+    page = client.post(reverse("audit:verify")).content.decode()
+    assert "Chain intact" in page and "all 1 anchors outside the database match" in page
+    [path] = _files(settings)
+    path.chmod(0o600)
+    path.write_text(path.read_text().replace('"count": ', '"count": 1'))
+    page = client.post(reverse("audit:verify")).content.decode()
+    assert "The chain is broken" in page and "its HMAC does not match" in page
