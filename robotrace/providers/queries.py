@@ -119,3 +119,8 @@ def records(ids: set[int]) -> list[ProviderRecord]:
     """By name, then id."""
     fields = [f.name for f in dataclasses.fields(ProviderRecord)]
     return [ProviderRecord(*row) for row in Provider.objects.filter(pk__in=sorted(ids)).order_by("name", "id").values_list(*fields)]
+
+
+def names(ids: list[int]) -> dict[int, str]:
+    """id -> name of the given registry records."""
+    return dict(Provider.objects.filter(id__in=ids).values_list("id", "name"))

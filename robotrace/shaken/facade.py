@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from robotrace.campaigns.models import Campaign
-from robotrace.ingest.models import CallReport
-from robotrace.providers.models import Provider
+from robotrace.campaigns.queries import Status as CampaignStatus
+from robotrace.ingest.queries import all_reports
+from robotrace.providers import queries as registry
 from robotrace.shaken.models import ShakenVerification
 
 _REASON = "shaken facade: system-level read for another app"
@@ -59,8 +59,8 @@ def _illegal_report_ids(report_ids: list[int]) -> set[int]:
     out: set[int] = set()
     for start in range(0, len(report_ids), 2000):
         out.update(
-            CallReport.objects.unscoped(reason=_REASON)
-            .filter(id__in=report_ids[start : start + 2000], campaign__status=Campaign.Status.CONFIRMED)
+            all_reports(reason=_REASON)
+            .filter(id__in=report_ids[start : start + 2000], campaign__status=CampaignStatus.CONFIRMED)
             .values_list("id", flat=True)
         )
     return out
@@ -115,7 +115,7 @@ def provider_signing_stats(
     ids = [r for r, _, m in spoof_rows if not m]
     for start in range(0, len(ids), 2000):
         invalid_numbers.update(
-            CallReport.objects.unscoped(reason=_REASON)
+            all_reports(reason=_REASON)
             .filter(id__in=ids[start : start + 2000], is_calling_number_invalid=True)
             .values_list("id", flat=True)
         )
@@ -131,7 +131,7 @@ def provider_signing_stats(
 def campaign_signing_stats(campaign_id: int) -> dict[str, Any]:
     """Share of the campaign's reports whose call was signed (verified), and its signers."""
     empty = {"reports": 0, "with_identity": 0, "verified": 0, "share_signed": 0.0, "attestation": {"A": 0, "B": 0, "C": 0}, "signers": []}
-    report_ids = list(CallReport.objects.unscoped(reason=_REASON).filter(campaign_id=campaign_id).values_list("id", flat=True))
+    report_ids = list(all_reports(reason=_REASON).filter(campaign_id=campaign_id).values_list("id", flat=True))
     if not report_ids:
         return empty
     rows: list[dict[str, Any]] = []
@@ -166,7 +166,7 @@ def campaign_signing_stats(campaign_id: int) -> dict[str, Any]:
 def _provider_names(ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(Provider.objects.filter(id__in=ids).values_list("id", "name"))
+    return registry.names(ids)
 
 
 def report_verdicts(report_ids: list[int]) -> dict[int, dict[str, Any]]:

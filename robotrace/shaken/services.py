@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from robotrace.audit import services as audit
+from robotrace.ingest.queries import all_reports
 from robotrace.providers.services import find_provider
 from robotrace.shaken import conf, runtime
 from robotrace.shaken.directory import DirectoryError, load_ocn_csv
@@ -120,8 +121,6 @@ def _fields_for(report: Any, verdict: Verdict, resolver: SignerResolver) -> dict
 def verify_reports(*, report_ids: Iterable[int], actor: User | None = None, verifier: Verifier | None = None) -> int:
     """Verify the given reports that carry an Identity header; store one row per report
     (re-verifying replaces it). Returns how many were verified."""
-    from robotrace.ingest.models import CallReport
-
     ids = sorted({int(i) for i in report_ids})
     if not ids:
         return 0
@@ -131,7 +130,7 @@ def verify_reports(*, report_ids: Iterable[int], actor: User | None = None, veri
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         reports = list(
-            CallReport.objects.unscoped(reason="shaken: verify Identity headers of stored reports")
+            all_reports(reason="shaken: verify Identity headers of stored reports")
             .filter(id__in=chunk)
             .exclude(identity_header="")
             .only("id", "reporter_id", "call_started_at", "calling_number_e164", "called_number", "identity_header")
@@ -179,10 +178,8 @@ def verify_reports(*, report_ids: Iterable[int], actor: User | None = None, veri
 
 def verify_upload(*, upload_id: int) -> int:
     """Verify the signed reports of one upload (the reports_stored receiver's task)."""
-    from robotrace.ingest.models import CallReport
-
     ids = list(
-        CallReport.objects.unscoped(reason="shaken: reports of a stored upload")
+        all_reports(reason="shaken: reports of a stored upload")
         .filter(upload_id=upload_id)
         .exclude(identity_header="")
         .values_list("id", flat=True)
@@ -197,12 +194,10 @@ def catch_up(*, limit: int | None = None) -> tuple[int, int]:
     """Verify signed reports past the durable cursor; the cursor advances only after the
     batch's rows are stored, so a crash repeats work rather than losing it.
     Returns (reports looked at, reports verified)."""
-    from robotrace.ingest.models import CallReport
-
     limit = limit or conf.batch_size()
     cursor, _ = ShakenCursor.objects.get_or_create(name=CURSOR)
     batch = list(
-        CallReport.objects.unscoped(reason="shaken: catch-up past the cursor")
+        all_reports(reason="shaken: catch-up past the cursor")
         .filter(id__gt=cursor.last_report_id)
         .order_by("id")
         .values_list("id", "identity_header")[:limit]

@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from robotrace.core.access import require_kind
-from robotrace.ingest.models import CallReport
+from robotrace.ingest.queries import all_reports
 from robotrace.shaken import queries
 from robotrace.shaken.models import ShakenVerification, SpcDirectory
 from robotrace.shaken.verifier import LAYERS
@@ -77,7 +77,7 @@ def _related_links(v: ShakenVerification) -> dict[str, str]:
     if v.signer_provider_id:
         links["signer"] = url("providers:detail", v.signer_provider_id)
     # Narrowed by call time so PostgreSQL reads one monthly partition.
-    campaign_id = (CallReport.objects.unscoped(reason="consortium verdict page: the report's campaign")
+    campaign_id = (all_reports(reason="consortium verdict page: the report's campaign")
                    .filter(pk=v.report_id, call_started_at=v.call_started_at).values_list("campaign_id", flat=True).first())
     if campaign_id:
         links["campaign"] = url("campaigns:detail", campaign_id)
