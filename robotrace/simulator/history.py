@@ -20,7 +20,7 @@ def backfill(sim: LiveSimulation, *, count: int = 40) -> int:
     from robotrace.simulator.live import provider_org
     from robotrace.simulator.models import SimulatedCall
     from robotrace.tracebacks import services
-    from robotrace.tracebacks.models import Hop, Traceback
+    from robotrace.tracebacks.queries import Source, newest_requested_hop
 
     org = services.consortium_org()
     net, rng = sim.net, sim.rng
@@ -34,13 +34,13 @@ def backfill(sim: LiveSimulation, *, count: int = 40) -> int:
         opened_at = at + timedelta(minutes=rng.uniform(20, 240))
         try:
             tb = services.open_traceback(actor=None, organisation=org, sample=sample, now=opened_at, actor_label="simulator (history)",
-                                         source=Traceback.Source.MANUAL)
+                                         source=Source.MANUAL)
         except services.TracebackError as exc:
             logger.info("history: %s", exc.message)
             continue
         # Walk the chain with each provider's behaviour and a back-dated clock.
         for _ in range(12):
-            hop = tb.hops.filter(status=Hop.Status.REQUESTED).order_by("-sequence").first()
+            hop = newest_requested_hop(tb)
             if hop is None:
                 break
             p = by_id.get(hop.provider_id)

@@ -224,11 +224,11 @@ class LiveSimulation:
     def keep_in_motion(self) -> None:
         """The campaign engine opens tracebacks on its events; if there are too few in motion
         (a quiet engine, or it is not installed yet), open some from recent reports."""
-        from robotrace.ingest.models import CallReport
+        from robotrace.ingest.queries import all_reports
+        from robotrace.tracebacks import queries as tracebacks
         from robotrace.tracebacks import services
-        from robotrace.tracebacks.models import Traceback
 
-        in_progress = Traceback.objects.unscoped(reason="simulator motion").filter(status=Traceback.Status.IN_PROGRESS).count()
+        in_progress = tracebacks.in_progress_count()
         need = self.target_open - in_progress
         if need <= 0 or not self.reported:
             return
@@ -239,10 +239,10 @@ class LiveSimulation:
         ids = self.rng.sample(signed, min(need // 2 + 1, len(signed))) if signed else []
         recent = self.reported[-300:]
         ids += self.rng.sample(recent, min(need - len(ids), len(recent))) if need > len(ids) else []
-        reports = CallReport.objects.unscoped(reason="simulator motion").filter(source_report_id__in=ids).values_list("id", flat=True)
+        reports = all_reports(reason="simulator motion").filter(source_report_id__in=ids).values_list("id", flat=True)
         for report_id in list(reports)[:need]:
             try:
-                services.open_traceback(actor=None, organisation=org, report_id=report_id, source=Traceback.Source.REPORT, actor_label="simulator")
+                services.open_traceback(actor=None, organisation=org, report_id=report_id, source=tracebacks.Source.REPORT, actor_label="simulator")
                 self.stats["opened"] += 1
             except services.TracebackError as exc:
                 logger.info("simulator could not open a traceback: %s", exc.message)
@@ -256,9 +256,9 @@ class LiveSimulation:
 
     def backfill(self) -> None:
         from robotrace.tracebacks import sweeper
-        from robotrace.tracebacks.models import Traceback
+        from robotrace.tracebacks.queries import any_tracebacks
 
-        if Traceback.objects.unscoped(reason="simulator backfill check").exists() or self.history <= 0:
+        if any_tracebacks() or self.history <= 0:
             return
         from robotrace.simulator.history import backfill
 
@@ -292,6 +292,6 @@ class LiveSimulation:
 
 
 def provider_org(p: SimProvider) -> Any:
-    from robotrace.accounts.models import Organisation
+    from robotrace.accounts.queries import organisation
 
-    return Organisation.objects.filter(id=p.organisation_id).first() if p.organisation_id else None
+    return organisation(p.organisation_id) if p.organisation_id else None

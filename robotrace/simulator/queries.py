@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from robotrace.ingest.queries import all_reports
+from robotrace.tracebacks import queries as tracebacks
+
 
 def accuracy() -> dict[str, Any]:
     """Completed tracebacks of simulated calls whose origin (or point of entry) matches."""
-    from robotrace.ingest.models import CallReport
     from robotrace.simulator.models import SimulatedCall
-    from robotrace.tracebacks.models import Traceback
 
-    done = Traceback.objects.unscoped(reason="simulator accuracy").filter(
-        status=Traceback.Status.COMPLETED, sample_report_id__isnull=False
-    ).values_list("sample_report_id", "outcome", "originating_provider_id", "point_of_entry_provider_id").order_by("-id")[:2000]
-    rows = list(done)
+    rows = tracebacks.completed_samples(limit=2000)
     if not rows:
         return {"checked": 0}
-    source = dict(CallReport.objects.unscoped(reason="simulator accuracy").filter(id__in=[r[0] for r in rows]).values_list("id", "source_report_id"))
+    source = dict(all_reports(reason="simulator accuracy").filter(id__in=[r[0] for r in rows]).values_list("id", "source_report_id"))
     truth = dict(SimulatedCall.objects.filter(source_report_id__in=source.values()).values_list("source_report_id", "true_origin_id"))
     checked = correct = 0
     for report_id, outcome, origin, poe in rows:

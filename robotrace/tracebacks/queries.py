@@ -621,3 +621,29 @@ def hold_facts(traceback_id: int) -> HoldFacts | None:
     providers = Hop.objects.unscoped(reason=reason).filter(traceback_id=traceback_id).values_list("provider_id", flat=True)
     numbers = tuple(n for n in (tb["calling_number"], tb["called_number"]) if n)
     return HoldFacts(tb["campaign_id"], numbers, tb["call_started_at"], frozenset(providers))
+
+
+# --- The simulator's view: how many tracebacks are moving, and what completed ones found ------
+
+
+Source = Traceback.Source  # how a traceback came to be opened (services.open_traceback's source)
+
+
+def any_tracebacks() -> bool:
+    return Traceback.objects.unscoped(reason="simulator: is there any history?").exists()
+
+
+def in_progress_count() -> int:
+    return Traceback.objects.unscoped(reason="simulator: tracebacks in motion").filter(status=Traceback.Status.IN_PROGRESS).count()
+
+
+def completed_samples(*, limit: int) -> list[tuple[int, str, int | None, int | None]]:
+    """(sample report, outcome, originating provider, point of entry) of the newest completed
+    tracebacks opened on a report."""
+    done = Traceback.objects.unscoped(reason="simulator accuracy").filter(status=Traceback.Status.COMPLETED, sample_report_id__isnull=False)
+    return list(done.values_list("sample_report_id", "outcome", "originating_provider_id", "point_of_entry_provider_id").order_by("-id")[:limit])
+
+
+def newest_requested_hop(traceback: Traceback) -> Hop | None:
+    """The hop of the traceback now waiting for its provider's answer."""
+    return traceback.hops.filter(status=Hop.Status.REQUESTED).order_by("-sequence").first()
