@@ -2,7 +2,7 @@
 
 Embedded default (no variables set): SQLite in WAL mode under `var/`, Huey on its own SQLite
 file, uploads on local disk, e-mail written to files. Production: `DATABASE_URL`,
-`REDIS_URL`, `SECRET_KEY`, `DEBUG=0`.
+`REDIS_URL`, `SECRET_KEY`, `AUDIT_CHAIN_KEY`, `DEBUG=0`.
 """
 
 from __future__ import annotations
