@@ -137,3 +137,12 @@ def member(org: Organisation, pk: int) -> User | None:
 
 
 AGENCY_LEVEL_LABELS = dict(Organisation.AgencyLevel.choices)
+
+
+def any_organisation() -> bool:
+    return Organisation.objects.exists()
+
+
+# Vocabularies of people, for apps that set or compare them.
+Approval = User.Approval
+Verification = User.Verification

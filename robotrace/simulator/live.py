@@ -96,7 +96,7 @@ class LiveSimulation:
     # --- setup ----------------------------------------------------------------------------
 
     def setup(self) -> None:
-        from robotrace.core import demo
+        from robotrace.simulator.demo import world as demo
 
         # Originating providers and gateways sign calls (STIR/SHAKEN) as they route them, so
         # reports carry Identity headers that the shaken app verifies at intake.

@@ -48,7 +48,8 @@ def test_npa_state_uses_offline_geocoding():
 def test_the_demo_seeders_subscribe_the_demo_agencies(db):
     from robotrace.accounts import services as accounts
     from robotrace.alerts import demo
-    from robotrace.core.demo import ORGS, DemoWorld
+    from robotrace.core.demo import DemoWorld
+    from robotrace.simulator.demo.world import ORGS
 
     world = DemoWorld()
     for spec in ORGS:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from robotrace.core import demo
+from robotrace.simulator.demo import world as demo
 
 
 def logins_text() -> str:

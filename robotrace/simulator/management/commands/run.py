@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 
-from robotrace.core.management.commands.demo import logins_text
+from robotrace.simulator.management.commands.demo import logins_text
 
 
 class Command(BaseCommand):
