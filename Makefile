@@ -27,6 +27,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check robotrace
+	$(BIN)/lint-imports
 
 e2e: install
 	$(BIN)/pytest -q -m e2e robotrace/tests/e2e
