@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 from robotrace.ingest.models import CallReport
 from robotrace.ingest.synthetic import ndjson
 
 store_message = importlib.import_module("robotrace.ingest.management.commands.ingest-stream").store_message
+
+# store_message runs in the consumer's worker thread and closes stale connections first, as
+# the consumer must; inside a test's rolled-back transaction that would close the test's own
+# connection on PostgreSQL, so these tests commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_it_stores_a_message_as_the_reporter_of_its_subject(world):
