@@ -101,7 +101,7 @@ def login(client: Client, user: User) -> Client:
 
 
 @pytest.fixture
-def as_user(client: Client):  # type: ignore[no-untyped-def]
+def as_user(client: Client):
     def _as(user: User) -> Client:
         c = Client()
         return login(c, user)
@@ -110,14 +110,14 @@ def as_user(client: Client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_key():  # type: ignore[no-untyped-def]
+def api_key():
     def _issue(org: Organisation, scopes: list[str]) -> str:
         return accounts.issue_api_key(actor=None, organisation=org, name="test", scopes=scopes).secret
 
     return _issue
 
 
-def bearer(secret: str) -> dict[str, str]:
+def bearer(secret: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
@@ -178,7 +178,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     r = Receiver()
     yield r
     r.close()

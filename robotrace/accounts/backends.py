@@ -16,7 +16,7 @@ class PolicyModelBackend(ModelBackend):
             return False
         return not user.is_locked and user.approval == User.Approval.APPROVED
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> User | None:  # type: ignore[override]
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> User | None:
         email = kwargs.get("email") or username
         if email is None or password is None:
             return None

@@ -111,10 +111,10 @@ class AgencyRequestForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # forwarded to Django's form as given
         from robotrace.accounts.queries import agencies_for_request
 
-        self.fields["agency"].queryset = agencies_for_request()  # type: ignore[attr-defined]
+        self.fields["agency"].queryset = agencies_for_request()  # type: ignore[attr-defined]  # the agency field is a ModelChoiceField
 
     def clean(self) -> dict[str, object]:
         d = super().clean() or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    from robotrace.accounts.models import User
 
 SESSION_AUTH_AT = "rt_auth_at"
 SESSION_LAST_SEEN = "rt_last_seen"
@@ -81,6 +85,7 @@ class SessionPolicyMiddleware:
                 query = urlencode({"next": request.get_full_path(), "ended": reason})
                 return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
             # Only write the session when the minute changes, so every request is not a write.
+            assert last_seen is not None  # a session without it ended above ("unverified")
             if now - last_seen > 60:
                 session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
@@ -122,7 +127,7 @@ class MfaRequiredMiddleware:
         return self.get_response(request)
 
 
-def _end_session(request: HttpRequest, user: object, reason: str) -> HttpResponse | None:
+def _end_session(request: HttpRequest, user: User, reason: str) -> HttpResponse | None:
     """Sign out and send a page to the login form; an API request (None) goes on anonymous."""
     from robotrace.audit import services as audit
 
@@ -139,6 +144,6 @@ def second_factor_state(request: HttpRequest, user: object) -> str:
     from allauth.account.internal.flows.login import get_authentication_records
     from allauth.mfa.utils import is_mfa_enabled
 
-    if any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):  # type: ignore[arg-type]
+    if any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):
         return SECOND_FACTOR_PASSED
-    return "missing" if is_mfa_enabled(user) else SECOND_FACTOR_NONE  # type: ignore[arg-type]
+    return "missing" if is_mfa_enabled(user) else SECOND_FACTOR_NONE

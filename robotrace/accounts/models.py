@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -116,7 +118,7 @@ class User(AbstractUser):
     # Bumped to end every session of this user at once (disable, role change, admin action).
     session_epoch = models.PositiveIntegerField(default=0)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     REQUIRED_FIELDS = ["email"]
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
 
 from robotrace.accounts.models import ApiKey, Organisation, User
 from robotrace.audit import queries as audit_queries
+
+
+def organisation_of(request: HttpRequest) -> Organisation:
+    """The organisation of the person signed in. Pages behind core.access.require_kind and
+    home panels always have one; any other request is refused."""
+    user = request.user
+    org = user.organisation if isinstance(user, User) else None
+    if org is None:
+        raise PermissionDenied("no organisation")
+    return org
 
 
 def overview() -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -83,7 +85,7 @@ def _clean_kind_fields(kind: str, fields: dict[str, object]) -> dict[str, object
         raw_states = out.get("jurisdiction") or []
         if isinstance(raw_states, str):
             raw_states = [p for p in raw_states.replace(";", ",").replace(" ", ",").split(",") if p]
-        states = [str(x).strip().upper() for x in raw_states]  # type: ignore[union-attr]
+        states = [str(x).strip().upper() for x in cast(Iterable[object], raw_states)]
         bad = [x for x in states if x not in US_STATES]
         if bad:
             errors["jurisdiction"] = f"not US states or territories: {', '.join(bad)}"
@@ -160,7 +162,7 @@ def create_user(
     from django.core.validators import validate_email
 
     _require_admin_of(actor, organisation.pk, "only an admin of the organisation, or a consortium admin, may add people to it")
-    if actor is not None and organisation.is_agency and not actor.organisation.is_consortium:  # type: ignore[union-attr]
+    if actor is not None and organisation.is_agency and not actor.organisation.is_consortium:  # type: ignore[union-attr]  # the actor is an admin of an organisation (checked above)
         approval = User.Approval.PENDING
     email = (email or "").strip().lower()
     try:

@@ -39,7 +39,7 @@ def require_recent_login(view: Any = None, *, allow_get: bool = False) -> Any:
     """Decorator: the person must have authenticated within the re-authentication window."""
 
     def decorator(fn: V) -> V:
-        return reauthentication_required(fn, allow_get=allow_get)  # type: ignore[no-any-return]
+        return reauthentication_required(fn, allow_get=allow_get)
 
     if view is not None:
         return decorator(view)

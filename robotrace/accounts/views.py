@@ -86,7 +86,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             org = services.create_organisation(
-                actor=request.user, name=d["name"], kind=d["kind"], slug=d["slug"], **form.service_fields()  # type: ignore[arg-type]
+                actor=request.user, name=d["name"], kind=d["kind"], slug=d["slug"], **form.service_fields()  # type: ignore[arg-type]  # request.user is a signed-in User here
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -123,7 +123,7 @@ def _add_person(request: HttpRequest, org: Organisation, done: HttpResponseRedir
         try:
             phone = services.phone_field(d["phone"], field="phone")
             user = services.create_user(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]  # request.user is a signed-in User here
                 organisation=org,
                 email=d["email"],
                 password=d["password"],
@@ -159,7 +159,7 @@ def user_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_kind(admin=True)
 @never_cache
 def people(request: HttpRequest) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = queries.organisation_of(request)
     users = org.users.order_by("-is_active", "email")
     return render(request, "accounts/people.html", {"org": org, "users": users, "role_choices": User.Role.choices, "person_url": "accounts:person_action"})
 
@@ -167,7 +167,7 @@ def people(request: HttpRequest) -> HttpResponse:
 @require_kind(admin=True)
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = queries.organisation_of(request)
     return _add_person(request, org, redirect("accounts:people"), own=True)
 
 
@@ -177,20 +177,20 @@ def person_add(request: HttpRequest) -> HttpResponse:
 def _act_on_person(request: HttpRequest, user: User, action: str, back: HttpResponseRedirect) -> HttpResponse:
     if action == "role":
         # Role changes need a fresh re-authentication (S5) and end the person's sessions.
-        return require_recent_login(lambda r: _change_role(r, user, back))(request)  # type: ignore[no-any-return]
+        return require_recent_login(lambda r: _change_role(r, user, back))(request)
     try:
         if action == "active":
             active = request.POST.get("active") == "1"
-            services.set_active(actor=request.user, user=user, active=active)  # type: ignore[arg-type]
+            services.set_active(actor=request.user, user=user, active=active)  # type: ignore[arg-type]  # request.user is a signed-in User here
             messages.success(request, f"{user.email} was {'enabled' if active else 'disabled and signed out everywhere'}.")
         elif action == "end-sessions":
-            services.end_sessions(actor=request.user, user=user)  # type: ignore[arg-type]
+            services.end_sessions(actor=request.user, user=user)  # type: ignore[arg-type]  # request.user is a signed-in User here
             messages.success(request, f"Every session of {user.email} was ended.")
         elif action == "unlock":
             if not user.is_locked:
                 messages.info(request, f"{user.email} was not locked.")
             else:
-                services.unlock_user(actor=request.user, user=user)  # type: ignore[arg-type]
+                services.unlock_user(actor=request.user, user=user)  # type: ignore[arg-type]  # request.user is a signed-in User here
                 messages.success(request, f"{user.email} was released and can sign in again.")
         else:
             raise Http404("no such action")
@@ -205,7 +205,7 @@ def _change_role(request: HttpRequest, user: User, back: HttpResponseRedirect) -
         messages.error(request, "Choose admin, member or read-only.")
         return back
     try:
-        services.set_role(actor=request.user, user=user, role=form.cleaned_data["role"])  # type: ignore[arg-type]
+        services.set_role(actor=request.user, user=user, role=form.cleaned_data["role"])  # type: ignore[arg-type]  # request.user is a signed-in User here
     except (ValidationError, services.PermissionDenied) as exc:
         _service_error(request, exc)
     else:
@@ -225,7 +225,7 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # Another organisation's person answers 404, as if there were no such person.
-    user = get_object_or_404(User, pk=pk, organisation=request.user.organisation)  # type: ignore[union-attr]
+    user = get_object_or_404(User, pk=pk, organisation=request.user.organisation)  # type: ignore[union-attr]  # request.user is a signed-in User here
     return _act_on_person(request, user, action, redirect("accounts:people"))
 
 
@@ -246,10 +246,10 @@ def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             if d["decision"] == "approve":
-                services.approve_user(actor=request.user, user=user, method=d["method"], notes=d["notes"])  # type: ignore[arg-type]
+                services.approve_user(actor=request.user, user=user, method=d["method"], notes=d["notes"])  # type: ignore[arg-type]  # request.user is a signed-in User here
                 messages.success(request, f"{user.email} was approved; they enrol an authenticator at first sign-in.")
             else:
-                services.reject_user(actor=request.user, user=user, reason=d["notes"])  # type: ignore[arg-type]
+                services.reject_user(actor=request.user, user=user, reason=d["notes"])  # type: ignore[arg-type]  # request.user is a signed-in User here
                 messages.success(request, f"The request of {user.email} was rejected.")
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -272,7 +272,7 @@ def _issue(request: HttpRequest, org: Organisation, form: ApiKeyForm) -> HttpRes
         return None
     try:
         issued = services.issue_api_key(
-            actor=request.user, organisation=org, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"]  # type: ignore[arg-type]
+            actor=request.user, organisation=org, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"]  # type: ignore[arg-type]  # request.user is a signed-in User here
         )
     except ValidationError as exc:
         apply_errors(form, exc)
@@ -302,7 +302,7 @@ def org_key_issue(request: HttpRequest, pk: int) -> HttpResponse:
 def org_key_revoke(request: HttpRequest, pk: int, key_id: int) -> HttpResponse:
     org = get_object_or_404(Organisation, pk=pk)
     try:
-        key = services.revoke_api_key(actor=request.user, organisation=org, key_id=key_id)  # type: ignore[arg-type]
+        key = services.revoke_api_key(actor=request.user, organisation=org, key_id=key_id)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except ApiKey.DoesNotExist:
         raise Http404("no such key")
     messages.success(request, f"Key {key.prefix}… was revoked.")
@@ -314,7 +314,7 @@ def org_key_revoke(request: HttpRequest, pk: int, key_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
     """An org admin's own organisation's keys: issue (secret shown once), revoke, last use."""
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = queries.organisation_of(request)
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST":
         shown = _issue(request, org, form)
@@ -327,9 +327,9 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @require_kind(admin=True)
 @require_POST
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
     try:
-        key = services.revoke_api_key(actor=request.user, organisation=org, key_id=key_id)  # type: ignore[arg-type]
+        key = services.revoke_api_key(actor=request.user, organisation=org, key_id=key_id)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except ApiKey.DoesNotExist:
         raise Http404("no such key")
     messages.success(request, f"Key {key.prefix}… was revoked; requests with it now get 401.")

@@ -233,13 +233,13 @@ def load_records(source: str, *, skew_minutes: int = 5, default_zone: str = "UTC
         table = query.pop("table", ["calls"])[0]
         _check_table(table)
         dsn = parsed._replace(query="&".join(f"{k}={v[0]}" for k, v in query.items())).geturl()
-        with psycopg.connect(dsn, row_factory=dict_row) as conn:
-            rows = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in conn.execute(f'SELECT * FROM "{table}"')]  # noqa: S608
+        with psycopg.connect(dsn, row_factory=dict_row) as pg:
+            rows = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in pg.execute(f'SELECT * FROM "{table}"')]  # noqa: S608
     else:
-        path = Path(source)
-        if not path.exists():
+        records_file = Path(source)
+        if not records_file.exists():
             raise FileNotFoundError(f"call records file {source} does not exist")
-        with path.open(newline="", encoding="utf-8") as f:
+        with records_file.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
     records = CallRecords(skew=timedelta(minutes=skew_minutes))
     for row in rows:

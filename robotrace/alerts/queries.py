@@ -272,7 +272,7 @@ def deliveries_of(org: Organisation, alert_ids: list[int]) -> QuerySet[Delivery]
     return outbox.about(org, ABOUT, alert_ids)
 
 
-def alert_ids_with_delivery_status(org: Organisation, status: str) -> QuerySet[Delivery]:
+def alert_ids_with_delivery_status(org: Organisation, status: str) -> QuerySet[Delivery, Any]:
     return outbox.object_ids_with_status(org, ABOUT, status)
 
 
@@ -325,7 +325,7 @@ class DeliverySummary:
 def delivery_summaries(alert_ids: list[int], org: Organisation) -> dict[int, DeliverySummary]:
     out: dict[int, DeliverySummary] = {i: DeliverySummary() for i in alert_ids}
     for d in deliveries_of(org, alert_ids).order_by("id"):
-        s = out[d.object_id]
+        s = out[d.object_id]  # type: ignore[index]  # deliveries about alerts always name one
         if d.status == DeliveryStatus.DELIVERED:
             s.delivered += 1
         elif d.status == DeliveryStatus.GAVE_UP:

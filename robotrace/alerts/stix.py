@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stix2
 from django.conf import settings
@@ -52,6 +52,12 @@ PHONE_SCHEMA: dict[str, Any] = {
 @stix2.v21.CustomObservable(PHONE_TYPE, [("value", StringProperty(required=True))], extension_name=EXTENSION_ID, id_contrib_props=["value"])
 class PhoneNumber:
     """The new SCO; its id is derived from `value` (UUIDv5), as STIX 2.1 asks of SCOs."""
+
+    if TYPE_CHECKING:  # what CustomObservable gives the class, for the type checker only
+        id: str
+        value: str
+
+        def __init__(self, **kwargs: Any) -> None: ...
 
 
 def schema_url() -> str:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -30,7 +30,7 @@ BOTH = ("agency", "consortium")
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 # --- Home panels ----------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _get_alert(request, alert_id)
     if org.is_agency and alert.read_at is None:
         # Opening an alert is reading it (audited by mark_read).
-        alert = services.mark_read(actor=request.user, organisation=org, alert_id=alert.pk)  # type: ignore[arg-type]
+        alert = services.mark_read(actor=request.user, organisation=org, alert_id=alert.pk)  # type: ignore[arg-type]  # request.user is a signed-in User here
     deliveries = list(queries.deliveries_of(org, [alert.pk]).order_by("id").prefetch_related("attempt_log"))
     ev = alert.evidence or {}
     return render(request, "alerts/detail.html", {
@@ -119,16 +119,17 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def alert_read(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
-        services.mark_read(actor=request.user, organisation=_org(request), alert_id=alert_id)  # type: ignore[arg-type]
+        services.mark_read(actor=request.user, organisation=_org(request), alert_id=alert_id)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except Alert.DoesNotExist as exc:
         raise Http404("no such alert") from exc
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/alerts/") else "alerts:list")
+    next_url = request.POST.get("next", "")
+    return redirect(next_url if next_url.startswith("/alerts/") else "alerts:list")
 
 
 @require_kind(*AGENCY, write=True)
 @require_POST
 def alert_read_all(request: HttpRequest) -> HttpResponse:
-    n = services.mark_all_read(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]
+    n = services.mark_all_read(actor=request.user, organisation=_org(request))  # type: ignore[arg-type]  # request.user is a signed-in User here
     messages.success(request, f"{n} alert(s) marked read.")
     return redirect("alerts:list")
 
@@ -139,7 +140,7 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
     org = _org(request)
     if not queries.deliveries_for(org).filter(pk=delivery_id).exists():
         raise Http404("no such delivery")  # this page retries alert deliveries only
-    d = outbox.retry_now(actor=request.user, organisation=org, delivery_id=delivery_id)  # type: ignore[arg-type]
+    d = outbox.retry_now(actor=request.user, organisation=org, delivery_id=delivery_id)  # type: ignore[arg-type]  # request.user is a signed-in User here
     outbox.attempt(delivery_id=d.pk)
     messages.success(request, "Delivery attempted again.")
     return redirect("alerts:detail", alert_id=d.object_id)
@@ -158,7 +159,7 @@ def campaign_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign is None:
         raise Http404("no such campaign")
     ev = queries.campaign_evidence(campaign, j)
-    audit.record(action="alerts.campaign_viewed", actor=request.user, obj=campaign, subject_org=org, request=request,  # type: ignore[arg-type]
+    audit.record(action="alerts.campaign_viewed", actor=request.user, obj=campaign, subject_org=org, request=request,  # type: ignore[arg-type]  # request.user is a signed-in User here
                  data={"jurisdiction": j.to_json()})
     alerts = list(queries.alerts_for(org).filter(agency=org, campaign_id=campaign_id))
     return render(request, "alerts/campaign.html", {
@@ -181,7 +182,7 @@ def export_stix(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(pk=int(request.GET["alert"]))
     alerts = list(qs.order_by("-created_at")[:500])
     body = stix.export_json(alerts)
-    audit.record(action="alerts.stix_exported", actor=request.user, actor_org=org, object_type="alerts.alert", subject_org=org,  # type: ignore[arg-type]
+    audit.record(action="alerts.stix_exported", actor=request.user, actor_org=org, object_type="alerts.alert", subject_org=org,  # type: ignore[arg-type]  # request.user is a signed-in User here
                  request=request, data={"alerts": [a.pk for a in alerts]})
     resp = HttpResponse(body, content_type="application/stix+json;version=2.1")
     resp["Content-Disposition"] = 'attachment; filename="robotrace-alerts.stix.json"'
@@ -213,9 +214,9 @@ class SubscriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         federal = org.agency_level == "federal"
         states = US_STATES if federal else [s for s in US_STATES if s in (org.jurisdiction or [])]
-        self.fields["states"].choices = [(s, s) for s in states]
-        self.fields["categories"].choices = Category.choices
-        self.fields["event_kinds"].choices = EventKind.choices
+        cast(forms.ChoiceField, self.fields["states"]).choices = [(s, s) for s in states]
+        cast(forms.ChoiceField, self.fields["categories"]).choices = Category.choices
+        cast(forms.ChoiceField, self.fields["event_kinds"]).choices = EventKind.choices
         if not federal:
             del self.fields["all_states"]
 
@@ -245,10 +246,10 @@ def _save_subscription(request: HttpRequest, sub: AlertSubscription | None) -> H
     if request.method == "POST" and form.is_valid():
         try:
             if sub is None:
-                sub = services.create_subscription(actor=request.user, organisation=org, data=form.cleaned_data)  # type: ignore[arg-type]
+                sub = services.create_subscription(actor=request.user, organisation=org, data=form.cleaned_data)  # type: ignore[arg-type]  # request.user is a signed-in User here
                 messages.success(request, f"Subscription “{sub.name}” created.")
             else:
-                sub = services.update_subscription(actor=request.user, organisation=org, subscription_id=sub.pk, data=form.cleaned_data)  # type: ignore[arg-type]
+                sub = services.update_subscription(actor=request.user, organisation=org, subscription_id=sub.pk, data=form.cleaned_data)  # type: ignore[arg-type]  # request.user is a signed-in User here
                 messages.success(request, f"Subscription “{sub.name}” saved.")
             return redirect("alerts:subscriptions")
         except ValidationError as exc:
@@ -278,7 +279,7 @@ def subscription_edit(request: HttpRequest, subscription_id: int) -> HttpRespons
 @require_POST
 def subscription_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
     sub = _get_sub(request, subscription_id)
-    services.delete_subscription(actor=request.user, organisation=_org(request), subscription_id=sub.pk)  # type: ignore[arg-type]
+    services.delete_subscription(actor=request.user, organisation=_org(request), subscription_id=sub.pk)  # type: ignore[arg-type]  # request.user is a signed-in User here
     messages.success(request, f"Subscription “{sub.name}” deleted; its past alerts are kept.")
     return redirect("alerts:subscriptions")
 
@@ -299,7 +300,7 @@ def _secret_page(request: HttpRequest, created: services.CreatedEndpoint, verb: 
 @require_POST
 def webhook_new(request: HttpRequest) -> HttpResponse:
     try:
-        created = services.create_endpoint(actor=request.user, organisation=_org(request),  # type: ignore[arg-type]
+        created = services.create_endpoint(actor=request.user, organisation=_org(request),  # type: ignore[arg-type]  # request.user is a signed-in User here
                                            url=request.POST.get("url", ""), description=request.POST.get("description", ""))
     except ValidationError as exc:
         for field, errs in exc.message_dict.items():
@@ -312,7 +313,7 @@ def webhook_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     ep = _get_endpoint(request, endpoint_id)
-    created = services.rotate_endpoint_secret(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]
+    created = services.rotate_endpoint_secret(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]  # request.user is a signed-in User here
     return _secret_page(request, created, "rotated")
 
 
@@ -320,7 +321,7 @@ def webhook_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def webhook_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     ep = _get_endpoint(request, endpoint_id)
-    services.set_endpoint_active(actor=request.user, organisation=_org(request), endpoint_id=ep.pk, active=not ep.active)  # type: ignore[arg-type]
+    services.set_endpoint_active(actor=request.user, organisation=_org(request), endpoint_id=ep.pk, active=not ep.active)  # type: ignore[arg-type]  # request.user is a signed-in User here
     return redirect("alerts:subscriptions")
 
 
@@ -328,7 +329,7 @@ def webhook_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def webhook_ping(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     ep = _get_endpoint(request, endpoint_id)
-    result = services.ping_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]
+    result = services.ping_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]  # request.user is a signed-in User here
     if result.ok:
         messages.success(request, f"Test message delivered to {ep.url} (HTTP {result.status}).")
     else:
@@ -340,6 +341,6 @@ def webhook_ping(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def webhook_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     ep = _get_endpoint(request, endpoint_id)
-    services.delete_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]
+    services.delete_endpoint(actor=request.user, organisation=_org(request), endpoint_id=ep.pk)  # type: ignore[arg-type]  # request.user is a signed-in User here
     messages.success(request, f"Webhook {ep.url} deleted.")
     return redirect("alerts:subscriptions")

@@ -74,7 +74,7 @@ def actor_of(request: HttpRequest) -> Actor:
     principal = getattr(request, "principal", None)
     api_key = getattr(principal, "api_key", None)
     if api_key is not None:
-        return Actor(key=f"key:{api_key.pk}", label=principal.label, organisation=principal.organisation)  # type: ignore[union-attr]
+        return Actor(key=f"key:{api_key.pk}", label=principal.label, organisation=principal.organisation)  # type: ignore[union-attr]  # a principal is set whenever its api_key is
     return Actor(key=_address_key(request), label="anonymous")
 
 
@@ -118,7 +118,7 @@ def record_denial(request: HttpRequest, *, action: str, status: int, reason: str
     """Audit one refused request, within the per-actor bound. Never raises for the cache."""
     if getattr(request, "audit_denial_recorded", False):
         return
-    request.audit_denial_recorded = True  # type: ignore[attr-defined]
+    request.audit_denial_recorded = True  # type: ignore[attr-defined]  # a marker on this request object
     actor = actor_of(request)
     try:
         write = _should_write(actor, action, request, window_of())
@@ -145,7 +145,7 @@ def _related(field: str, pk: int | None) -> Any:
         return None
     # The user and organisation models sit above the audit app: reached through its own keys.
     model = AuditEvent._meta.get_field(field).related_model
-    return model._default_manager.filter(pk=pk).first()  # type: ignore[union-attr]
+    return model._default_manager.filter(pk=pk).first()  # type: ignore[union-attr]  # a foreign key's model is never None
 
 
 def summarise(*, now: float | None = None) -> int:

@@ -56,7 +56,7 @@ class DenialAuditMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # Django turns these into 403/404 pages after us; keep what the view said.
         if isinstance(exception, (PermissionDenied, Http404)):
-            request.audit_denial_reason = str(exception)  # type: ignore[attr-defined]
+            request.audit_denial_reason = str(exception)  # type: ignore[attr-defined]  # a marker on this request object
 
     def _audit(self, request: HttpRequest, response: HttpResponse, status: int) -> None:
         is_api = request.path.startswith(API_PREFIX)

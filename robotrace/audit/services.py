@@ -52,7 +52,7 @@ def record(
         actor = None
     if outcome == AuditEvent.Outcome.DENIED and request is not None:
         # The view audited its own refusal: the denial middleware does not add another.
-        request.audit_denial_recorded = True  # type: ignore[attr-defined]
+        request.audit_denial_recorded = True  # type: ignore[attr-defined]  # a marker on this request object
     key = chain.signing_key()
     # savepoint=False: inside the caller's transaction (the usual case) this adds no
     # SAVEPOINT/RELEASE round trips; an error still rolls the caller's whole change back,

@@ -75,7 +75,7 @@ def _floor(campaign_id: int) -> None:
     rs = records.select_for_package(campaign_id=campaign_id, traceback_ids=[])
     t = records.build_tables(rs, mask_called=True, include_reports=False)
     days, states, _ = records.volume(rs)
-    notices = records.notice_history(set(t.provider_roles), through=None)
+    notices = records.notice_history(rs.org, set(t.provider_roles), through=None)
     build_zip({
         "a.csv": csv_bytes(records.TRACEBACK_HEADER, t.tracebacks), "b.csv": csv_bytes(records.HOP_HEADER, t.hops),
         "c.csv": csv_bytes(records.NOTICE_HEADER, notices), "d.csv": csv_bytes(["d", "n"], days), "e.csv": csv_bytes(["s", "n"], states),

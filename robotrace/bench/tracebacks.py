@@ -145,7 +145,7 @@ def _measure(project: harness.Scratch, options: dict[str, Any], progress: Progre
             window.release()
         plain_receive(provider, hop)
 
-    agents.receive = receive  # type: ignore[method-assign]
+    agents.receive = receive  # type: ignore[method-assign]  # the benchmark wraps the agents' receive
 
     # Calls happened a few minutes ago, routed through the network; every provider wrote
     # its records as the call went by.

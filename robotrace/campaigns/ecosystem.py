@@ -59,7 +59,7 @@ def provider_campaign_rows(org: Organisation, *, limit: int = 40) -> list[dict[s
         counts[(r["upstream_provider"], r["campaign_id"])]["reports"] += r["n"]
     for name, cid, n in _hop_counts(org, list(campaigns)):
         counts[(name, cid)]["hops"] += n
-    out = []
+    out: list[dict[str, Any]] = []
     for (name, cid), c in counts.items():
         out.append({"provider": name, "campaign": campaigns[cid], "reports": c["reports"], "hops": c["hops"]})
     out.sort(key=lambda r: (r["reports"] + 10 * r["hops"]), reverse=True)
@@ -71,7 +71,7 @@ def _hop_counts(org: Organisation, campaign_ids: list[int]) -> list[tuple[str, i
 
 
 def build_graph(org: Organisation, *, campaigns: int = 40, per_campaign: int = 6) -> nx.Graph:
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     camps = {c.pk: c for c in _campaigns(org, campaigns)}
     if not camps:
         return g

@@ -47,13 +47,13 @@ def campaign_list(org: Organisation, *, q: str = "", category: str = "", status:
         rows = list(qs.order_by("-report_count")[:2000])
         growth = growth_for([c.pk for c in rows])
         for c in rows:
-            c.growth = growth.get(c.pk, (0, 0))  # type: ignore[attr-defined]
-        rows.sort(key=lambda c: (c.growth[0] - c.growth[1], c.report_count), reverse=True)  # type: ignore[attr-defined]
+            c.growth = growth.get(c.pk, (0, 0))  # type: ignore[attr-defined]  # an attribute added for the page
+        rows.sort(key=lambda c: (c.growth[0] - c.growth[1], c.report_count), reverse=True)  # type: ignore[attr-defined]  # an attribute added for the page
         return rows[:200]
     rows = list(qs.order_by(SORTS.get(sort, "-report_count"), "-pk")[:200])
     growth = growth_for([c.pk for c in rows])
     for c in rows:
-        c.growth = growth.get(c.pk, (0, 0))  # type: ignore[attr-defined]
+        c.growth = growth.get(c.pk, (0, 0))  # type: ignore[attr-defined]  # an attribute added for the page
     return rows
 
 
@@ -171,7 +171,7 @@ def category_trends(org: Organisation, *, days: int = 30) -> dict[str, Any]:
         })
     totals = (
         visible(org).exclude(status=Campaign.Status.MERGED).values("category")
-        .annotate(campaigns=Count("id"), reports=Sum("report_count"))
+        .annotate(campaigns=Count("id"), reports=Sum("report_count"))  # type: ignore[no-redef]  # a row key, not Campaign.reports
         .order_by("-reports")
     )
     return {
@@ -188,7 +188,7 @@ def new_and_surging(org: Organisation, *, limit: int = 10) -> list[dict[str, Any
         .filter(last_seen_at__gte=now - timedelta(days=2)).order_by("-report_count")[:500]
     )
     growth = growth_for([c.pk for c in recent], now=now)
-    out = []
+    out: list[dict[str, Any]] = []
     for c in recent:
         last, prev = growth.get(c.pk, (0, 0))
         is_new = c.first_seen_at is not None and c.first_seen_at >= now - timedelta(days=3)

@@ -18,7 +18,7 @@ from robotrace.core.access import deny, require_kind
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
@@ -66,7 +66,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": CampaignEvent.objects.filter(campaign=c)[:20],
         "changes": queries.changes(c) if org.is_consortium else [],
         "recent": queries.recent_reports(c) if org.is_consortium else [],
-        "can_act": org.is_consortium and request.user.can_write,  # type: ignore[union-attr]
+        "can_act": org.is_consortium and request.user.can_write,  # type: ignore[union-attr]  # request.user is a signed-in User here
         "categories": [x for x in Category.choices if x[0] != Category.UNKNOWN],
         "bases": LegalBasis.choices,
         "traceback_url": _reverse_or_empty("tracebacks:open_from_campaign", c.pk),

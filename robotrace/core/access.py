@@ -28,9 +28,9 @@ def require_kind(*kinds: str, admin: bool = False, write: bool = False) -> Calla
             org = getattr(user, "organisation", None)
             if org is None or (kinds and org.kind not in kinds):
                 deny(request, "this page is not for your organisation")
-            if admin and not user.is_org_admin:  # type: ignore[union-attr]
+            if admin and not user.is_org_admin:  # type: ignore[union-attr]  # login_required above: a signed-in User
                 deny(request, "this page is for organisation admins")
-            if write and request.method not in ("GET", "HEAD", "OPTIONS") and not user.can_write:  # type: ignore[union-attr]
+            if write and request.method not in ("GET", "HEAD", "OPTIONS") and not user.can_write:  # type: ignore[union-attr]  # login_required above: a signed-in User
                 deny(request, "read-only users cannot change anything")
             return view(request, *args, **kwargs)
 

@@ -51,7 +51,10 @@ class _Holds(Func):
         super().__init__(F(column))
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(
+        self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+        arg_joiner: str | None = None, **extra_context: Any,
+    ) -> Any:
         raise NotSupportedError("event markers need PostgreSQL or SQLite")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
@@ -72,7 +75,10 @@ class _Append(Func):
         super().__init__(F(column))
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(
+        self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+        arg_joiner: str | None = None, **extra_context: Any,
+    ) -> Any:
         raise NotSupportedError("event markers need PostgreSQL or SQLite")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
@@ -105,7 +111,7 @@ class Stream:
     def rows(self, *, kinds: Iterable[str] = ()) -> models.QuerySet[Any]:
         """The event rows (of `kinds`, else of the stream's kinds), unscoped: subscribers do
         system work for every organisation."""
-        objects: Any = self.table().objects
+        objects: Any = self.table().objects  # type: ignore[attr-defined]  # every event table keeps the default name
         qs = objects.unscoped(reason=f"events: {self.model} subscribers") if hasattr(objects, "unscoped") else objects.all()
         wanted = tuple(kinds) or self.kinds
         return qs.filter(**{f"{self.kind_field}__in": wanted}) if wanted else qs
@@ -205,7 +211,7 @@ class Subscriber:
         if kind and self.signal_skips is not None and self.signal_skips(kind):
             return  # the periodic catch-up marks it handled; nothing to do now
         try:
-            _resolve(self.enqueue)(event_id)  # type: ignore[arg-type]
+            _resolve(self.enqueue)(event_id)  # type: ignore[arg-type]  # _received is connected only when enqueue is set
         except Exception:
             # Never break the emitter's commit: the row stays unclaimed and the catch-up takes it.
             logger.exception("%s: could not enqueue %s event %s; the catch-up will", self.name, self.stream.model, event_id)

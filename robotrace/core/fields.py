@@ -9,7 +9,7 @@ from django.db import models
 from robotrace.core import crypto
 
 
-class SealedCharField(models.CharField):  # type: ignore[type-arg]
+class SealedCharField(models.CharField):
     """Text stored sealed (AES-256-GCM, `core.crypto`) and read back in clear.
 
     For secrets the platform must use again, such as webhook signing secrets. Every write

@@ -95,7 +95,7 @@ def register_home_panel(*, kinds: tuple[str, ...], template: str, context: Panel
 
 def panels_for(request: HttpRequest) -> list[dict[str, Any]]:
     user = request.user
-    kind = user.organisation.kind  # type: ignore[union-attr]
+    kind = user.organisation.kind  # type: ignore[union-attr]  # home panels are drawn for signed-in people of an organisation
     out = []
     for panel in sorted(_PANELS, key=lambda p: p.order):
         if kind in panel.kinds:

@@ -73,8 +73,8 @@ class ScopedManager(models.Manager[M], Generic[M]):
     def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[M, bool]:
         return self._base().get_or_create(defaults=defaults, **kwargs)
 
-    def update_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[M, bool]:
-        return self._base().update_or_create(defaults=defaults, **kwargs)
+    def update_or_create(self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any) -> tuple[M, bool]:
+        return self._base().update_or_create(defaults=defaults, create_defaults=create_defaults, **kwargs)
 
 
 class OrgScoped(models.Model):

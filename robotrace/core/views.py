@@ -11,7 +11,7 @@ from robotrace.core.navigation import panels_for
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
     if org is None:
         return render(request, "core/no_organisation.html", status=403)
     return render(request, "core/home.html", {"org": org, "panels": panels_for(request)})

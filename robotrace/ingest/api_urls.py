@@ -9,11 +9,13 @@ rest of the ingest API (uploads, rejects, search) is the Ninja router in api.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -39,7 +41,7 @@ def _key(request: HttpRequest) -> ApiKey | HttpResponse:
     return key
 
 
-def _body_reader(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _body_reader(request: HttpRequest) -> Callable[..., bytes]:
     # Without Content-Length (chunked transfer) Django's LimitedStream reads nothing; gunicorn
     # marks such input as terminated, so read the WSGI stream itself.
     if not request.META.get("CONTENT_LENGTH") and request.META.get("wsgi.input_terminated"):
@@ -132,7 +134,7 @@ def _replay(upload: Upload) -> HttpResponse:
     return response
 
 
-def upload_rejects(request: HttpRequest, upload_id: int) -> HttpResponse:
+def upload_rejects(request: HttpRequest, upload_id: int) -> HttpResponseBase:
     """Every reject of an upload as NDJSON, to the reporter that sent it or the consortium.
     (A signed-in person uses the page link; this is the machine route named in the 202.)"""
     if request.method != "GET":

@@ -181,7 +181,7 @@ def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
         number = first - 1
         # One byte search per block for the NUL escape; lines are looked at only on a hit.
         try:
-            suspect = _NUL_ESCAPE in b"".join(parts)  # type: ignore[arg-type]
+            suspect = _NUL_ESCAPE in b"".join(parts)  # type: ignore[arg-type]  # a None (a line over the limit) raises TypeError, caught below
         except TypeError:  # a line over the limit (None) in the block
             suspect = True
         for line in parts:

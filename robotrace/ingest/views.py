@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from robotrace.accounts import queries as accounts
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _org(request: HttpRequest) -> Organisation:
-    return request.user.organisation  # type: ignore[union-attr,return-value]
+    return request.user.organisation  # type: ignore[union-attr,return-value]  # request.user is a signed-in User here
 
 
 @require_kind("reporter", "consortium")
@@ -47,13 +48,13 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_kind("reporter", "consortium")
-def upload_rejects(request: HttpRequest, pk: int) -> HttpResponse:
+def upload_rejects(request: HttpRequest, pk: int) -> HttpResponseBase:
     org = _org(request)
     upload = queries.upload_for(org, pk)
     path = queries.rejects_file(upload) if upload is not None else None
     if upload is None or path is None:
         raise Http404
-    services.record_rejects_download(actor=request.user, organisation=org, upload=upload, request=request)  # type: ignore[arg-type]
+    services.record_rejects_download(actor=request.user, organisation=org, upload=upload, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     return FileResponse(path.open("rb"), content_type="application/x-ndjson", as_attachment=True, filename=f"upload-{upload.id}-rejects.ndjson")
 
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import psycopg
 from django.db import connection as default_connection
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import postgres
 from psycopg.adapt import Dumper
@@ -56,7 +57,7 @@ class SqliteWriter:
             # spill to the WAL; 32 MB keeps a batch's index pages in memory (3-4x faster).
             self.conn.connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             # Remember which connection has it: Django opens a new one per request.
-            self.conn._rt_ingest_cache = self.conn.connection  # type: ignore[attr-defined]
+            self.conn._rt_ingest_cache = self.conn.connection  # type: ignore[attr-defined]  # our marker kept on Django's connection wrapper
         # The raw sqlite3 cursor: Django's wrapper would rewrite %s per call and wrap errors,
         # which is all overhead here. It is the same connection, so the same transaction.
         cur = self.conn.connection.cursor()
@@ -90,7 +91,7 @@ def copy_types(columns: tuple[str, ...]) -> list[str]:
     out = []
     for column in columns:
         field = fields[column]
-        if field.is_relation:
+        if isinstance(field, models.ForeignKey):
             field = field.target_field
         out.append(_PG_COPY_TYPES[field.get_internal_type()])
     return out

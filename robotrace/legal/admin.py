@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from robotrace.legal.models import EvidencePackage, LegalRequest, PreservationHold, Production
 
@@ -14,7 +15,7 @@ class LegalRequestAdmin(admin.ModelAdmin):
     search_fields = ("case_number", "issuing_authority")
     readonly_fields = [f.name for f in LegalRequest._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

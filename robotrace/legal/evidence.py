@@ -157,7 +157,7 @@ def _exhibit_pdf(
     per_provider: dict[str, list[list[Any]]] = {}
     for n in notices:
         per_provider.setdefault(n[0], []).append(n)
-    summary = [["Provider", "Notices", "First notice", "Last notice", "Answered"]]
+    summary: list[list[Any]] = [["Provider", "Notices", "First notice", "Last notice", "Answered"]]
     for name in sorted(per_provider):
         rows = per_provider[name]
         summary.append([name, len(rows), rows[0][4], rows[-1][4], sum(1 for r in rows if r[7])])

@@ -151,23 +151,24 @@ class LegalTarget(OrgScoped):
 
     @property
     def value(self) -> str:
-        return {
+        values: dict[str, str] = {
             self.Kind.PHONE: self.phone_e164,
             self.Kind.CAMPAIGN: f"C-{self.campaign_id}",
             self.Kind.TRACEBACK: f"TB-{self.traceback_id or 0:06d}",
             self.Kind.PROVIDER: f"P-{self.provider_id}",
-        }.get(self.kind, "")
+        }
+        return values.get(self.kind, "")
 
     @property
     def key(self) -> str:
         """Stable identity of what is targeted, for duplicate search."""
-        raw = {
+        raw: dict[str, object] = {
             self.Kind.PHONE: self.phone_e164,
             self.Kind.CAMPAIGN: self.campaign_id,
             self.Kind.TRACEBACK: self.traceback_id,
             self.Kind.PROVIDER: self.provider_id,
-        }.get(self.kind)
-        return f"{self.kind}:{raw}"
+        }
+        return f"{self.kind}:{raw.get(self.kind)}"
 
     @classmethod
     def scope_q(cls, org: Organisation) -> Q:

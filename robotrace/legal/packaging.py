@@ -203,7 +203,7 @@ def volume_chart(days: list[tuple[str, int]], *, width: float = 500, height: flo
         drawing.add(String(10, height / 2, "No call reports in this period.", fontSize=9))
         return drawing
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 35, width - 60, height - 55
+    chart.x, chart.y, chart.width, chart.height = 40, 35, width - 60, height - 55  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
     chart.data = [[n for _, n in days]]
     chart.bars[0].fillColor = colors.HexColor("#1f5fa8")
     chart.bars[0].strokeColor = None

@@ -6,18 +6,19 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from robotrace.accounts.queries import organisation_of
 from robotrace.legal import queries
 
 
 def queue_panel(request: HttpRequest) -> dict[str, Any] | None:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     counts = queries.queue_counts(org)
     top = list(queries.queue(org)[:5])
     return {"counts": counts, "top": top}
 
 
 def agency_panel(request: HttpRequest) -> dict[str, Any] | None:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     reqs = list(queries.requests_for(org).order_by("-created_at")[:5])
     ready = [p for p in queries.productions_for(org).order_by("-created_at")[:5] if not p.is_expired]
     return {"requests": reqs, "ready": ready}

@@ -99,13 +99,13 @@ def _notify(emails: list[str], subject: str, link: str, *, organisation_id: int 
 
 def _consortium_emails(req: LegalRequest) -> list[str]:
     if req.assigned_to_id:
-        return [req.assigned_to.email]  # type: ignore[union-attr]
+        return [req.assigned_to.email]  # type: ignore[union-attr]  # the id is set, so the row is there
     return accounts.admin_emails_of_kind("consortium")
 
 
 def _agency_emails(req: LegalRequest) -> list[str]:
     if req.filed_by_id:
-        return [req.filed_by.email]  # type: ignore[union-attr]
+        return [req.filed_by.email]  # type: ignore[union-attr]  # the id is set, so the row is there
     return accounts.member_emails(req.agency_id, admins_only=True)
 
 
@@ -247,17 +247,18 @@ def _validate(data: NewRequest) -> dict[str, Any]:
             errors.extend(exc.errors)
             dates[f] = None
     today = timezone.localdate()
-    if dates.get("date_signed") is None and not any(e["field"] == "date_signed" for e in errors):
+    signed, due, ndo_ends, records_from, records_to = (dates[f] for f in ("date_signed", "due_date", "ndo_ends_on", "records_from", "records_to"))
+    if signed is None and not any(e["field"] == "date_signed" for e in errors):
         err("date_signed", "required")
-    elif dates["date_signed"] and dates["date_signed"] > today:
+    elif signed and signed > today:
         err("date_signed", "cannot be in the future")
-    if dates.get("due_date") is None and not any(e["field"] == "due_date" for e in errors):
+    if due is None and not any(e["field"] == "due_date" for e in errors):
         err("due_date", "required")
-    elif dates["due_date"] and dates["date_signed"] and dates["due_date"] < dates["date_signed"]:
+    elif due and signed and due < signed:
         err("due_date", "is before the date the process was signed")
-    if data.ndo and dates.get("ndo_ends_on") and dates["ndo_ends_on"] < today:
+    if data.ndo and ndo_ends and ndo_ends < today:
         err("ndo_ends_on", "the non-disclosure order has already ended")
-    if dates.get("records_from") and dates.get("records_to") and dates["records_from"] > dates["records_to"]:
+    if records_from and records_to and records_from > records_to:
         err("records_to", "the records range ends before it starts")
     targets: list[LegalTarget] = []
     try:

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -31,7 +32,7 @@ C, A = "consortium", "agency"
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 def _get_request(request: HttpRequest, pk: int) -> LegalRequest:
@@ -102,7 +103,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
             checked = check_pdf(upload.file, upload.name)
             targets = services.parse_targets_text(d["targets"])
             req = services.file_request(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]  # request.user is a signed-in User here
                 organisation=org,
                 data=services.NewRequest(
                     type=d["type"], issuing_authority=d["issuing_authority"], legal_basis=d["legal_basis"],
@@ -136,7 +137,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = _org(request)
     req = _get_request(request, pk)
     with transaction.atomic():
-        audit.record(action="legal.request.viewed", actor=request.user, obj=req, subject_org=req.agency, request=request)  # type: ignore[arg-type]
+        audit.record(action="legal.request.viewed", actor=request.user, obj=req, subject_org=req.agency, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     ctx: dict[str, Any] = {
         "req": req,
         "targets": list(req.targets.all()),
@@ -160,13 +161,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_kind(C, A)
-def document(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
+def document(request: HttpRequest, pk: int, doc_id: int) -> HttpResponseBase:
     req = _get_request(request, pk)
     doc = LegalDocument.objects.for_org(_org(request)).filter(pk=doc_id, request=req).first()
     if doc is None:
         raise Http404("no such document")
     with transaction.atomic():
-        audit.record(action="legal.document.viewed", actor=request.user, obj=doc, subject_org=req.agency, data={"sha256": doc.sha256}, request=request)  # type: ignore[arg-type]
+        audit.record(action="legal.document.viewed", actor=request.user, obj=doc, subject_org=req.agency, data={"sha256": doc.sha256}, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     response = FileResponse(open(full_path(doc.stored_name), "rb"), content_type="application/pdf", as_attachment=True, filename=doc.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
@@ -178,7 +179,7 @@ def document(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
 def message(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request(request, pk)
     try:
-        services.post_message(actor=request.user, organisation=_org(request), request=req, body=request.POST.get("body", ""))  # type: ignore[arg-type]
+        services.post_message(actor=request.user, organisation=_org(request), request=req, body=request.POST.get("body", ""))  # type: ignore[arg-type]  # request.user is a signed-in User here
         messages.success(request, "Message sent. The other side gets an e-mail saying there is a message, without its content.")
     except services.LegalError as exc:
         messages.error(request, _error_text(exc))
@@ -190,7 +191,7 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request(request, pk)
     try:
-        services.withdraw(actor=request.user, organisation=_org(request), request=req, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.withdraw(actor=request.user, organisation=_org(request), request=req, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]  # request.user is a signed-in User here
         messages.success(request, f"{req.ref} withdrawn.")
     except services.LegalError as exc:
         messages.error(request, _error_text(exc))
@@ -206,7 +207,7 @@ def upload_document(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "document: choose a PDF")
     else:
         try:
-            doc = services.attach_document(actor=request.user, organisation=_org(request), request=req, checked=check_pdf(upload.file, upload.name))  # type: ignore[arg-type]
+            doc = services.attach_document(actor=request.user, organisation=_org(request), request=req, checked=check_pdf(upload.file, upload.name))  # type: ignore[arg-type]  # request.user is a signed-in User here
             messages.success(request, f"Uploaded {doc.original_name}. SHA-256: {doc.sha256}")
         except (UploadRejected, services.LegalError) as exc:
             messages.error(request, f"document: {exc}")
@@ -221,7 +222,7 @@ def renew_hold(request: HttpRequest, pk: int, hold_id: int) -> HttpResponse:
     if hold is None:
         raise Http404("no such hold")
     try:
-        h = services.renew_hold(actor=request.user, organisation=_org(request), hold=hold)  # type: ignore[arg-type]
+        h = services.renew_hold(actor=request.user, organisation=_org(request), hold=hold)  # type: ignore[arg-type]  # request.user is a signed-in User here
         messages.success(request, f"Hold renewed until {h.expires_at:%Y-%m-%d}.")
     except services.LegalError as exc:
         messages.error(request, _error_text(exc))
@@ -236,7 +237,7 @@ def release_hold(request: HttpRequest, pk: int, hold_id: int) -> HttpResponse:
     if hold is None:
         raise Http404("no such hold")
     try:
-        services.release_hold(actor=request.user, organisation=_org(request), hold=hold, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.release_hold(actor=request.user, organisation=_org(request), hold=hold, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]  # request.user is a signed-in User here
         messages.success(request, "Hold released.")
     except services.LegalError as exc:
         messages.error(request, _error_text(exc))
@@ -266,12 +267,12 @@ def queue(request: HttpRequest) -> HttpResponse:
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request(request, pk)
     raw = request.POST.get("assignee", "")
-    assignee = accounts.member(_org(request), raw) if raw else None  # type: ignore[arg-type]
+    assignee = accounts.member(_org(request), raw) if raw else None  # type: ignore[arg-type]  # the id as posted; the lookup converts it
     if raw and assignee is None:
         messages.error(request, "assignee: not a member of the consortium")
     else:
         try:
-            services.assign(actor=request.user, organisation=_org(request), request=req, assignee=assignee)  # type: ignore[arg-type]
+            services.assign(actor=request.user, organisation=_org(request), request=req, assignee=assignee)  # type: ignore[arg-type]  # request.user is a signed-in User here
             messages.success(request, f"{req.ref} assigned to {assignee.email if assignee else 'nobody'}.")
         except services.LegalError as exc:
             messages.error(request, _error_text(exc))
@@ -282,12 +283,13 @@ def _decide(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request(request, pk)
     decision = request.POST.get("decision", "")
     target_decisions: dict[int, str] = {}
-    for key, value in request.POST.items():
+    for key in request.POST:
+        value = request.POST.get(key, "")
         if key.startswith("target_") and key[7:].isdigit() and value:
             target_decisions[int(key[7:])] = value
     try:
         after = services.decide(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]  # request.user is a signed-in User here
             organisation=_org(request),
             request=req,
             decision=decision,
@@ -324,7 +326,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def produce(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request(request, pk)
     try:
-        prod = services.create_production(actor=request.user, organisation=_org(request), request=req)  # type: ignore[arg-type]
+        prod = services.create_production(actor=request.user, organisation=_org(request), request=req)  # type: ignore[arg-type]  # request.user is a signed-in User here
         messages.success(request, f"{prod.ref} ready ({prod.size // 1024 or 1} KB, SHA-256 {prod.sha256[:16]}…). The agency has been told by e-mail (link only).")
     except services.LegalError as exc:
         messages.error(request, _error_text(exc))
@@ -345,17 +347,17 @@ def _production_or_404(request: HttpRequest, pk: int) -> Production:
 def production(request: HttpRequest, pk: int) -> HttpResponse:
     prod = _production_or_404(request, pk)
     with transaction.atomic():
-        audit.record(action="legal.production.viewed", actor=request.user, obj=prod, subject_org=prod.request.agency, request=request)  # type: ignore[arg-type]
+        audit.record(action="legal.production.viewed", actor=request.user, obj=prod, subject_org=prod.request.agency, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     status = 410 if prod.is_expired else 200
     return render(request, "legal/production.html", {"prod": prod, "files": sorted((prod.manifest or {}).get("files", {}).items())}, status=status)
 
 
 @require_kind(C, A)
 @require_recent_login
-def production_download(request: HttpRequest, pk: int) -> HttpResponse:
+def production_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     prod = _production_or_404(request, pk)
     try:
-        services.record_download(actor=request.user, organisation=_org(request), production=prod, http_request=request)  # type: ignore[arg-type]
+        services.record_download(actor=request.user, organisation=_org(request), production=prod, http_request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except services.Gone as exc:
         return render(request, "legal/gone.html", {"reason": str(exc), "prod": prod}, status=410)
     response = FileResponse(open(full_path(prod.zip_path), "rb"), content_type="application/zip", as_attachment=True, filename=f"{prod.request.ref}-{prod.ref}.zip")
@@ -415,7 +417,7 @@ def evidence_new(request: HttpRequest) -> HttpResponse:
                 raise services.LegalError("produced_to: not an agency", errors=[{"line": None, "field": "produced_to", "reason": "not an agency"}])
             legal_req = queries.requests_for(org).filter(pk=d["request"]).first() if d["request"] else None
             pkg = services.start_evidence_package(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]  # request.user is a signed-in User here
                 organisation=org,
                 campaign_id=d["campaign"],
                 traceback_ids=_tb_ids(d["tracebacks"]),
@@ -449,7 +451,7 @@ def _package_or_404(request: HttpRequest, pk: int) -> EvidencePackage:
 def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pkg = _package_or_404(request, pk)
     with transaction.atomic():
-        audit.record(action="legal.evidence.viewed", actor=request.user, obj=pkg, subject_org=pkg.produced_to, request=request)  # type: ignore[arg-type]
+        audit.record(action="legal.evidence.viewed", actor=request.user, obj=pkg, subject_org=pkg.produced_to, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     return render(request, "legal/evidence_detail.html", {"pkg": pkg, "files": sorted((pkg.manifest or {}).get("files", {}).items())})
 
 
@@ -476,10 +478,10 @@ def evidence_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_kind(C, A)
 @require_recent_login
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     pkg = _package_or_404(request, pk)
     try:
-        services.record_package_download(actor=request.user, organisation=_org(request), package=pkg, http_request=request)  # type: ignore[arg-type]
+        services.record_package_download(actor=request.user, organisation=_org(request), package=pkg, http_request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except services.LegalError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(reverse("legal:evidence_detail", args=[pkg.pk]))

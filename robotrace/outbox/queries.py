@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -32,7 +32,7 @@ def about(org: Organisation, object_type: str, object_ids: Iterable[int]) -> Que
     return deliveries_for(org).filter(object_type=object_type, object_id__in=list(object_ids))
 
 
-def object_ids_with_status(org: Organisation, object_type: str, status: str) -> QuerySet[Delivery]:
+def object_ids_with_status(org: Organisation, object_type: str, status: str) -> QuerySet[Delivery, Any]:
     """Ids of the objects that have a delivery in `status` (for a filter subquery)."""
     return deliveries_for(org).filter(object_type=object_type, status=status).values("object_id")
 

@@ -156,7 +156,7 @@ def attempt(*, delivery_id: int, now: datetime | None = None) -> Delivery | None
     if not messages:
         return None
     record(relay.send_all(messages))
-    return Delivery.objects.unscoped(reason="outbox: after an attempt").get(pk=delivery_id)  # type: ignore[no-any-return]
+    return Delivery.objects.unscoped(reason="outbox: after an attempt").get(pk=delivery_id)
 
 
 def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
@@ -234,7 +234,7 @@ def retry_now(*, actor: User | None, organisation: Organisation, delivery_id: in
             d.save(update_fields=["status", "due_at", "gave_up_at"])
             audit.record(action=f"{_audit_prefix(d)}.delivery_retry_requested", actor=actor, actor_org=organisation, obj=d,
                          subject_org=d.organisation, data={"topic": d.topic, "channel": d.channel, "was": before, "attempts": d.attempts})  # fmt: skip
-    return d  # type: ignore[no-any-return]
+    return d
 
 
 def forget_endpoint(*, endpoint_kind: str, endpoint_id: int, reason: str) -> int:

@@ -26,7 +26,7 @@ GROUPS = {"waiting": [S.PENDING, S.SENDING, S.RETRYING], "failing": [S.RETRYING,
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 def staff_or_org_admin(view: Any) -> Any:
@@ -35,9 +35,9 @@ def staff_or_org_admin(view: Any) -> Any:
     @require_kind(*KINDS)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _org(request).is_consortium and not request.user.is_org_admin:  # type: ignore[union-attr]
+        if not _org(request).is_consortium and not request.user.is_org_admin:  # type: ignore[union-attr]  # request.user is a signed-in User here
             deny(request, "deliveries are shown to the organisation's admins")
-        return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+        return view(request, *args, **kwargs)
 
     return wrapped
 
@@ -80,7 +80,7 @@ def _get(request: HttpRequest, delivery_id: int) -> Delivery:
     d = queries.deliveries_for(_org(request)).select_related("organisation").filter(pk=delivery_id).first()
     if d is None:
         raise Http404("no such delivery")
-    return d  # type: ignore[no-any-return]
+    return d
 
 
 @staff_or_org_admin
@@ -95,10 +95,10 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @staff_or_org_admin
 @require_POST
 def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    if not request.user.can_write:  # type: ignore[union-attr]
+    if not request.user.can_write:  # type: ignore[union-attr]  # request.user is a signed-in User here
         deny(request, "read-only users cannot change anything")
     try:
-        d = services.retry_now(actor=request.user, organisation=_org(request), delivery_id=delivery_id)  # type: ignore[arg-type]
+        d = services.retry_now(actor=request.user, organisation=_org(request), delivery_id=delivery_id)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except Delivery.DoesNotExist as exc:
         raise Http404("no such delivery") from exc
     after = services.attempt(delivery_id=d.pk)

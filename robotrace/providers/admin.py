@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from robotrace.providers.models import Provider, RmdImport, RmdSnapshot
 
@@ -13,10 +14,10 @@ class ProviderAdmin(admin.ModelAdmin):
     # Registry changes go through services (audited); the admin is for looking.
     readonly_fields = [f.name for f in Provider._meta.fields]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Provider | None = None) -> bool:
         return False
 
 

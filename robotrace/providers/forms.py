@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -13,7 +13,7 @@ class ListField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list field: one value in, a list out
         text = super().to_python(value) or ""
         return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -38,7 +38,7 @@ class ProviderForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [c for c in Provider.Status.choices if c[0] != Provider.Status.MERGED]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [c for c in Provider.Status.choices if c[0] != Provider.Status.MERGED]
         if self.instance and self.instance.pk:
             self.initial["business_days"] = [str(d) for d in self.instance.business_days]
 
@@ -52,7 +52,8 @@ class ProviderForm(forms.ModelForm):
         return frn.zfill(10) if frn else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("business_hours_start"), data.get("business_hours_end")
         if start is not None and end is not None and not (0 <= start < end <= 24):
             self.add_error("business_hours_end", "business hours must end after they start, within 0-24")

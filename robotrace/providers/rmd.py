@@ -154,7 +154,7 @@ def import_rmd(
     text: str,
     file_name: str,
     seen_on: date,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportSummary:
     require_consortium(actor)
     parsed = parse(io.StringIO(text))

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -119,7 +119,7 @@ def find_provider(*, text: str) -> Provider | None:
     seen = set()
     while match.status == Provider.Status.MERGED and match.merged_into_id and match.id not in seen:
         seen.add(match.id)
-        match = match.merged_into  # type: ignore[assignment]
+        match = match.merged_into or match
     return match
 
 
@@ -166,10 +166,10 @@ def _foreign_keys_to_provider() -> list[tuple[type[models.Model], str]]:
     """Every many-to-one reference to Provider in any app (hops, tracebacks, snapshots...)."""
     pairs = []
     for f in Provider._meta.get_fields(include_hidden=True):
-        if f.auto_created and f.one_to_many:
+        if isinstance(f, models.ManyToOneRel) and f.auto_created and f.one_to_many:
             if f.related_model is Provider and f.field.name == "merged_into":
                 continue
-            pairs.append((f.related_model, f.field.name))
+            pairs.append((cast(type[models.Model], f.related_model), f.field.name))
     return pairs
 
 

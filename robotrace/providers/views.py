@@ -25,7 +25,7 @@ C, P = "consortium", "provider"
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 def _errors(exc: ValidationError) -> str:
@@ -75,7 +75,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         name = data.pop("name")
         try:
-            provider = services.create_provider(actor=request.user, name=name, **data)  # type: ignore[arg-type]
+            provider = services.create_provider(actor=request.user, name=name, **data)  # type: ignore[arg-type]  # request.user is a signed-in User here
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -93,7 +93,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProviderForm(request.POST or None, instance=Provider.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_provider(actor=request.user, provider=provider, **form.cleaned_data)  # type: ignore[arg-type]
+            services.update_provider(actor=request.user, provider=provider, **form.cleaned_data)  # type: ignore[arg-type]  # request.user is a signed-in User here
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
@@ -111,7 +111,7 @@ def provider_merge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose the provider to merge into.")
         return redirect("providers:detail", pk=pk)
     try:
-        target = services.merge_providers(actor=request.user, source=source, target=form.cleaned_data["target"], reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        target = services.merge_providers(actor=request.user, source=source, target=form.cleaned_data["target"], reason=form.cleaned_data["reason"])  # type: ignore[arg-type]  # request.user is a signed-in User here
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect("providers:detail", pk=pk)
@@ -141,14 +141,14 @@ def hop_webhook_action(request: HttpRequest, action: str) -> HttpResponse:
     actor, org = request.user, _org(request)
     try:
         if action == "set":
-            return _secret_page(request, services.set_hop_webhook(actor=actor, organisation=org, url=request.POST.get("url", "")), "issued")  # type: ignore[arg-type]
+            return _secret_page(request, services.set_hop_webhook(actor=actor, organisation=org, url=request.POST.get("url", "")), "issued")  # type: ignore[arg-type]  # actor is request.user, a signed-in User here
         if action == "rotate":
-            return _secret_page(request, services.rotate_hop_webhook_secret(actor=actor, organisation=org), "rotated")  # type: ignore[arg-type]
+            return _secret_page(request, services.rotate_hop_webhook_secret(actor=actor, organisation=org), "rotated")  # type: ignore[arg-type]  # actor is request.user, a signed-in User here
         if action == "remove":
-            services.remove_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]
+            services.remove_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]  # actor is request.user, a signed-in User here
             messages.success(request, "Webhook removed: hop requests reach you in the inbox and by e-mail.")
         elif action == "ping":
-            code, error = services.ping_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]
+            code, error = services.ping_hop_webhook(actor=actor, organisation=org)  # type: ignore[arg-type]  # actor is request.user, a signed-in User here
             if error:
                 messages.error(request, f"Test message failed: {error}")
             else:

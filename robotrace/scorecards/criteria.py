@@ -296,7 +296,8 @@ def write_plan(flag_plan: FlagPlan, *, notify: bool = True) -> ApplyResult:
             newly_by_provider[flag.provider_id].append(flag.rule)
         if notify and newly_by_provider:
             services.notify_flagged(flagged=dict(newly_by_provider), now=now)
-        active = [f for f in (*to_create, *to_update) if f.active]
+        written: list[NewFlag | ProviderFlag] = [*to_create, *to_update]
+        active = [f for f in written if f.active]
         per_rule: dict[str, int] = defaultdict(int)
         for f in active:
             per_rule[f.rule] += 1

@@ -127,7 +127,7 @@ def report_pdf(rows: list[dict[str, Any]], *, period_key: str, audience: str) ->
             Paragraph(escape(str(r[k] or "")), styles["BodyText"]) if k in ("provider", "flags") else ("" if r[k] is None else str(r[k]))
             for k in keys
         ])
-    widths = [100, 26, 40] + [28] * (len(keys) - 4) + [100]
+    widths: list[float] = [100, 26, 40, *[28] * (len(keys) - 4), 100]
     story.append(_table(data, widths))
     doc.build(story)
     return buf.getvalue()

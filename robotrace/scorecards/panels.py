@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from robotrace.accounts.queries import organisation_of
 from robotrace.providers.queries import provider_for_org
 from robotrace.scorecards.models import Period, ProviderFlag, ProviderNotice
 from robotrace.scorecards.queries import scorecards_for
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def newly_flagged(request: HttpRequest) -> dict[str, Any] | None:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     since = timezone.now() - timedelta(days=30)
     flags = list(
         ProviderFlag.objects.for_org(org).filter(active=True, flagged_at__gte=since).select_related("provider").order_by("-flagged_at")[:8]
@@ -28,7 +29,7 @@ def newly_flagged(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def my_scorecard(request: HttpRequest) -> dict[str, Any] | None:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     provider = provider_for_org(org)
     if provider is None:
         return None

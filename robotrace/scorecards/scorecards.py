@@ -205,7 +205,7 @@ def _read_columns(queries: list[ColumnsQuery]) -> list[list[np.ndarray]]:
             future = pool.submit(_in_own_connection, theirs)
             first = [q.read(lo, hi) for q, lo, hi in mine]
             second = future.result()
-        results = [None] * len(jobs)  # type: ignore[list-item]
+        results = [None] * len(jobs)  # type: ignore[list-item]  # every slot is filled below
         results[0::2], results[1::2] = first, second
     out: list[list[np.ndarray]] = []
     for q in queries:
@@ -618,11 +618,11 @@ def _columns(
         keep = [i for i, status in enumerate(rmd) if status is not None]
         pids, counts = pids[keep], counts[keep]
         pid_list, rmd = pids.tolist(), [rmd[i] for i in keep]
-        medians, originating, poe, keys = ([column[i] for i in keep] for column in (medians, originating, poe, keys))
-    starts = {}
+        medians, originating, poe, keys = ([column[i] for i in keep] for column in (medians, originating, poe, keys))  # type: ignore[assignment]  # each column keeps its own type
+    starts: dict[str, str | None] = {}
     for key in set(keys):
-        start = period_start(level.period, key)
-        starts[key] = None if start is None else start.isoformat()
+        day = period_start(level.period, key)
+        starts[key] = None if day is None else day.isoformat()
     n = len(pid_list)
     attestation = ["{}"] * n
     if level.period == Period.ALL:

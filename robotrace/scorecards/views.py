@@ -30,7 +30,7 @@ C, P, A = "consortium", "provider", "agency"
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 def _errors(exc: ValidationError) -> str:
@@ -145,7 +145,7 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
         # Agencies see the published list, not every provider's scorecard.
         cards = cards.filter(provider_id__in=list(flags))
     rows = exports.report_rows(list(cards), flags)
-    audit.record(action="provider.report_exported", actor=request.user, object_type="providers.report", object_id=key, data={"format": fmt, "rows": len(rows)}, request=request)  # type: ignore[arg-type]
+    audit.record(action="provider.report_exported", actor=request.user, object_type="providers.report", object_id=key, data={"format": fmt, "rows": len(rows)}, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     if fmt == "csv":
         resp = HttpResponse(exports.to_csv(rows), content_type="text/csv")
     else:
@@ -164,7 +164,7 @@ def notice_letter(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no such provider on the non-cooperative list")
     notices = queries.notice_history(provider)
     pdf = exports.notice_letter_pdf(provider, notices, issued_by=org.name if org.is_consortium else "the traceback consortium")
-    audit.record(action="provider.notice_letter_downloaded", actor=request.user, obj=provider, data={"notices": len(notices)}, request=request)  # type: ignore[arg-type]
+    audit.record(action="provider.notice_letter_downloaded", actor=request.user, obj=provider, data={"notices": len(notices)}, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="notice-history-{provider.pk}.pdf"'
     return resp
@@ -180,7 +180,7 @@ def dispute_new(request: HttpRequest, flag_id: int) -> HttpResponse:
         messages.error(request, "Say why the flag is wrong (at least 10 characters).")
         return redirect("providers:my_scorecard")
     try:
-        services.file_dispute(actor=request.user, flag=flag, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        services.file_dispute(actor=request.user, flag=flag, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]  # request.user is a signed-in User here
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
@@ -197,7 +197,7 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a decision and explain it.")
         return redirect("providers:noncooperative")
     try:
-        services.resolve_dispute(actor=request.user, dispute=dispute, decision=form.cleaned_data["decision"], resolution=form.cleaned_data["resolution"])  # type: ignore[arg-type]
+        services.resolve_dispute(actor=request.user, dispute=dispute, decision=form.cleaned_data["decision"], resolution=form.cleaned_data["resolution"])  # type: ignore[arg-type]  # request.user is a signed-in User here
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
@@ -209,6 +209,6 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_kind(C, write=True)
 def refresh(request: HttpRequest) -> HttpResponse:
     refresh_now()
-    audit.record(action="provider.scorecards_refresh_requested", actor=request.user, object_type="providers.scorecards", request=request)  # type: ignore[arg-type]
+    audit.record(action="provider.scorecards_refresh_requested", actor=request.user, object_type="providers.scorecards", request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     messages.success(request, "Scorecards and flags are being recomputed.")
     return redirect_back(request, "providers:noncooperative")

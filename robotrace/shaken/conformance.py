@@ -219,7 +219,6 @@ def _run_certs(folder: Path) -> CertReport:
         except Exception as exc:  # noqa: BLE001 - v2 and malformed certificates are refused by cryptography: a rejection
             findings: dict[str, str] = {"load": f"error: {type(exc).__name__}"}
             actual = "fail"
-            cert = None
         else:
             # zlint fixtures are judged by the zlint rule set on their targeted rules only;
             # real certificates by the report's rule set on the whole profile.
@@ -263,7 +262,7 @@ def _chain_builds(certs_dir: Path, row: dict[str, str], leaf: x509.Certificate, 
                 root_path = certs_dir / other["issuer_file"]
     roots = _load_certs(root_path) if root_path else []
     result = build_chain(leaf, inter, roots, strict=False)
-    return not result.error and result.not_before is not None and result.not_before <= at <= result.not_after  # type: ignore[operator]
+    return not result.error and result.not_before is not None and result.not_before <= at <= result.not_after  # type: ignore[operator]  # a chain with not_before has not_after
 
 
 EXPECTED_LOOKUP = {

@@ -57,7 +57,7 @@ def system_verifier() -> Verifier:
     sig = _signature()
     current = _state.get("verifier")
     if current is not None and _state.get("sig") == sig:
-        return current  # type: ignore[return-value]
+        return current  # type: ignore[return-value]  # the cached Verifier
     with _lock:
         anchors = [c for p in _anchor_files() for c in load_pem_certs(p)]
         crls = [c for c in (load_crl(p) for p in conf.crl_files()) if c is not None]

@@ -841,7 +841,8 @@ class Verifier:
                 entry["reason"] = str(exc)
                 continue
             hdr, claims = jws.header, jws.claims
-            x5u = hdr.get("x5u") if isinstance(hdr.get("x5u"), str) else ""
+            x5u_given = hdr.get("x5u")
+            x5u = x5u_given if isinstance(x5u_given, str) else ""
             div, dest, orig = claims.get("div"), claims.get("dest"), claims.get("orig")
             div_tn = div.get("tn") if isinstance(div, dict) else None
             new_dest = dest.get("tn") if isinstance(dest, dict) else None
@@ -880,7 +881,7 @@ class Verifier:
                 v.warn("call_match", f"div header not verified: {why}")
             else:
                 entry["verified"], entry["reason"] = True, "verified diversion"
-                targets.extend(new_dest)  # type: ignore[arg-type]
+                targets.extend(new_dest)  # type: ignore[arg-type]  # checked above to be a list of numbers
         return targets
 
     def _check_claims(self, v: Verdict, claims: dict[str, Any]) -> None:
@@ -977,7 +978,7 @@ class Verifier:
                 if crl.issuer != cert.issuer:
                     continue
                 try:
-                    if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                    if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]  # SHAKEN certificates carry EC keys
                         continue
                 except (TypeError, ValueError):
                     continue

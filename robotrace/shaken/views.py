@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from robotrace.accounts.queries import organisation_of
 from robotrace.core.access import require_kind
 from robotrace.ingest.queries import all_reports
 from robotrace.shaken import queries
@@ -23,7 +24,7 @@ LAYER_LABELS = {
 
 @require_kind("consortium")
 def overview(request: HttpRequest) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     f = {k: request.GET.get(k, "").strip()[:80] for k in ("spc", "provider", "outcome", "attest", "q")}
     data = queries.overview(org)
     results = queries.search(org, **f).order_by("-call_started_at")
@@ -54,7 +55,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_kind("consortium")
 def detail(request: HttpRequest, report_id: int) -> HttpResponse:
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = organisation_of(request)
     v = queries.for_report(org, report_id)
     if v is None:
         raise Http404("no verification for this report")

@@ -128,7 +128,7 @@ ROLE_COLUMNS = ("originating_provider_id", "point_of_entry_provider_id", "non_re
 
 def _tables() -> dict[str, str]:
     campaign = Traceback._meta.get_field("campaign").related_model
-    return {"hop": Hop._meta.db_table, "tb": Traceback._meta.db_table, "campaign": campaign._meta.db_table}  # type: ignore[union-attr]
+    return {"hop": Hop._meta.db_table, "tb": Traceback._meta.db_table, "campaign": campaign._meta.db_table}  # type: ignore[union-attr]  # a foreign key's model is never None
 
 
 def illegal_traceback_expr() -> str:
@@ -482,7 +482,7 @@ def campaign_customers(campaign_ids: list[int]) -> list[tuple[int, str, str]]:
     for tb in tbs:
         name = (tb.originating_customer or {}).get("name")
         if name:
-            out.append((tb.campaign_id, tb.originating_provider.name, name))  # type: ignore[union-attr]
+            out.append((tb.campaign_id, tb.originating_provider.name, name))
     return out
 
 

@@ -348,7 +348,7 @@ def open_traceback(
         _event(tb, "traceback.opened", f"opened by {_label(actor, actor_label)} ({tb.get_source_display().lower()})", at=now)
         opened = [_open_hop(tb, provider, sequence=1, named_by=None, now=now)]
         # Only a fully verified PASSporT names its signer; an unverified one proves nothing.
-        if signer is not None and getattr(signer, "verified", True) and getattr(signer, "provider_id", None):
+        if signer is not None and getattr(signer, "verified", True) and signer.provider_id:
             signer_provider = registry.provider(signer.provider_id)
             if signer_provider is not None:
                 tb.shaken_signer = signer_provider
@@ -367,7 +367,7 @@ def open_traceback(
         )
     # The hops just opened, in `queries.chain` order (the path, then the parallel signer
     # request), so the API can answer without reading them back. A snapshot of this moment.
-    tb.opened_chain = opened  # type: ignore[attr-defined]
+    tb.opened_chain = opened
     return tb
 
 
@@ -547,8 +547,8 @@ def _registry_provider(provider_id: int) -> Provider:
     if provider is None:
         raise TracebackError(f"upstream provider {provider_id} is not in the registry", field="upstream_provider_id")
     if provider.status == registry.Status.MERGED and provider.merged_into_id:
-        provider = provider.merged_into
-    return provider  # type: ignore[no-any-return]
+        provider = provider.merged_into or provider
+    return provider
 
 
 def _resolve_upstream(*, actor: User | None, hop: Hop, upstream_provider_id: int | None, upstream: str) -> Provider:
@@ -775,7 +775,7 @@ def _check_signer(tb: Traceback) -> None:
         return
     tb.shaken_mismatch = True
     signer_name = tb.shaken_signer.name if tb.shaken_signer else str(tb.shaken_signer_id)
-    origin_name = (tb.originating_provider or tb.point_of_entry_provider).name  # type: ignore[union-attr]
+    origin_name = (tb.originating_provider or tb.point_of_entry_provider).name  # type: ignore[union-attr]  # one of them is set (origin is not None above)
     tb.shaken_mismatch_detail = f"signed by {signer_name} (attestation {tb.shaken_attest or '?'}) but the chain ends at {origin_name}"[:300]
     if tb.shaken_attest in ("A", "B"):
         Hop.objects.unscoped(reason="flag downstream attestation").filter(traceback=tb, provider_id=tb.shaken_signer_id).update(attestation_flagged=True)

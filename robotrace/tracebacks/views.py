@@ -24,7 +24,7 @@ from robotrace.tracebacks.models import Hop, HopEvidence, Traceback, TracebackRe
 
 
 def _org(request: HttpRequest) -> Any:
-    return request.user.organisation  # type: ignore[union-attr]
+    return request.user.organisation  # type: ignore[union-attr]  # request.user is a signed-in User here
 
 
 @require_kind("consortium")
@@ -117,11 +117,11 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if d.get("evidence"):
                 f = d["evidence"]
-                services.attach_evidence(actor=request.user, organisation=org, hop_id=hop.id, filename=f.name, content=f.read(),  # type: ignore[arg-type]
+                services.attach_evidence(actor=request.user, organisation=org, hop_id=hop.id, filename=f.name, content=f.read(),  # type: ignore[arg-type]  # request.user is a signed-in User here
                                          content_type=f.content_type or "", kind=d.get("evidence_kind") or "other")
             if hop.status in queries.OPEN:
                 services.answer_hop(
-                    actor=request.user, organisation=org, hop_id=hop.id, response=d["response"],  # type: ignore[arg-type]
+                    actor=request.user, organisation=org, hop_id=hop.id, response=d["response"],  # type: ignore[arg-type]  # request.user is a signed-in User here
                     upstream_provider_id=d["upstream_provider"].id if d.get("upstream_provider") else None,
                     upstream=d.get("upstream", ""), customer=customer, customer_action=d.get("customer_action", ""),
                     no_record_reason=d.get("no_record_reason", ""), attestation_seen=d.get("attestation_seen", ""), notes=d.get("notes", ""),
@@ -141,7 +141,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     ev = HopEvidence.objects.for_org(org).select_related("hop").filter(id=pk).first()
     if ev is None:
         raise Http404
-    audit.record(action="hop.evidence_downloaded", actor=request.user, obj=ev, subject_org=ev.hop.provider.organisation, request=request)  # type: ignore[arg-type]
+    audit.record(action="hop.evidence_downloaded", actor=request.user, obj=ev, subject_org=ev.hop.provider.organisation, request=request)  # type: ignore[arg-type]  # request.user is a signed-in User here
     return FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.filename)
 
 
@@ -155,7 +155,7 @@ def open_from_report(request: HttpRequest) -> HttpResponse:
         messages.error(request, "report_id must be a number")
         return redirect("tracebacks:board")
     try:
-        tb = services.open_traceback(actor=request.user, organisation=org, report_id=report_id, priority=request.POST.get("priority", "normal"))  # type: ignore[arg-type]
+        tb = services.open_traceback(actor=request.user, organisation=org, report_id=report_id, priority=request.POST.get("priority", "normal"))  # type: ignore[arg-type]  # request.user is a signed-in User here
     except services.TracebackError as exc:
         messages.error(request, exc.message)
         return redirect_back(request, reverse("tracebacks:board"))
@@ -172,7 +172,7 @@ def open_from_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     except ValueError:
         samples = 1
     try:
-        tbs = services.open_from_campaign(actor=request.user, organisation=org, campaign_id=campaign_id, samples=samples)  # type: ignore[arg-type]
+        tbs = services.open_from_campaign(actor=request.user, organisation=org, campaign_id=campaign_id, samples=samples)  # type: ignore[arg-type]  # request.user is a signed-in User here
     except services.TracebackError as exc:
         messages.error(request, exc.message)
         return redirect_back(request, reverse("tracebacks:board"))
@@ -186,7 +186,7 @@ def open_forward(request: HttpRequest) -> HttpResponse:
     org = _org(request)
     report_id = request.POST.get("report_id", "")
     try:
-        tb = services.open_trace_forward(actor=request.user, organisation=org, callback_number=request.POST.get("callback_number", ""),  # type: ignore[arg-type]
+        tb = services.open_trace_forward(actor=request.user, organisation=org, callback_number=request.POST.get("callback_number", ""),  # type: ignore[arg-type]  # request.user is a signed-in User here
                                          report_id=int(report_id) if report_id.isdigit() else None)
     except services.TracebackError as exc:
         messages.error(request, exc.message)
@@ -223,11 +223,11 @@ def open_manual(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             if d.get("callback_number"):
-                tb = services.open_trace_forward(actor=request.user, organisation=org, callback_number=d["callback_number"])  # type: ignore[arg-type]
+                tb = services.open_trace_forward(actor=request.user, organisation=org, callback_number=d["callback_number"])  # type: ignore[arg-type]  # request.user is a signed-in User here
             else:
                 sample = services.SampleCall(call_started_at=_aware(d["call_started_at"], d["call_timezone"]), call_timezone=d["call_timezone"],
                                              calling_number=d["calling_number"], called_number=d["called_number"], transcript=d["transcript"])
-                tb = services.open_traceback(actor=request.user, organisation=org, sample=sample, priority=d["priority"])  # type: ignore[arg-type]
+                tb = services.open_traceback(actor=request.user, organisation=org, sample=sample, priority=d["priority"])  # type: ignore[arg-type]  # request.user is a signed-in User here
             return redirect("tracebacks:detail", pk=tb.id)
         except services.TracebackError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -250,7 +250,7 @@ def agency_requests(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.submit_request(actor=request.user, organisation=org, call_started_at=_aware(d["call_started_at"], d["call_timezone"]),  # type: ignore[arg-type]
+            services.submit_request(actor=request.user, organisation=org, call_started_at=_aware(d["call_started_at"], d["call_timezone"]),  # type: ignore[arg-type]  # request.user is a signed-in User here
                                     call_timezone=d["call_timezone"], calling_number=d["calling_number"], called_number=d["called_number"],
                                     transcript=d["transcript"], reason=d["reason"])
             messages.success(request, "Your traceback request was sent to the consortium.")
@@ -268,10 +268,10 @@ def decide_request(request: HttpRequest, pk: int) -> HttpResponse:
     if not TracebackRequest.objects.for_org(org).filter(id=pk).exists():
         raise Http404
     try:
-        req = services.decide_request(actor=request.user, organisation=org, request_id=pk,  # type: ignore[arg-type]
+        req = services.decide_request(actor=request.user, organisation=org, request_id=pk,  # type: ignore[arg-type]  # request.user is a signed-in User here
                                       accept=request.POST.get("decision") == "accept", note=request.POST.get("note", ""))
         if req.traceback_id:
-            messages.success(request, f"Accepted: traceback {req.traceback.ref} opened.")  # type: ignore[union-attr]
+            messages.success(request, f"Accepted: traceback {req.traceback.ref} opened.")  # type: ignore[union-attr]  # traceback_id is set, so the row is there
         else:
             messages.info(request, "Request declined.")
     except services.TracebackError as exc:

@@ -8,7 +8,7 @@ from robotrace.agent.cli import main
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_it_runs_the_provider_agent_once_against_csv_records(world, tmp_path, live_server, api_key, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_it_runs_the_provider_agent_once_against_csv_records(world, tmp_path, live_server, api_key, capsys) -> None:
     net = make_net(world)
     at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
     from robotrace.tracebacks.tests.factories import sample
@@ -21,7 +21,7 @@ def test_it_runs_the_provider_agent_once_against_csv_records(world, tmp_path, li
     assert tb.hops.get(sequence=1).upstream_provider == net.transit
 
 
-def test_it_is_the_robotrace_provider_agent_command(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_it_is_the_robotrace_provider_agent_command(monkeypatch, capsys) -> None:
     import pytest
 
     from robotrace import cli

@@ -16,7 +16,7 @@ from robotrace.outbox.models import Attempt, Delivery
 BEFORE = [("alerts", "0003_alert_origins"), ("outbox", "0001_deliveries")]
 
 
-def _migrate(targets):  # type: ignore[no-untyped-def]
+def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets or executor.loader.graph.leaf_nodes())
@@ -24,7 +24,7 @@ def _migrate(targets):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:  # type: ignore[no-untyped-def]
+def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:
     campaign = make_campaign()
     apps = _migrate(BEFORE)
     try:

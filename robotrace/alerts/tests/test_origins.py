@@ -17,7 +17,7 @@ from robotrace.tracebacks import sweeper
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def _alerted(world):  # type: ignore[no-untyped-def]
+def _alerted(world):
     services.create_subscription(actor=world.dana, organisation=world.agency_a, data={"name": "NC watch", "states": ["NC"], "min_reports": 1})
     c = make_campaign()
     add_reports(c, world.reporter_a, 3)
@@ -25,7 +25,7 @@ def _alerted(world):  # type: ignore[no-untyped-def]
     return c, alert
 
 
-def _trace_to_origin(world, net, campaign, **kw):  # type: ignore[no-untyped-def]
+def _trace_to_origin(world, net, campaign, **kw):
     tb = open_tb(world, campaign_id=campaign.pk)
     first = tb.hops.get()
     tracebacks.answer_hop(actor=None, organisation=world.provider_a, hop_id=first.id, response="upstream", upstream_provider_id=net.transit.id)

@@ -69,6 +69,7 @@ def _delete_newest(n: int):
     doomed = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:n])
     AuditEvent.objects.filter(id__in=doomed).delete()
     newest = AuditEvent.objects.order_by("-id").first()
+    assert newest is not None
     AuditChainHead.objects.filter(id=1).update(last_hash=newest.hash, count=AuditEvent.objects.count())
 
 

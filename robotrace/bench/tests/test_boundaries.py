@@ -64,7 +64,7 @@ def _offences(allowed: tuple[str, ...], target: str, *, tests_too: bool) -> list
     return sorted(set(found))
 
 
-def test_it_finds_imports_inside_functions_and_relative_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_it_finds_imports_inside_functions_and_relative_ones(tmp_path) -> None:
     path = PACKAGE / "bench" / "harness.py"
     names = {name for _, name in _imports(path)}
     assert "robotrace" in names and "django.db.transaction" in names  # the latter inside a function

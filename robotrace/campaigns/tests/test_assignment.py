@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models import QuerySet
 
 from robotrace.campaigns import store
 from robotrace.campaigns.models import Campaign, CampaignChange, CampaignExemplar, EngineState
@@ -22,7 +23,7 @@ SSA = (
 )
 
 
-def _reports() -> CallReport:
+def _reports() -> QuerySet[CallReport]:
     return CallReport.objects.unscoped(reason="test")
 
 

@@ -8,7 +8,7 @@ from robotrace.legal.tests.conftest import file, make_chain
 
 
 @pytest.mark.django_db
-def test_it_links_a_campaign_to_its_legal_requests_and_packages(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_links_a_campaign_to_its_legal_requests_and_packages(world, as_user):
     from robotrace.legal.models import EvidencePackage
 
     chain = make_chain(world)
@@ -25,7 +25,7 @@ def test_it_links_a_campaign_to_its_legal_requests_and_packages(world, as_user):
 
 
 @pytest.mark.django_db
-def test_it_shows_no_legal_card_to_agencies(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_shows_no_legal_card_to_agencies(world, as_user):
     chain = make_chain(world)
     file(world, targets=[{"kind": "campaign", "value": chain.campaign.ref}])
     response = as_user(world.dana).get(f"/campaigns/{chain.campaign.pk}/")

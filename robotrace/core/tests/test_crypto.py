@@ -3,6 +3,8 @@ they were sealed for, untampered; keys rotate."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -51,7 +53,7 @@ def test_clear_text_from_before_sealing_reads_as_it_is() -> None:
 
 
 @pytest.mark.django_db
-def test_reseal_all_moves_every_stored_secret_to_the_first_key(world) -> None:  # type: ignore[no-untyped-def]
+def test_reseal_all_moves_every_stored_secret_to_the_first_key(world) -> None:
     from django.db import connection
 
     from robotrace.alerts import services as alerts
@@ -85,7 +87,7 @@ def test_the_sealing_migration_step_seals_clear_rows_and_reverses() -> None:
         quote_name = staticmethod(connection.ops.quote_name)
 
         @staticmethod
-        def execute(sql: str, params: list[object]) -> None:
+        def execute(sql: str, params: list[Any]) -> None:
             with connection.cursor() as cur:
                 cur.execute(sql, params)
 

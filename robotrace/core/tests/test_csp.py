@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -116,7 +117,7 @@ def test_signed_in_pages_and_api_answers_are_not_stored(world, as_user, api_key)
 # --- violation reports ---------------------------------------------------------------------
 
 
-def _report(client: Client, body: object, **extra: str):  # type: ignore[no-untyped-def]
+def _report(client: Client, body: object, **extra: Any):
     return client.post(reverse("csp_report"), data=json.dumps(body), content_type="application/csp-report", **extra)
 
 
@@ -125,7 +126,7 @@ VIOLATION = {"csp-report": {"document-uri": "http://testserver/shaken/", "effect
 
 
 @pytest.fixture
-def fresh_cache():  # type: ignore[no-untyped-def]
+def fresh_cache():
     cache.clear()
     yield
     cache.clear()

@@ -22,7 +22,7 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture
-def stream(db, monkeypatch):  # type: ignore[no-untyped-def]
+def stream(db, monkeypatch):
     # Only this test's subscribers take part in the catch-up.
     monkeypatch.setattr(events, "_SUBSCRIBERS", {})
     return events.Stream("campaigns.CampaignEvent", signal=Signal(), fields=("id", "kind"))
@@ -62,7 +62,7 @@ def _subscriber(stream: events.Stream, name: str, **kw: Any) -> tuple[events.Sub
     return sub, recorder
 
 
-def test_each_subscriber_claims_a_row_once(stream) -> None:  # type: ignore[no-untyped-def]
+def test_each_subscriber_claims_a_row_once(stream) -> None:
     row = _row()
     alerts, _ = _subscriber(stream, "alerts")
     automation, _ = _subscriber(stream, "automation")
@@ -76,7 +76,7 @@ def test_each_subscriber_claims_a_row_once(stream) -> None:  # type: ignore[no-u
     assert alerts.unhandled_ids() == [] and automation.unhandled_ids() == []
 
 
-def test_a_claim_needs_the_handlers_transaction_and_rolls_back_with_it(stream, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_needs_the_handlers_transaction_and_rolls_back_with_it(stream, monkeypatch) -> None:
     row = _row()
     sub, _ = _subscriber(stream, "alerts")
     with monkeypatch.context() as m, pytest.raises(RuntimeError):
@@ -89,7 +89,7 @@ def test_a_claim_needs_the_handlers_transaction_and_rolls_back_with_it(stream, m
     assert sub.unhandled_ids() == [row.pk]
 
 
-def test_a_subscriber_takes_only_its_kinds_and_its_window(stream) -> None:  # type: ignore[no-untyped-def]
+def test_a_subscriber_takes_only_its_kinds_and_its_window(stream) -> None:
     old, opened, volume = _row("volume"), _row("opened"), _row("volume")
     picky, _ = _subscriber(stream, "picky", kinds=("volume",))
     recent, _ = _subscriber(stream, "recent", window=2)
@@ -99,8 +99,8 @@ def test_a_subscriber_takes_only_its_kinds_and_its_window(stream) -> None:  # ty
     assert recent.unhandled_ids() == [opened.pk, volume.pk]
 
 
-def test_the_signal_after_commit_enqueues_the_handler(stream, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    sub, recorder = _subscriber(stream, "alerts", enqueue=lambda event_id: recorder(event_id=event_id))
+def test_the_signal_after_commit_enqueues_the_handler(stream, django_capture_on_commit_callbacks) -> None:
+    sub, recorder = _subscriber(stream, "alerts", enqueue=lambda event_id: recorder(event_id=event_id))  # type: ignore[has-type]  # the recorder returned
     sub.connect()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
@@ -113,7 +113,7 @@ def test_the_signal_after_commit_enqueues_the_handler(stream, django_capture_on_
     assert _marks(row) == ["alerts"]
 
 
-def test_a_signal_of_a_kind_it_skips_enqueues_nothing_but_the_catch_up_marks_it(stream, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_signal_of_a_kind_it_skips_enqueues_nothing_but_the_catch_up_marks_it(stream, django_capture_on_commit_callbacks) -> None:
     enqueued: list[int] = []
     sub, recorder = _subscriber(stream, "automation", enqueue=enqueued.append, signal_skips=lambda kind: kind == "opened")
     sub.connect()
@@ -125,9 +125,9 @@ def test_a_signal_of_a_kind_it_skips_enqueues_nothing_but_the_catch_up_marks_it(
     assert recorder.handled == [row.pk] and _marks(row) == ["automation"]
 
 
-def test_a_crash_between_commit_and_enqueue_loses_nothing(stream, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
-    alerts, alerts_seen = _subscriber(stream, "alerts", enqueue=lambda event_id: alerts_seen(event_id=event_id))
-    automation, automation_seen = _subscriber(stream, "automation", enqueue=lambda event_id: automation_seen(event_id=event_id))
+def test_a_crash_between_commit_and_enqueue_loses_nothing(stream, django_capture_on_commit_callbacks) -> None:
+    alerts, alerts_seen = _subscriber(stream, "alerts", enqueue=lambda event_id: alerts_seen(event_id=event_id))  # type: ignore[has-type]  # the recorder returned
+    automation, automation_seen = _subscriber(stream, "automation", enqueue=lambda event_id: automation_seen(event_id=event_id))  # type: ignore[has-type]  # the recorder returned
     alerts.connect()
     automation.connect()
     with django_capture_on_commit_callbacks(execute=False):  # the row committed, the process died
@@ -143,7 +143,7 @@ def test_a_crash_between_commit_and_enqueue_loses_nothing(stream, django_capture
     assert _marks(row) == ["alerts", "automation"]
 
 
-def test_an_enqueue_that_fails_never_breaks_the_commit(stream, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_an_enqueue_that_fails_never_breaks_the_commit(stream, django_capture_on_commit_callbacks) -> None:
     def broken(event_id: int) -> None:
         raise ConnectionError("the task queue is down")
 
@@ -156,7 +156,7 @@ def test_an_enqueue_that_fails_never_breaks_the_commit(stream, django_capture_on
     assert len(sub.catch_up()) == 1 and recorder.handled == [row.pk]
 
 
-def test_one_failing_subscriber_does_not_stop_the_others_catch_up(stream) -> None:  # type: ignore[no-untyped-def]
+def test_one_failing_subscriber_does_not_stop_the_others_catch_up(stream) -> None:
     def broken(*, event_id: int) -> None:
         raise RuntimeError("a bug in one subscriber")
 
@@ -168,7 +168,7 @@ def test_one_failing_subscriber_does_not_stop_the_others_catch_up(stream) -> Non
     assert recorder.handled == [row.pk] and _marks(row) == ["fine"]
 
 
-def test_a_batch_subscriber_marks_what_it_used_in_one_update(stream) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_subscriber_marks_what_it_used_in_one_update(stream) -> None:
     first, second = _row(), _row()
     cards = events.Subscriber(stream, "scorecards")
     cards.connect()
@@ -181,7 +181,7 @@ def test_a_batch_subscriber_marks_what_it_used_in_one_update(stream) -> None:  #
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_for_one_row_handle_it_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_racing_for_one_row_handle_it_once(monkeypatch) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's in-memory test database has one writer and no row locks to race on")
     monkeypatch.setattr(events, "_SUBSCRIBERS", {})

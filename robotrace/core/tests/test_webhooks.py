@@ -29,7 +29,7 @@ def test_it_rejects_a_stale_or_future_timestamp():
     assert webhooks.verify(secret, headers, b"{}", now=1_000_000 + 299)
 
 
-def test_the_sender_refuses_a_host_that_resolves_to_a_private_address(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_sender_refuses_a_host_that_resolves_to_a_private_address(monkeypatch) -> None:
     """Checked when an address is registered and again before the first POST to its host:
     DNS can change in between (no SSRF into our own network)."""
     from robotrace.core import webhooks

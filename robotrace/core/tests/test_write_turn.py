@@ -29,7 +29,7 @@ def _other_process_can_lock(path: Path) -> bool:
 
 
 @pytest.fixture
-def file_database(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def file_database(tmp_path, monkeypatch):
     connection = connections["default"]
     if connection.vendor != "sqlite":
         pytest.skip("the turn only exists for SQLite")
@@ -39,14 +39,14 @@ def file_database(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return Path(f"{name}-write-turn")
 
 
-def test_another_process_waits_for_the_turn_until_it_is_released(file_database) -> None:  # type: ignore[no-untyped-def]
+def test_another_process_waits_for_the_turn_until_it_is_released(file_database) -> None:
     with write_turn():
         assert file_database.exists()
         assert not _other_process_can_lock(file_database)
     assert _other_process_can_lock(file_database)
 
 
-def test_it_takes_no_turn_inside_a_transaction(file_database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_takes_no_turn_inside_a_transaction(file_database, monkeypatch) -> None:
     with write_turn():
         pass  # creates the lock file
     monkeypatch.setattr(connections["default"], "in_atomic_block", True)

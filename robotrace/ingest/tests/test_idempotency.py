@@ -136,7 +136,7 @@ def test_sync_wal_fsyncs_the_database_s_wal_file(tmp_path: Any, monkeypatch: pyt
     synced: list[str] = []
     real_fsync = os.fsync
     monkeypatch.setattr(services, "connection", Wrapper())
-    monkeypatch.setattr(services.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    monkeypatch.setattr(services.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))  # type: ignore[func-returns-value]  # note the path, then sync
     services.sync_wal()
     assert synced == [f"{db}-wal"] and os.path.getsize(synced[0]) > 0
     raw.close()

@@ -12,7 +12,7 @@ from robotrace.legal.models import LegalRequest
 from robotrace.legal.tests.conftest import make_pdf
 
 
-def _payload(**over):  # type: ignore[no-untyped-def]
+def _payload(**over):
     today = timezone.localdate()
     body = {
         "type": "cid",
@@ -27,7 +27,7 @@ def _payload(**over):  # type: ignore[no-untyped-def]
     return body
 
 
-def test_it_files_a_request_uploads_its_pdf_and_exchanges_messages_by_api(world, api_key, client):  # type: ignore[no-untyped-def]
+def test_it_files_a_request_uploads_its_pdf_and_exchanges_messages_by_api(world, api_key, client):
     key = bearer(api_key(world.agency_b, ["legal:read", "legal:write"]))
     created = client.post("/api/v1/legal/requests", _payload(), content_type="application/json", **key)
     assert created.status_code == 201, created.content
@@ -46,7 +46,7 @@ def test_it_files_a_request_uploads_its_pdf_and_exchanges_messages_by_api(world,
     assert req.filed_by is None and req.filed_via_key is not None
 
 
-def test_it_names_the_field_and_line_of_bad_api_input(world, api_key, client):  # type: ignore[no-untyped-def]
+def test_it_names_the_field_and_line_of_bad_api_input(world, api_key, client):
     key = bearer(api_key(world.agency_b, ["legal:read", "legal:write"]))
     response = client.post("/api/v1/legal/requests", _payload(type="warrant", targets=[{"kind": "phone", "value": "12"}, {"kind": "planet", "value": "x"}]), content_type="application/json", **key)
     assert response.status_code == 422
@@ -56,7 +56,7 @@ def test_it_names_the_field_and_line_of_bad_api_input(world, api_key, client):  
     assert not LegalRequest.objects.for_org(world.agency_b).exists()
 
 
-def test_it_shows_production_metadata_but_not_the_file(world, chain, api_key, client):  # type: ignore[no-untyped-def]
+def test_it_shows_production_metadata_but_not_the_file(world, chain, api_key, client):
     key = bearer(api_key(world.agency_a, ["legal:read"]))
     from robotrace.legal.tests.conftest import file
 
@@ -68,7 +68,7 @@ def test_it_shows_production_metadata_but_not_the_file(world, chain, api_key, cl
     assert "MANIFEST.sha256" in items[0]["files"]
 
 
-def test_it_lets_staff_list_every_agencys_requests(world, api_key, client, as_user):  # type: ignore[no-untyped-def]
+def test_it_lets_staff_list_every_agencys_requests(world, api_key, client, as_user):
     from robotrace.legal.tests.conftest import file
 
     file(world)

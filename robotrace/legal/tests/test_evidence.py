@@ -13,14 +13,14 @@ from robotrace.legal.tests.conftest import fresh_login, stale_login
 from robotrace.legal.uploads import full_path
 
 
-def _start(world, chain, django_capture_on_commit_callbacks, **kw):  # type: ignore[no-untyped-def]
+def _start(world, chain, django_capture_on_commit_callbacks, **kw):
     with django_capture_on_commit_callbacks(execute=True):
         pkg = services.start_evidence_package(actor=world.alice, organisation=world.consortium, campaign_id=chain.campaign.pk, **kw)
     pkg.refresh_from_db()
     return pkg
 
 
-def test_it_builds_a_package_in_the_background_with_every_exhibit(world, chain, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_builds_a_package_in_the_background_with_every_exhibit(world, chain, django_capture_on_commit_callbacks):
     pkg = _start(world, chain, django_capture_on_commit_callbacks, produced_to=world.agency_a)
     assert pkg.status == "done" and pkg.progress == 100, pkg.error
     data = full_path(pkg.zip_path).read_bytes()
@@ -42,7 +42,7 @@ def test_it_builds_a_package_in_the_background_with_every_exhibit(world, chain, 
     assert "extended warranty" in text and "Exhibit B" in text and "Origin VoIP" in text and "1746" in text
 
 
-def test_it_regenerates_identical_hashes_for_identical_data(world, chain, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_regenerates_identical_hashes_for_identical_data(world, chain, django_capture_on_commit_callbacks):
     first = _start(world, chain, django_capture_on_commit_callbacks)
     second = _start(world, chain, django_capture_on_commit_callbacks)
     assert first.pk != second.pk
@@ -57,7 +57,7 @@ def test_it_regenerates_identical_hashes_for_identical_data(world, chain, django
     assert third.sha256 != first.sha256
 
 
-def test_it_builds_a_package_for_a_set_of_tracebacks(world, chain, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_builds_a_package_for_a_set_of_tracebacks(world, chain, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         pkg = services.start_evidence_package(actor=world.alice, organisation=world.consortium, campaign_id=None, traceback_ids=[chain.tracebacks[0].pk])
     pkg.refresh_from_db()
@@ -66,7 +66,7 @@ def test_it_builds_a_package_for_a_set_of_tracebacks(world, chain, django_captur
     assert pkg.manifest["counts"]["tracebacks"] == 1
 
 
-def test_it_starts_a_package_from_the_campaign_picker_and_shows_progress(world, chain, as_user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_starts_a_package_from_the_campaign_picker_and_shows_progress(world, chain, as_user, django_capture_on_commit_callbacks):
     client = as_user(world.alice)
     page = client.get(reverse("legal:evidence_new") + f"?campaign={chain.campaign.pk}").content.decode()
     assert f'value="{chain.campaign.pk}" selected' in page
@@ -78,7 +78,7 @@ def test_it_starts_a_package_from_the_campaign_picker_and_shows_progress(world, 
     assert progress.status_code == 200 and "Ready" in progress.content.decode()
 
 
-def test_it_lets_the_agency_download_a_package_produced_to_it_after_a_fresh_login(world, chain, as_user, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_lets_the_agency_download_a_package_produced_to_it_after_a_fresh_login(world, chain, as_user, django_capture_on_commit_callbacks):
     pkg = _start(world, chain, django_capture_on_commit_callbacks, produced_to=world.agency_a)
     client = stale_login(as_user(world.dana))
     url = reverse("legal:evidence_download", args=[pkg.pk])
@@ -95,6 +95,6 @@ def test_it_lets_the_agency_download_a_package_produced_to_it_after_a_fresh_logi
     assert other.get(reverse("legal:evidence_detail", args=[pkg.pk])).status_code == 404
 
 
-def test_it_refuses_packages_to_non_staff(world, chain, as_user):  # type: ignore[no-untyped-def]
+def test_it_refuses_packages_to_non_staff(world, chain, as_user):
     for user in (world.dana, world.pat, world.rita):
         assert as_user(user).get(reverse("legal:evidence_new")).status_code == 403

@@ -14,7 +14,7 @@ from robotrace.legal.tests.conftest import file, make_pdf, new_request
 from robotrace.legal.uploads import UploadRejected, check_pdf, full_path
 
 
-def _form(**over):  # type: ignore[no-untyped-def]
+def _form(**over):
     today = timezone.localdate()
     data = {
         "type": "subpoena",
@@ -30,13 +30,13 @@ def _form(**over):  # type: ignore[no-untyped-def]
     return data
 
 
-def _upload(content: bytes, name: str = "subpoena.pdf"):  # type: ignore[no-untyped-def]
+def _upload(content: bytes, name: str = "subpoena.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
-def test_it_files_a_request_with_a_pdf_and_shows_its_sha256(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_files_a_request_with_a_pdf_and_shows_its_sha256(world, as_user):
     client = as_user(world.dana)
     pdf = make_pdf()
     response = client.post(reverse("legal:new"), {**_form(), "document": _upload(pdf)})
@@ -57,7 +57,7 @@ def test_it_files_a_request_with_a_pdf_and_shows_its_sha256(world, as_user):  # 
     assert AuditEvent.objects.filter(action="legal.document.uploaded", object_id=str(doc.pk)).exists()
 
 
-def test_it_names_the_line_of_a_bad_target(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_names_the_line_of_a_bad_target(world, as_user):
     client = as_user(world.dana)
     response = client.post(reverse("legal:new"), {**_form(targets="+1 919 555 0142\nnot-a-number\nC-abc"), "document": _upload(make_pdf())})
     assert response.status_code == 200
@@ -67,7 +67,7 @@ def test_it_names_the_line_of_a_bad_target(world, as_user):  # type: ignore[no-u
     assert not LegalDocument.objects.for_org(world.agency_a).exists()
 
 
-def test_it_refuses_missing_and_inconsistent_fields(world):  # type: ignore[no-untyped-def]
+def test_it_refuses_missing_and_inconsistent_fields(world):
     today = timezone.localdate()
     with pytest.raises(services.LegalError) as exc:
         services.file_request(
@@ -80,7 +80,7 @@ def test_it_refuses_missing_and_inconsistent_fields(world):  # type: ignore[no-u
     assert not LegalRequest.objects.for_org(world.agency_a).exists()
 
 
-def test_it_normalises_phone_targets_to_e164(world):  # type: ignore[no-untyped-def]
+def test_it_normalises_phone_targets_to_e164(world):
     req = file(world, targets=[{"kind": "phone", "value": "919.555.0142"}, {"kind": "phone", "value": "+1 (919) 555-0142"}, {"kind": "phone", "value": "1-888-555-0199"}])
     assert sorted(t.phone_e164 for t in req.targets.all()) == ["+18885550199", "+19195550142"]
 
@@ -97,14 +97,14 @@ def test_it_normalises_phone_targets_to_e164(world):  # type: ignore[no-untyped-
         (None, "subpoena.pdf.html", "only PDF"),
     ],
 )
-def test_it_refuses_malicious_uploads(world, content, name, reason):  # type: ignore[no-untyped-def]
+def test_it_refuses_malicious_uploads(world, content, name, reason):
     data = content if content is not None else make_pdf()
     with pytest.raises(UploadRejected) as exc:
         check_pdf(io.BytesIO(data), name)
     assert reason in str(exc.value)
 
 
-def test_it_refuses_an_html_polyglot_hidden_after_a_valid_pdf_header_on_the_form(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_refuses_an_html_polyglot_hidden_after_a_valid_pdf_header_on_the_form(world, as_user):
     client = as_user(world.dana)
     polyglot = b"<!DOCTYPE html><html><script>x</script>" + make_pdf()
     response = client.post(reverse("legal:new"), {**_form(), "document": _upload(polyglot)})
@@ -113,18 +113,18 @@ def test_it_refuses_an_html_polyglot_hidden_after_a_valid_pdf_header_on_the_form
     assert not LegalRequest.objects.for_org(world.agency_a).exists()
 
 
-def test_it_refuses_an_oversized_file(world, settings):  # type: ignore[no-untyped-def]
+def test_it_refuses_an_oversized_file(world, settings):
     pdf = make_pdf()
     with pytest.raises(UploadRejected, match="larger than"):
         check_pdf(io.BytesIO(pdf + b"%" * 5000), "big.pdf", max_bytes=len(pdf) + 100)
 
 
-def test_it_sanitises_the_original_name(world):  # type: ignore[no-untyped-def]
+def test_it_sanitises_the_original_name(world):
     checked = check_pdf(io.BytesIO(make_pdf()), '../../etc/pa"ss\r\nwd;.pdf')
     assert checked.original_name == "pa_ss_wd_.pdf"
 
 
-def test_it_flags_likely_duplicates(world):  # type: ignore[no-untyped-def]
+def test_it_flags_likely_duplicates(world):
     first = file(world, case_number="CP 2026/001")
     second = file(world, case_number="cp-2026-001", targets=[{"kind": "phone", "value": "919-555-0142"}])
     other_targets = file(world, case_number="CP-2026-001", targets=[{"kind": "phone", "value": "919-555-0143"}])
@@ -136,7 +136,7 @@ def test_it_flags_likely_duplicates(world):  # type: ignore[no-untyped-def]
     assert first.pk in theirs.related_request_ids
 
 
-def test_it_lets_only_approved_agency_users_file(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_lets_only_approved_agency_users_file(world, as_user):
     for user in (world.alice, world.pat, world.rita):
         assert as_user(user).get(reverse("legal:new")).status_code == 403
     with pytest.raises(services.NotAllowed):
@@ -153,7 +153,7 @@ def test_it_lets_only_approved_agency_users_file(world, as_user):  # type: ignor
         file(world)
 
 
-def test_it_creates_holds_for_a_preservation_letter(world):  # type: ignore[no-untyped-def]
+def test_it_creates_holds_for_a_preservation_letter(world):
     req = file(world, type="preservation", targets=[{"kind": "phone", "value": "9195550142"}, {"kind": "campaign", "value": "C-5"}])
     holds = list(PreservationHold.objects.for_org(world.agency_a).filter(request=req))
     assert sorted((h.kind, h.object_key) for h in holds) == [("campaign", "5"), ("phone", "+19195550142")]

@@ -11,7 +11,7 @@ from robotrace.legal.models import LegalRequest, PreservationHold
 from robotrace.legal.tests.conftest import file
 
 
-def test_it_shows_transparency_statistics_as_charts(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_shows_transparency_statistics_as_charts(world, as_user):
     produced = file(world, case_number="A-1")
     services.decide(actor=world.alice, organisation=world.consortium, request=produced, decision="accept")
     services.create_production(actor=world.alice, organisation=world.consortium, request=produced)
@@ -34,14 +34,14 @@ def test_it_shows_transparency_statistics_as_charts(world, as_user):  # type: ig
         assert "B-1" not in body and "A-1" not in body
 
 
-def test_it_fills_the_home_panels(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_fills_the_home_panels(world, as_user):
     req = file(world)
     assert req.ref in as_user(world.alice).get(reverse("home")).content.decode()
     assert req.ref in as_user(world.dana).get(reverse("home")).content.decode()
     assert req.ref not in as_user(world.omar).get(reverse("home")).content.decode()
 
 
-def test_it_runs_the_periodic_sweep_and_reminds_of_expiring_holds(world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_runs_the_periodic_sweep_and_reminds_of_expiring_holds(world, django_capture_on_commit_callbacks):
     req = file(world, type="preservation", due_date=timezone.localdate() + timedelta(days=1))
     PreservationHold.objects.for_org(world.consortium).update(expires_at=timezone.now() + timedelta(days=3))
     mail.outbox.clear()
@@ -54,7 +54,7 @@ def test_it_runs_the_periodic_sweep_and_reminds_of_expiring_holds(world, django_
     assert req.due_state == "due_soon"
 
 
-def test_it_clears_the_deadline_state_when_a_request_closes(world):  # type: ignore[no-untyped-def]
+def test_it_clears_the_deadline_state_when_a_request_closes(world):
     req = file(world)
     LegalRequest.objects.for_org(world.agency_a).filter(pk=req.pk).update(due_at=timezone.now() - timedelta(hours=2))
     services.sweep_due()
@@ -65,7 +65,7 @@ def test_it_clears_the_deadline_state_when_a_request_closes(world):  # type: ign
     assert req.due_state == ""
 
 
-def test_it_keeps_no_file_when_filing_fails(world, settings, monkeypatch):  # type: ignore[no-untyped-def]
+def test_it_keeps_no_file_when_filing_fails(world, settings, monkeypatch):
     import io
     from pathlib import Path
 
@@ -74,7 +74,7 @@ def test_it_keeps_no_file_when_filing_fails(world, settings, monkeypatch):  # ty
     from robotrace.legal.tests.conftest import make_pdf, new_request
     from robotrace.legal.uploads import check_pdf
 
-    def boom(**kw):  # type: ignore[no-untyped-def]
+    def boom(**kw):
         raise RuntimeError("disk full")
 
     # The last step of filing a preservation letter fails after the PDF was written.

@@ -18,17 +18,17 @@ from robotrace.legal.tests.conftest import file, fresh_login, stale_login
 from robotrace.legal.uploads import full_path
 
 
-def _produced(world, chain, **kw):  # type: ignore[no-untyped-def]
+def _produced(world, chain, **kw):
     req = file(world, targets=[{"kind": "phone", "value": "+19195550142"}, {"kind": "campaign", "value": f"C-{chain.campaign.pk}"}], **kw)
     services.decide(actor=world.alice, organisation=world.consortium, request=req, decision="accept")
     return req, services.create_production(actor=world.alice, organisation=world.consortium, request=req)
 
 
-def _zip(prod):  # type: ignore[no-untyped-def]
+def _zip(prod):
     return zipfile.ZipFile(io.BytesIO(full_path(prod.zip_path).read_bytes()))
 
 
-def test_it_assembles_a_production_with_every_hop_and_a_matching_manifest(world, chain):  # type: ignore[no-untyped-def]
+def test_it_assembles_a_production_with_every_hop_and_a_matching_manifest(world, chain):
     req, prod = _produced(world, chain)
     req.refresh_from_db()
     assert req.status == "produced" and req.produced_at is not None
@@ -56,7 +56,7 @@ def test_it_assembles_a_production_with_every_hop_and_a_matching_manifest(world,
     assert zf.read(f"{folder}/summary.pdf").startswith(b"%PDF-")
 
 
-def test_it_produces_only_targets_marked_produce(world, chain):  # type: ignore[no-untyped-def]
+def test_it_produces_only_targets_marked_produce(world, chain):
     req = file(world, targets=[{"kind": "phone", "value": "+19195550142"}, {"kind": "campaign", "value": f"C-{chain.campaign.pk}"}])
     phone, campaign = req.targets.order_by("kind")  # campaign < phone alphabetically
     phone, campaign = (phone, campaign) if phone.kind == "phone" else (campaign, phone)
@@ -70,7 +70,7 @@ def test_it_produces_only_targets_marked_produce(world, chain):  # type: ignore[
         services.create_production(actor=world.alice, organisation=world.consortium, request=rejected)
 
 
-def test_it_asks_for_a_fresh_login_before_a_download_and_audits_it(world, chain, as_user):  # type: ignore[no-untyped-def]
+def test_it_asks_for_a_fresh_login_before_a_download_and_audits_it(world, chain, as_user):
     _, prod = _produced(world, chain)
     client = stale_login(as_user(world.dana))
     url = reverse("legal:production_download", args=[prod.pk])
@@ -88,7 +88,7 @@ def test_it_asks_for_a_fresh_login_before_a_download_and_audits_it(world, chain,
     assert AuditEvent.objects.filter(action="legal.production.viewed", object_id=str(prod.pk)).exists()
 
 
-def test_it_answers_410_after_expiry(world, chain, as_user):  # type: ignore[no-untyped-def]
+def test_it_answers_410_after_expiry(world, chain, as_user):
     _, prod = _produced(world, chain)
     Production.objects.for_org(world.consortium).filter(pk=prod.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     client = as_user(world.dana)
@@ -98,7 +98,7 @@ def test_it_answers_410_after_expiry(world, chain, as_user):  # type: ignore[no-
     assert AuditEvent.objects.filter(action="legal.production.download", outcome="denied").exists()
 
 
-def test_it_purges_expired_files_except_under_a_hold(world, chain):  # type: ignore[no-untyped-def]
+def test_it_purges_expired_files_except_under_a_hold(world, chain):
     _, prod = _produced(world, chain)
     _, held_prod = _produced(world, chain, case_number="H-2")
     hold_req = file(world, type="preservation", case_number="P-9", targets=[{"kind": "campaign", "value": f"C-{chain.campaign.pk}"}])
@@ -115,7 +115,7 @@ def test_it_purges_expired_files_except_under_a_hold(world, chain):  # type: ign
     assert held_prod.purged_at is None and full_path(held_prod.zip_path).exists()
 
 
-def test_it_reports_held_records_to_other_apps(world, chain):  # type: ignore[no-untyped-def]
+def test_it_reports_held_records_to_other_apps(world, chain):
     tb = chain.tracebacks[0]
     report = chain.reports[0]
     assert not queries.is_held("traceback", tb.pk)
@@ -130,7 +130,7 @@ def test_it_reports_held_records_to_other_apps(world, chain):  # type: ignore[no
     assert not queries.is_held("traceback", tb.pk)
 
 
-def test_it_renews_a_hold_for_another_90_days(world):  # type: ignore[no-untyped-def]
+def test_it_renews_a_hold_for_another_90_days(world):
     req = file(world, type="preservation")
     hold = req.holds.get()
     before = hold.expires_at
@@ -140,7 +140,7 @@ def test_it_renews_a_hold_for_another_90_days(world):  # type: ignore[no-untyped
         services.renew_hold(actor=world.omar, organisation=world.agency_b, hold=hold)
 
 
-def test_it_lets_the_agency_open_produced_campaigns_and_tracebacks(world, chain):  # type: ignore[no-untyped-def]
+def test_it_lets_the_agency_open_produced_campaigns_and_tracebacks(world, chain):
     from robotrace.campaigns.models import Campaign
     from robotrace.tracebacks.models import Traceback
 

@@ -12,7 +12,7 @@ from robotrace.legal.tests.conftest import file, fresh_login, make_pdf
 
 
 @pytest.fixture
-def theirs(world, chain, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def theirs(world, chain, django_capture_on_commit_callbacks):
     """Everything of agency A (Dana): a produced request with a document, a message, a hold and a package."""
     req = file(world, targets=[{"kind": "phone", "value": "+19195550142"}])
     services.post_message(actor=world.dana, organisation=world.agency_a, request=req, body="hello")
@@ -24,7 +24,7 @@ def theirs(world, chain, django_capture_on_commit_callbacks):  # type: ignore[no
     return {"req": req, "doc": req.documents.get(), "prod": prod, "hold_req": hold_req, "hold": hold_req.holds.get(), "pkg": pkg}
 
 
-def _object_urls(t):  # type: ignore[no-untyped-def]
+def _object_urls(t):
     r, d, p, hr, h, k = t["req"].pk, t["doc"].pk, t["prod"].pk, t["hold_req"].pk, t["hold"].pk, t["pkg"].pk
     gets = [
         reverse("legal:detail", args=[r]),
@@ -48,7 +48,7 @@ def _object_urls(t):  # type: ignore[no-untyped-def]
 STAFF_ONLY_GETS = ["legal:queue", "legal:evidence_new"]
 
 
-def _staff_posts(t):  # type: ignore[no-untyped-def]
+def _staff_posts(t):
     r, hr, h, k = t["req"].pk, t["hold_req"].pk, t["hold"].pk, t["pkg"].pk
     return [
         (reverse("legal:assign", args=[r]), {"assignee": ""}),
@@ -59,7 +59,7 @@ def _staff_posts(t):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_it_answers_404_to_another_agency_on_every_page(world, theirs, as_user):  # type: ignore[no-untyped-def]
+def test_it_answers_404_to_another_agency_on_every_page(world, theirs, as_user):
     client = as_user(world.omar)
     fresh_login(client)
     gets, posts = _object_urls(theirs)
@@ -83,7 +83,7 @@ def test_it_answers_404_to_another_agency_on_every_page(world, theirs, as_user):
     assert theirs["hold"].renewals == 0
 
 
-def test_it_lets_the_owning_agency_open_the_same_pages(world, theirs, as_user):  # type: ignore[no-untyped-def]
+def test_it_lets_the_owning_agency_open_the_same_pages(world, theirs, as_user):
     client = as_user(world.dana)
     fresh_login(client)
     gets, _ = _object_urls(theirs)
@@ -92,7 +92,7 @@ def test_it_lets_the_owning_agency_open_the_same_pages(world, theirs, as_user): 
 
 
 @pytest.mark.parametrize("who", ["pat", "quinn", "rita", "sam"])
-def test_it_refuses_providers_and_reporters_everything(world, theirs, as_user, who):  # type: ignore[no-untyped-def]
+def test_it_refuses_providers_and_reporters_everything(world, theirs, as_user, who):
     client = as_user(getattr(world, who))
     gets, posts = _object_urls(theirs)
     for url in gets + [reverse(n) for n in STAFF_ONLY_GETS + ["legal:my_requests", "legal:new", "legal:stats", "legal:evidence_list"]]:
@@ -101,13 +101,13 @@ def test_it_refuses_providers_and_reporters_everything(world, theirs, as_user, w
         assert client.post(url, data).status_code == 403, url
 
 
-def test_it_refuses_agency_only_pages_to_staff(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_refuses_agency_only_pages_to_staff(world, as_user):
     client = as_user(world.alice)
     assert client.get(reverse("legal:new")).status_code == 403
     assert client.get(reverse("legal:my_requests")).status_code == 403
 
 
-def test_it_answers_404_to_another_agencys_key_in_the_api(world, theirs, api_key, client):  # type: ignore[no-untyped-def]
+def test_it_answers_404_to_another_agencys_key_in_the_api(world, theirs, api_key, client):
     key = bearer(api_key(world.agency_b, ["legal:read", "legal:write"]))
     r, k = theirs["req"].pk, theirs["pkg"].pk
     for url in [f"/api/v1/legal/requests/{r}", f"/api/v1/legal/requests/{r}/messages", f"/api/v1/legal/requests/{r}/productions", f"/api/v1/legal/evidence-packages/{k}"]:
@@ -123,7 +123,7 @@ def test_it_answers_404_to_another_agencys_key_in_the_api(world, theirs, api_key
     assert client.get("/api/v1/legal/evidence-packages", **key).json()["items"] == []
 
 
-def test_it_refuses_provider_and_reporter_keys_and_missing_scopes(world, theirs, api_key, client):  # type: ignore[no-untyped-def]
+def test_it_refuses_provider_and_reporter_keys_and_missing_scopes(world, theirs, api_key, client):
     r = theirs["req"].pk
     for org in (world.provider_a, world.reporter_a):
         key = bearer(api_key(org, ["legal:read", "legal:write"]))

@@ -15,7 +15,7 @@ from robotrace.legal.tests.conftest import file, fresh_login, stale_login
 ALL = [s for s in LegalRequest.Status.values]
 
 
-def _at(req, status):  # type: ignore[no-untyped-def]
+def _at(req, status):
     LegalRequest.objects.for_org(req.agency).filter(pk=req.pk).update(status=status)
     req.refresh_from_db()
     return req
@@ -26,7 +26,7 @@ DECISION_TO = {"accept": "accepted", "clarify": "clarification_needed", "narrow"
 
 @pytest.mark.parametrize("start", ALL)
 @pytest.mark.parametrize("decision", sorted(DECISION_TO))
-def test_it_allows_only_listed_review_transitions(world, start, decision):  # type: ignore[no-untyped-def]
+def test_it_allows_only_listed_review_transitions(world, start, decision):
     req = _at(file(world), start)
     target = DECISION_TO[decision]
     allowed = target in services.TRANSITIONS[start]
@@ -41,7 +41,7 @@ def test_it_allows_only_listed_review_transitions(world, start, decision):  # ty
         assert req.status == start
 
 
-def test_it_refuses_transitions_out_of_closed_states(world):  # type: ignore[no-untyped-def]
+def test_it_refuses_transitions_out_of_closed_states(world):
     for closed in ("rejected", "withdrawn"):
         req = _at(file(world), closed)
         for decision in DECISION_TO:
@@ -51,7 +51,7 @@ def test_it_refuses_transitions_out_of_closed_states(world):  # type: ignore[no-
             services.withdraw(actor=world.dana, organisation=world.agency_a, request=req)
 
 
-def test_it_requires_a_reason_to_reject_narrow_or_clarify(world):  # type: ignore[no-untyped-def]
+def test_it_requires_a_reason_to_reject_narrow_or_clarify(world):
     req = file(world)
     for decision in ("reject", "narrow", "clarify"):
         with pytest.raises(services.LegalError) as exc:
@@ -59,7 +59,7 @@ def test_it_requires_a_reason_to_reject_narrow_or_clarify(world):  # type: ignor
         assert exc.value.errors[0]["field"] == "note"
 
 
-def test_it_walks_review_clarification_and_back_to_review_on_the_agencys_reply(world):  # type: ignore[no-untyped-def]
+def test_it_walks_review_clarification_and_back_to_review_on_the_agencys_reply(world):
     req = file(world)
     services.assign(actor=world.alice, organisation=world.consortium, request=req, assignee=world.carol)
     req.refresh_from_db()
@@ -71,7 +71,7 @@ def test_it_walks_review_clarification_and_back_to_review_on_the_agencys_reply(w
     assert req.status == "in_review"
 
 
-def test_it_emails_only_that_there_is_a_message(world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_emails_only_that_there_is_a_message(world, django_capture_on_commit_callbacks):
     req = file(world)
     services.assign(actor=world.alice, organisation=world.consortium, request=req, assignee=world.carol)
     mail.outbox.clear()
@@ -84,7 +84,7 @@ def test_it_emails_only_that_there_is_a_message(world, django_capture_on_commit_
     assert reverse("legal:detail", args=[req.pk]) in sent.body
 
 
-def test_it_narrows_per_target(world):  # type: ignore[no-untyped-def]
+def test_it_narrows_per_target(world):
     req = file(world, targets=[{"kind": "phone", "value": "9195550142"}, {"kind": "phone", "value": "9195550143"}])
     t1, t2 = req.targets.order_by("id")
     services.decide(
@@ -96,14 +96,14 @@ def test_it_narrows_per_target(world):  # type: ignore[no-untyped-def]
     assert (t1.decision, t2.decision) == ("produce", "do_not_produce")
 
 
-def test_it_lets_only_staff_decide(world):  # type: ignore[no-untyped-def]
+def test_it_lets_only_staff_decide(world):
     req = file(world)
     for user in (world.dana, world.pat):
         with pytest.raises(services.NotAllowed):
             services.decide(actor=user, organisation=user.organisation, request=req, decision="accept")
 
 
-def test_it_puts_emergencies_first_in_the_queue(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_puts_emergencies_first_in_the_queue(world, as_user):
     normal = file(world, case_number="N-1", due_date=timezone.localdate() + timedelta(days=1))
     emergency = file(world, type="emergency", case_number="E-1", due_date=timezone.localdate() + timedelta(days=20))
     assert emergency.priority == LegalRequest.Priority.EMERGENCY
@@ -114,7 +114,7 @@ def test_it_puts_emergencies_first_in_the_queue(world, as_user):  # type: ignore
     assert page.index(emergency.ref) < page.index(normal.ref)
 
 
-def test_it_needs_a_second_different_approver_for_an_emergency(world):  # type: ignore[no-untyped-def]
+def test_it_needs_a_second_different_approver_for_an_emergency(world):
     req = file(world, type="emergency")
     after = services.decide(actor=world.alice, organisation=world.consortium, request=req, decision="accept")
     assert after.status == "in_review" and after.first_approved_by == world.alice
@@ -127,7 +127,7 @@ def test_it_needs_a_second_different_approver_for_an_emergency(world):  # type: 
     assert after.status == "accepted" and after.second_approved_by == world.carol
 
 
-def test_it_asks_for_a_fresh_login_before_an_emergency_approval(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_asks_for_a_fresh_login_before_an_emergency_approval(world, as_user):
     req = file(world, type="emergency")
     client = stale_login(as_user(world.alice))
     url = reverse("legal:decide", args=[req.pk])
@@ -153,7 +153,7 @@ def test_it_asks_for_a_fresh_login_before_an_emergency_approval(world, as_user):
     assert req.status == "accepted"
 
 
-def test_it_sweeps_due_soon_and_overdue_once(world):  # type: ignore[no-untyped-def]
+def test_it_sweeps_due_soon_and_overdue_once(world):
     soon = file(world, case_number="S-1", due_date=timezone.localdate() + timedelta(days=1))
     late = file(world, case_number="L-1", due_date=timezone.localdate() + timedelta(days=1))
     LegalRequest.objects.for_org(world.agency_a).filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=1))
@@ -165,7 +165,7 @@ def test_it_sweeps_due_soon_and_overdue_once(world):  # type: ignore[no-untyped-
     assert services.sweep_due() == {"overdue": 0, "due_soon": 0}
 
 
-def test_it_lets_the_agency_withdraw(world, as_user):  # type: ignore[no-untyped-def]
+def test_it_lets_the_agency_withdraw(world, as_user):
     req = file(world)
     as_user(world.dana).post(reverse("legal:withdraw", args=[req.pk]), {"reason": "case settled"})
     req.refresh_from_db()

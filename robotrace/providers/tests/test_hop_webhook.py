@@ -20,7 +20,7 @@ from robotrace.tracebacks.tests.test_webhooks import Receiver
 
 
 @pytest.fixture
-def receiver():  # type: ignore[no-untyped-def]
+def receiver():
     r = Receiver()
     yield r
     r.close()

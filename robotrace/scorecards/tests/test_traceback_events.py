@@ -9,7 +9,7 @@ from robotrace.tracebacks import services as tracebacks
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_an_answered_hop_brings_a_refresh_once(world) -> None:  # type: ignore[no-untyped-def]
+def test_an_answered_hop_brings_a_refresh_once(world) -> None:
     make_net(world)
     assert refresh_on_traceback_events.call_local() is None  # nothing happened: no refresh
     tb = open_tb(world)
@@ -23,7 +23,7 @@ def test_an_answered_hop_brings_a_refresh_once(world) -> None:  # type: ignore[n
     assert FlagRun.objects.count() == 1
 
 
-def test_the_interval_refresh_also_covers_the_events_it_saw(world) -> None:  # type: ignore[no-untyped-def]
+def test_the_interval_refresh_also_covers_the_events_it_saw(world) -> None:
     make_net(world)
     tb = open_tb(world)
     tracebacks.answer_hop(actor=None, organisation=world.provider_a, hop_id=tb.hops.get().id, response="originated")

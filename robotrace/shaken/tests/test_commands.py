@@ -52,7 +52,7 @@ def test_verify_refuses_bad_arguments(shaken_var, tmp_path):
         call_command("shaken", "verify", "--identity", "x", "--call-time", "0", "--trust-anchor", str(empty))
 
 
-def _own_folder(tmp_path, pki):  # type: ignore[no-untyped-def]
+def _own_folder(tmp_path, pki):
     """A small vector folder in the shared layout, made with our own PKI."""
     ident = tmp_path / "identity"
     (ident / "certs").mkdir(parents=True)

@@ -14,7 +14,7 @@ from robotrace.shaken.tests.helpers import provider, report
 
 
 def _sig(spc: str, at: dt.datetime, attest: str = "A", **kw: object) -> str:
-    return sign_passport(spc, kw.pop("orig", "+12025550143"), "+19195550100", attest, "11111111-2222-4333-8444-555555555555", int(at.timestamp()), **kw)  # type: ignore[arg-type]
+    return sign_passport(spc, kw.pop("orig", "+12025550143"), "+19195550100", attest, "11111111-2222-4333-8444-555555555555", int(at.timestamp()), **kw)  # type: ignore[arg-type]  # the test passes the PASSporT's fields through
 
 
 def _campaign(status: str) -> object:
@@ -33,8 +33,8 @@ def test_it_names_the_verified_signer_of_a_report(world, shaken_var):
     info = facade.verified_signer_for_report(good.id)
     assert info == facade.SignerInfo(provider_id=kv.id, spc="KV01", attest="B", origid="11111111-2222-4333-8444-555555555555", verified=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        info.spc = "X"  # type: ignore[misc]
-    assert facade.verified_signer_for_report(bad.id).verified is False  # type: ignore[union-attr]
+        info.spc = "X"
+    assert facade.verified_signer_for_report(bad.id).verified is False
     assert facade.verified_signer_for_report(unsigned.id) is None
     assert facade.verified_signer_for_report(999_999) is None
 

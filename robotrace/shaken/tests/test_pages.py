@@ -15,7 +15,7 @@ from robotrace.shaken.tests.helpers import provider, report
 
 
 @pytest.fixture
-def verified(world, shaken_var):  # type: ignore[no-untyped-def]
+def verified(world, shaken_var):
     provider("Keystone Voice", spc="KV01")
     at = timezone.now() - dt.timedelta(hours=1)
     good = report(world.reporter_a, identity=sign_passport("KV01", "12025550143", "19195550100", "A", "origid-1", int(at.timestamp())), at=at)
@@ -121,7 +121,7 @@ def test_its_api_refuses_a_consortium_key_without_the_scope(world, api_key, clie
     assert client.get("/api/v1/shaken/verifications", **bearer(key)).status_code == 403
 
 
-def test_it_links_a_verdict_to_its_report_campaign_and_signer(world, as_user, verified):  # type: ignore[no-untyped-def]
+def test_it_links_a_verdict_to_its_report_campaign_and_signer(world, as_user, verified):
     from robotrace.campaigns.models import Campaign
     from robotrace.ingest.models import CallReport
 

@@ -13,7 +13,7 @@ from robotrace.shaken.signing import _dn, _issue
 NB, NA = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 
 
-def _pki():  # type: ignore[no-untyped-def]
+def _pki():
     root_k, ca_k, leaf_k = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
     root_n, ca_n = _dn("SHAKEN P Root", "P"), _dn("SHAKEN P CA", "P")
     root = _issue("root", root_n, root_k, root_n, root_k, NB, NA)

@@ -14,7 +14,7 @@ from robotrace.shaken.x5u import LocalCertStore
 AT = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
-def _verify(header: str, orig: str = "12025550143"):  # type: ignore[no-untyped-def]
+def _verify(header: str, orig: str = "12025550143"):
     return runtime.system_verifier().verify(header, CallContext(call_time=AT, orig_tn=orig, dest_tn="19195550100"))
 
 
@@ -46,4 +46,4 @@ def test_it_reuses_the_same_pki_and_refuses_bad_arguments(shaken_var):
     for bad in ({"spc": "bad spc!"}, {"attest": "D"}, {"fault": "nope"}):
         kwargs = {"spc": "KV01", "orig": "1", "dest": "2", "attest": "A", **bad}
         with pytest.raises(ValueError):
-            sign_passport(**kwargs)  # type: ignore[arg-type]
+            sign_passport(**kwargs)

@@ -94,7 +94,7 @@ def test_the_verifier_caches_by_url(pki):
     calls: list[str] = []
 
     class Counting:
-        def fetch(self, url: str):  # type: ignore[no-untyped-def]
+        def fetch(self, url: str):
             calls.append(url)
             return pki.store.fetch(url)
 
@@ -118,7 +118,7 @@ def test_the_verifier_checks_a_chain_once_whatever_url_serves_it(pki):
     assert verifier._chains[URL] is verifier._chains[mirror]
 
 
-def _fetcher(monkeypatch, handler, **kw):  # type: ignore[no-untyped-def]
+def _fetcher(monkeypatch, handler, **kw):
     import httpx
 
     monkeypatch.setattr(x5u.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("93.184.216.34", 443))])

@@ -17,7 +17,7 @@ from django.utils import timezone
 logger = logging.getLogger("robotrace.shaken")
 
 # (SPC, attestation weights, fault weights) per demo signer.
-SIGNERS = [
+SIGNERS: list[tuple[str, dict[str, float], dict[str | None, float]]] = [
     ("KV01", {"A": 0.8, "B": 0.2}, {None: 1.0}),
     ("NG02", {"C": 0.8, "B": 0.2}, {None: 0.8, "bad_signature": 0.12, "expired_certificate": 0.08}),
     ("777Z", {"A": 1.0}, {None: 0.7, "untrusted": 0.3}),

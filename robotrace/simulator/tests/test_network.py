@@ -22,18 +22,18 @@ def run_until_quiet(agents: Agents, rounds: int = 20) -> None:
             return
 
 
-def build(world, **kw):  # type: ignore[no-untyped-def]
+def build(world, **kw):
     net = Network(40, seed=3, behaviours={"instant": 1.0}, **kw)
     w = materialise(net, link_demo=False)
     return net, w
 
 
-def open_for(world, call):  # type: ignore[no-untyped-def]
+def open_for(world, call):
     sample = services.SampleCall(call_started_at=call.at, calling_number=call.calling, called_number=call.called)
     return services.open_traceback(actor=world.alice, organisation=world.consortium, sample=sample)
 
 
-def test_it_builds_routes_of_three_to_eight_providers_with_records_on_every_hop(world) -> None:  # type: ignore[no-untyped-def]
+def test_it_builds_routes_of_three_to_eight_providers_with_records_on_every_hop(world) -> None:
     net, _ = build(world)
     now = timezone.now()
     calls = [net.place_call(at=now + timedelta(seconds=i), foreign=i % 4 == 0) for i in range(60)]
@@ -45,7 +45,7 @@ def test_it_builds_routes_of_three_to_eight_providers_with_records_on_every_hop(
                 assert p.records.find(at=c.at, calling=c.calling, called=c.called) is not None
 
 
-def test_it_traces_every_call_to_its_true_origin_when_all_cooperate(world, client) -> None:  # type: ignore[no-untyped-def]
+def test_it_traces_every_call_to_its_true_origin_when_all_cooperate(world, client) -> None:
     net, _ = build(world)
     now = timezone.now() - timedelta(minutes=30)
     calls = [net.place_call(at=now + timedelta(seconds=i * 7), foreign=i % 3 == 0) for i in range(12)]
@@ -64,7 +64,7 @@ def test_it_traces_every_call_to_its_true_origin_when_all_cooperate(world, clien
         assert tb.hop_count == call.us_hops
 
 
-def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> None:  # type: ignore[no-untyped-def]
+def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> None:
     net, _ = build(world)
     call = net.place_call(at=timezone.now() - timedelta(minutes=5), hops=6)
     silent = net.providers[call.path[2]]
@@ -79,7 +79,7 @@ def test_it_stops_at_the_non_responsive_provider_and_names_it(world, client) -> 
     assert tb.outcome == Traceback.Outcome.NON_RESPONSIVE and tb.non_responsive_provider_id == silent.provider_id
 
 
-def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_path) -> None:
     from robotrace.agent.records import load_records
 
     net, _ = build(world)
@@ -91,7 +91,7 @@ def test_it_writes_each_providers_records_in_its_own_number_format(world, tmp_pa
     assert found is not None and found.upstream_id == net.providers[call.path[-2]].provider_id
 
 
-def test_it_prunes_only_live_records_older_than_the_cutoff(world) -> None:  # type: ignore[no-untyped-def]
+def test_it_prunes_only_live_records_older_than_the_cutoff(world) -> None:
     net = Network(30, seed=5, behaviours={"instant": 1.0})
     now = timezone.now()
     history = net.place_call(at=now - timedelta(days=3))

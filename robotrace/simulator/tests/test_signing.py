@@ -53,7 +53,7 @@ def _ingest(client: Any, api_key: Any, world: Any, call: SimCall, django_capture
     return CallReport.objects.unscoped(reason="test").get(source_report_id=call.id).id
 
 
-def test_it_assigns_attestation_levels_by_provider_behaviour(world, sim_var) -> None:  # type: ignore[no-untyped-def]
+def test_it_assigns_attestation_levels_by_provider_behaviour(world, sim_var) -> None:
     net = _network()
     materialise(net, link_demo=False)
     now = timezone.now()
@@ -78,14 +78,14 @@ def test_it_assigns_attestation_levels_by_provider_behaviour(world, sim_var) -> 
 
 def test_a_signed_report_is_verified_and_its_traceback_sends_a_direct_request_to_the_signer(
     world, client, api_key, sim_var, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from robotrace.shaken.facade import verified_signer_for_report
     from robotrace.shaken.models import ShakenVerification
 
     net = _network()
     materialise(net, link_demo=False)
     call = _call_signed_by(net, "bad")
-    signer = net.providers[call.signer]  # type: ignore[index]
+    signer = net.providers[call.signer]  # type: ignore[index]  # the call chosen has a signer
     report_id = _ingest(client, api_key, world, call, django_capture_on_commit_callbacks)
 
     row = ShakenVerification.objects.unscoped(reason="test").get(report_id=report_id)
@@ -106,15 +106,15 @@ def test_a_signed_report_is_verified_and_its_traceback_sends_a_direct_request_to
 
 def test_it_flags_a_downstream_provider_that_attested_a_on_a_call_it_did_not_originate(
     world, client, api_key, sim_var, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     net = _network()
     materialise(net, link_demo=False)
     call = _call_signed_by(net, "launder")
-    launderer = net.providers[call.signer]  # type: ignore[index]
+    launderer = net.providers[call.signer]  # type: ignore[index]  # the call chosen has a signer
     report_id = _ingest(client, api_key, world, call, django_capture_on_commit_callbacks)
 
     tb = services.open_traceback(actor=world.alice, organisation=world.consortium, report_id=report_id)
-    assert tb.hops.filter(is_direct_signer_request=True, provider_id=launderer.provider_id).exists()
+    assert tb.hops.filter(is_direct_signer_request=True, provider_id=launderer.provider_id).exists()  # type: ignore[misc]  # the launderer has a registry record
     run_until_quiet(Agents(net, ClientTransport(client), workers=0))
     tb.refresh_from_db()
     assert tb.status == Traceback.Status.COMPLETED
@@ -123,7 +123,7 @@ def test_it_flags_a_downstream_provider_that_attested_a_on_a_call_it_did_not_ori
     assert Hop.objects.unscoped(reason="test").filter(traceback=tb, provider_id=launderer.provider_id, attestation_flagged=True).exists()
 
 
-def test_a_faulty_signature_names_no_signer(world, client, api_key, sim_var, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_faulty_signature_names_no_signer(world, client, api_key, sim_var, django_capture_on_commit_callbacks) -> None:
     from robotrace.shaken.models import ShakenVerification
 
     net = _network()

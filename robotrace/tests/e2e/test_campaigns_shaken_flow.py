@@ -5,6 +5,7 @@ the ecosystem graph, then the call-authentication overview and one report's verd
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def drawn(page: Any, canvas_id: str) -> None:
 
 
 @pytest.fixture
-def detected(e2e_world: Any) -> list[Any]:
+def detected(e2e_world: Any) -> Iterator[list[Any]]:
     """Simulated reports of the last fortnight, clustered by the campaign engine."""
     from robotrace.campaigns import store
     from robotrace.campaigns.models import Campaign

@@ -24,7 +24,7 @@ class Net:
     foreign: Provider
 
 
-def provider_of(org, **fields) -> Provider:  # type: ignore[no-untyped-def]
+def provider_of(org, **fields) -> Provider:
     """The registry record of a provider organisation (the providers app may create it when
     the organisation is created; otherwise create it here)."""
     provider = Provider.objects.filter(organisation=org).first()
@@ -36,7 +36,7 @@ def provider_of(org, **fields) -> Provider:  # type: ignore[no-untyped-def]
     return provider
 
 
-def make_net(world, **hours) -> Net:  # type: ignore[no-untyped-def]
+def make_net(world, **hours) -> Net:
     fields = {**ALWAYS_OPEN, **hours}
     term = provider_of(world.provider_a, name="Alpha Terminating", roles=["terminating"], contact_email="noc@alpha.test", **fields)
     transit = provider_of(world.provider_b, name="Bravo Transit", roles=["transit"], **fields)
@@ -50,5 +50,5 @@ def sample(at: datetime | None = None) -> services.SampleCall:
     return services.SampleCall(call_started_at=at or timezone.now(), calling_number="+12025550111", called_number="+19195550223")
 
 
-def open_tb(world, **kw) -> Traceback:  # type: ignore[no-untyped-def]
+def open_tb(world, **kw) -> Traceback:
     return services.open_traceback(actor=world.alice, organisation=world.consortium, sample=kw.pop("sample", sample()), **kw)

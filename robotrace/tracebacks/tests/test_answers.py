@@ -11,7 +11,7 @@ from robotrace.tracebacks.services import TracebackError
 from robotrace.tracebacks.tests.factories import make_net, open_tb, sample
 
 
-def answer(world, hop, org, **kw):  # type: ignore[no-untyped-def]
+def answer(world, hop, org, **kw):
     return services.answer_hop(actor=None, organisation=org, hop_id=hop.id, actor_label="test", **kw)
 
 
@@ -154,7 +154,7 @@ def test_it_refuses_a_loop(world) -> None:
         ("Dialer LLC", "customer"),
     ],
 )
-def test_it_refuses_malformed_customer_data(world, customer, field) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_malformed_customer_data(world, customer, field) -> None:
     make_net(world)
     tb = open_tb(world)
     hop = tb.hops.get()

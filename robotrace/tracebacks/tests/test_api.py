@@ -11,11 +11,11 @@ from robotrace.tracebacks.tests.factories import make_net, open_tb
 RESPOND = ["traceback:respond"]
 
 
-def post_json(client, url, body, **headers):  # type: ignore[no-untyped-def]
+def post_json(client, url, body, **headers):
     return client.post(url, data=json.dumps(body), content_type="application/json", **headers)
 
 
-def test_it_lists_only_the_callers_open_hops(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_lists_only_the_callers_open_hops(client, world, api_key) -> None:
     make_net(world)
     tb = open_tb(world)
     key_a, key_b = api_key(world.provider_a, RESPOND), api_key(world.provider_b, RESPOND)
@@ -27,7 +27,7 @@ def test_it_lists_only_the_callers_open_hops(client, world, api_key) -> None:  #
     assert client.get("/api/v1/hops", **bearer(key_b)).json()["items"] == []
 
 
-def test_it_pages_hops_with_a_cursor(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_pages_hops_with_a_cursor(client, world, api_key) -> None:
     make_net(world)
     for _ in range(3):
         open_tb(world)
@@ -38,7 +38,7 @@ def test_it_pages_hops_with_a_cursor(client, world, api_key) -> None:  # type: i
     assert len(rest["items"]) == 1 and rest["next"] is None
 
 
-def test_it_answers_through_the_api_idempotently(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_through_the_api_idempotently(client, world, api_key) -> None:
     net = make_net(world)
     tb = open_tb(world)
     hop = tb.hops.get()
@@ -53,7 +53,7 @@ def test_it_answers_through_the_api_idempotently(client, world, api_key) -> None
     assert r3.status_code == 409 and r3["Content-Type"] == "application/problem+json"
 
 
-def test_it_refuses_bad_answers_with_the_field_named(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_bad_answers_with_the_field_named(client, world, api_key) -> None:
     make_net(world)
     hop = open_tb(world).hops.get()
     key = api_key(world.provider_a, RESPOND)
@@ -65,7 +65,7 @@ def test_it_refuses_bad_answers_with_the_field_named(client, world, api_key) -> 
     assert hop.status == "requested"
 
 
-def test_it_keeps_other_providers_hops_and_the_chain_private(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_keeps_other_providers_hops_and_the_chain_private(client, world, api_key) -> None:
     net = make_net(world)
     tb = open_tb(world)
     h1 = tb.hops.get()
@@ -85,7 +85,7 @@ def test_it_keeps_other_providers_hops_and_the_chain_private(client, world, api_
     assert client.get("/api/v1/tracebacks", **bearer(key_b)).status_code == 403
 
 
-def test_it_requires_the_respond_scope_and_a_provider_key(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_requires_the_respond_scope_and_a_provider_key(client, world, api_key) -> None:
     make_net(world)
     hop = open_tb(world).hops.get()
     assert client.get("/api/v1/hops", **bearer(api_key(world.provider_a, ["traceback:read"]))).status_code == 403
@@ -93,7 +93,7 @@ def test_it_requires_the_respond_scope_and_a_provider_key(client, world, api_key
     assert client.get(f"/api/v1/hops/{hop.id}").status_code == 401
 
 
-def test_it_takes_evidence_uploads(client, world, api_key) -> None:  # type: ignore[no-untyped-def]
+def test_it_takes_evidence_uploads(client, world, api_key) -> None:
     make_net(world)
     hop = open_tb(world).hops.get()
     key = api_key(world.provider_a, RESPOND)
@@ -107,7 +107,7 @@ def test_it_takes_evidence_uploads(client, world, api_key) -> None:  # type: ign
     assert hop.evidence.count() == 1
 
 
-def test_it_lets_staff_open_and_list_tracebacks(client, world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_lets_staff_open_and_list_tracebacks(client, world, as_user) -> None:
     make_net(world)
     c = as_user(world.alice)
     r = post_json(c, "/api/v1/tracebacks", {"call_started_at": "2026-11-20T10:00:00-05:00", "calling_number": "2025550111", "called_number": "919-555-0223"})
@@ -119,7 +119,7 @@ def test_it_lets_staff_open_and_list_tracebacks(client, world, as_user) -> None:
     assert r.status_code == 422
 
 
-def test_it_refuses_agencies_without_entitlement_and_shows_their_requests(client, world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_agencies_without_entitlement_and_shows_their_requests(client, world, as_user) -> None:
     make_net(world)
     mine = open_tb(world, requested_by_agency=world.agency_a)
     other = open_tb(world)

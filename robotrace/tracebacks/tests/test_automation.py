@@ -13,7 +13,7 @@ from robotrace.tracebacks.models import Hop, Traceback
 from robotrace.tracebacks.tests.factories import make_net
 
 
-def report(world, campaign, n: int, age_days: float, **kw) -> CallReport:  # type: ignore[no-untyped-def]
+def report(world, campaign, n: int, age_days: float, **kw) -> CallReport:
     at = timezone.now() - timedelta(days=age_days)
     return CallReport.objects.create(
         reporter=world.reporter_a, source_report_id=f"r-{n}", report_type="carrier_analytics", received_at=at, call_started_at=at,
@@ -45,7 +45,7 @@ def test_it_prefers_samples_under_ten_days_old(world) -> None:
     assert [t.sample_report_id for t in more] == [old.id]  # already-traced calls are skipped
 
 
-def test_it_opens_tracebacks_when_a_campaign_event_fires(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_opens_tracebacks_when_a_campaign_event_fires(world, monkeypatch) -> None:
     make_net(world)
     monkeypatch.setattr(conf, "AUTO_SAMPLES_PER_CAMPAIGN", 2)
     campaign = Campaign.objects.create(name="SSA scam")
@@ -64,7 +64,7 @@ def test_it_opens_tracebacks_when_a_campaign_event_fires(world, monkeypatch) -> 
     assert len(traced(campaign)) == 2
 
 
-def test_it_catches_up_events_the_signal_missed(world) -> None:  # type: ignore[no-untyped-def]
+def test_it_catches_up_events_the_signal_missed(world) -> None:
     make_net(world)
     campaign = Campaign.objects.create(name="Utility")
     report(world, campaign, 7, age_days=1)
@@ -76,7 +76,7 @@ def test_it_catches_up_events_the_signal_missed(world) -> None:  # type: ignore[
     assert "tracebacks" in ev.handled_by
 
 
-def test_it_sends_a_direct_request_to_the_shaken_signer_and_flags_a_mismatch(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_sends_a_direct_request_to_the_shaken_signer_and_flags_a_mismatch(world, monkeypatch) -> None:
     net = make_net(world)
     campaign = Campaign.objects.create(name="Spoofed")
     r = report(world, campaign, 9, age_days=1, identity_header="eyJ...;info=<https://cert>")
@@ -101,7 +101,7 @@ def test_it_sends_a_direct_request_to_the_shaken_signer_and_flags_a_mismatch(wor
     assert Hop.objects.unscoped(reason="test").get(id=direct.id).attestation_flagged
 
 
-def test_it_works_without_the_shaken_facade(world) -> None:  # type: ignore[no-untyped-def]
+def test_it_works_without_the_shaken_facade(world) -> None:
     make_net(world)
     campaign = Campaign.objects.create(name="x")
     r = report(world, campaign, 5, age_days=1, identity_header="eyJ")
@@ -109,7 +109,7 @@ def test_it_works_without_the_shaken_facade(world) -> None:  # type: ignore[no-u
     assert tb.hops.count() == 1
 
 
-def test_it_ignores_an_unverified_signer(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_ignores_an_unverified_signer(world, monkeypatch) -> None:
     net = make_net(world)
     campaign = Campaign.objects.create(name="y")
     r = report(world, campaign, 6, age_days=1, identity_header="eyJ")

@@ -11,7 +11,7 @@ from robotrace.tracebacks.models import Hop, NumberBlock
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_it_imports_number_blocks_and_names_a_bad_line(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_it_imports_number_blocks_and_names_a_bad_line(world, tmp_path) -> None:
     net = make_net(world)
     good = tmp_path / "blocks.csv"
     good.write_text(f"npa_nxx,provider\n312555,{net.transit.id}\n1-704-555,OT99\n")
@@ -30,7 +30,7 @@ def test_it_imports_number_blocks_and_names_a_bad_line(world, tmp_path) -> None:
         call_command("tracebacks", "import-number-blocks", str(unknown))
 
 
-def test_it_sweeps_from_the_command_line(world) -> None:  # type: ignore[no-untyped-def]
+def test_it_sweeps_from_the_command_line(world) -> None:
     make_net(world)
     hop = open_tb(world).hops.get()
     later = (timezone.now() + timedelta(hours=30)).isoformat()

@@ -16,7 +16,7 @@ from robotrace.tracebacks.tests.factories import make_net, open_tb
 BEFORE = [("tracebacks", "0003_traceback_events_handled_by"), ("outbox", "0001_deliveries")]
 
 
-def _migrate(targets):  # type: ignore[no-untyped-def]
+def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets or executor.loader.graph.leaf_nodes())
@@ -24,7 +24,7 @@ def _migrate(targets):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> None:  # type: ignore[no-untyped-def]
+def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> None:
     net = make_net(world)
     hop = open_tb(world).hops.get()
     Delivery.objects.unscoped(reason="test").delete()  # what opening wrote: only the old rows below

@@ -15,7 +15,7 @@ from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
 @pytest.fixture
-def heard():  # type: ignore[no-untyped-def]
+def heard():
     sent: list[dict[str, Any]] = []
 
     def receiver(sender: Any, **kw: Any) -> None:
@@ -34,7 +34,7 @@ def _signals(heard: list[dict[str, Any]], tb: Traceback) -> list[tuple[str, int 
     return [(s["kind"], s["hop_id"]) for s in heard if s["traceback_id"] == tb.id]
 
 
-def test_each_answer_and_the_completion_are_one_event_each(world, heard, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_each_answer_and_the_completion_are_one_event_each(world, heard, django_capture_on_commit_callbacks) -> None:
     net = make_net(world)
     tb = open_tb(world)
     first = tb.hops.get()
@@ -54,7 +54,7 @@ def test_each_answer_and_the_completion_are_one_event_each(world, heard, django_
     assert all(s["event_id"] for s in heard)
 
 
-def test_nothing_is_announced_when_the_answer_rolls_back(world, heard, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_announced_when_the_answer_rolls_back(world, heard, django_capture_on_commit_callbacks) -> None:
     from django.db import transaction
 
     make_net(world)
@@ -65,7 +65,7 @@ def test_nothing_is_announced_when_the_answer_rolls_back(world, heard, django_ca
     assert _rows(tb) == [] and _signals(heard, tb) == []
 
 
-def test_a_non_responsive_completion_is_an_event_once_and_its_resumed_completion_another(world, heard, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_non_responsive_completion_is_an_event_once_and_its_resumed_completion_another(world, heard, django_capture_on_commit_callbacks) -> None:
     net = make_net(world)
     tb = open_tb(world)
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,7 +86,7 @@ def test_a_non_responsive_completion_is_an_event_once_and_its_resumed_completion
     assert _signals(heard, tb) == _rows(tb)
 
 
-def test_a_cancelled_traceback_did_not_complete(world, heard, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_traceback_did_not_complete(world, heard, django_capture_on_commit_callbacks) -> None:
     make_net(world)
     tb = open_tb(world)
     with django_capture_on_commit_callbacks(execute=True):
@@ -95,7 +95,7 @@ def test_a_cancelled_traceback_did_not_complete(world, heard, django_capture_on_
     assert TracebackEvent.objects.for_org(world.consortium).filter(traceback=tb, kind="traceback.cancelled").exists()
 
 
-def test_other_timeline_rows_are_not_events(world) -> None:  # type: ignore[no-untyped-def]
+def test_other_timeline_rows_are_not_events(world) -> None:
     make_net(world)
     tb = open_tb(world)
     assert TracebackEvent.objects.for_org(world.consortium).filter(traceback=tb).exists()  # opened, hop requested

@@ -17,7 +17,7 @@ from robotrace.outbox.models import Delivery
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_a_hop_request_writes_its_webhook_and_email_with_the_hop(world, receiver, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_hop_request_writes_its_webhook_and_email_with_the_hop(world, receiver, django_capture_on_commit_callbacks) -> None:
     net = make_net(world)
     net.term.webhook_url, net.term.webhook_secret = receiver.url, new_secret()
     net.term.save()
@@ -35,7 +35,7 @@ def test_a_hop_request_writes_its_webhook_and_email_with_the_hop(world, receiver
     assert Delivery.objects.for_org(world.provider_b).count() == 0
 
 
-def test_a_rolled_back_hop_request_sends_nothing(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_rolled_back_hop_request_sends_nothing(world, django_capture_on_commit_callbacks) -> None:
     make_net(world)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         open_tb(world)
@@ -43,7 +43,7 @@ def test_a_rolled_back_hop_request_sends_nothing(world, django_capture_on_commit
     assert mail.outbox == [] and not Delivery.objects.for_org(world.consortium).exists()
 
 
-def test_a_hop_email_whose_smtp_server_is_down_is_retried_then_shown_as_given_up(world, settings, as_user, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_hop_email_whose_smtp_server_is_down_is_retried_then_shown_as_given_up(world, settings, as_user, django_capture_on_commit_callbacks) -> None:
     settings.EMAIL_BACKEND = "robotrace.outbox.tests.backends.DownBackend"
     make_net(world)
     with django_capture_on_commit_callbacks(execute=True):
@@ -64,7 +64,7 @@ def test_a_hop_email_whose_smtp_server_is_down_is_retried_then_shown_as_given_up
     assert as_user(world.quinn).get(f"/deliveries/{d.pk}/").status_code == 404
 
 
-def test_a_removed_hop_webhook_gives_its_retries_up(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_hop_webhook_gives_its_retries_up(world, django_capture_on_commit_callbacks) -> None:
     from robotrace.conftest import Receiver
 
     failing = Receiver(status=503)

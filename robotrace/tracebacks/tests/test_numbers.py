@@ -17,7 +17,7 @@ NO_LINE = ["0000000001", "1234567890", "919-555-0123", "999-332-4567", "919-211-
 
 
 @pytest.mark.parametrize("called", NO_LINE)
-def test_it_refuses_to_open_a_traceback_on_a_number_no_line_could_hold(world, called) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_to_open_a_traceback_on_a_number_no_line_could_hold(world, called) -> None:
     make_net(world)
     s = services.SampleCall(call_started_at=timezone.now(), calling_number="+12025550111", called_number=called)
     with pytest.raises(TracebackError, match="is not a valid number"):

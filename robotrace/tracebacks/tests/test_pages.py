@@ -5,7 +5,7 @@ from robotrace.tracebacks.models import Hop, TracebackRequest
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_it_shows_the_board_and_detail_to_staff_only(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_shows_the_board_and_detail_to_staff_only(world, as_user) -> None:
     net = make_net(world)
     tb = open_tb(world)
     services.answer_hop(actor=None, organisation=world.provider_a, hop_id=tb.hops.get().id, response="upstream", upstream_provider_id=net.transit.id)
@@ -20,7 +20,7 @@ def test_it_shows_the_board_and_detail_to_staff_only(world, as_user) -> None:  #
     assert as_user(world.dana).get(f"/tracebacks/{tb.id}/").status_code == 404
 
 
-def test_it_shows_a_provider_only_its_own_hops(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_shows_a_provider_only_its_own_hops(world, as_user) -> None:
     net = make_net(world)
     tb = open_tb(world)
     h1 = tb.hops.get()
@@ -38,7 +38,7 @@ def test_it_shows_a_provider_only_its_own_hops(world, as_user) -> None:  # type:
     assert quinn.post(f"/tracebacks/hops/{h1.id}/respond/", {"response": "originated"}).status_code == 404
 
 
-def test_it_shows_form_errors_and_changes_nothing(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_shows_form_errors_and_changes_nothing(world, as_user) -> None:
     make_net(world)
     hop = open_tb(world).hops.get()
     r = as_user(world.pat).post(f"/tracebacks/hops/{hop.id}/respond/", {"response": "originated", "customer_name": "Dialer LLC", "customer_email": "nope"})
@@ -47,7 +47,7 @@ def test_it_shows_form_errors_and_changes_nothing(world, as_user) -> None:  # ty
     assert hop.status == Hop.Status.REQUESTED
 
 
-def test_it_opens_from_a_campaign_url_for_staff_only(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_opens_from_a_campaign_url_for_staff_only(world, as_user) -> None:
     make_net(world)
     assert as_user(world.pat).post("/tracebacks/open/campaign/1/").status_code == 403
     assert as_user(world.dana).post("/tracebacks/open/report/", {"report_id": "1"}).status_code == 403
@@ -55,7 +55,7 @@ def test_it_opens_from_a_campaign_url_for_staff_only(world, as_user) -> None:  #
     assert r.status_code == 302  # refused with a message, nothing opened
 
 
-def test_it_takes_agency_requests_that_staff_accept(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_takes_agency_requests_that_staff_accept(world, as_user) -> None:
     make_net(world)
     dana = as_user(world.dana)
     r = dana.post("/tracebacks/requests/", {"call_started_at": "2026-11-20 10:00", "call_timezone": "America/New_York",
@@ -70,7 +70,7 @@ def test_it_takes_agency_requests_that_staff_accept(world, as_user) -> None:  # 
     assert dana.get(f"/tracebacks/{req.traceback_id}/").status_code == 200
 
 
-def test_it_puts_panels_on_home_pages(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_puts_panels_on_home_pages(world, as_user) -> None:
     make_net(world)
     tb = open_tb(world)
     assert b"Hop requests" in as_user(world.pat).get("/").content
@@ -87,7 +87,7 @@ def test_it_puts_panels_on_home_pages(world, as_user) -> None:  # type: ignore[n
     assert "Overdue hops" in html and ">1<" in html
 
 
-def test_it_refuses_every_page_to_the_wrong_organisations(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_every_page_to_the_wrong_organisations(world, as_user) -> None:
     from robotrace.tracebacks import services as svc
 
     make_net(world)
@@ -116,7 +116,7 @@ def test_it_refuses_every_page_to_the_wrong_organisations(world, as_user) -> Non
     assert hop.status == Hop.Status.REQUESTED
 
 
-def test_it_opens_a_trace_forward_from_the_detail_page(world, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_it_opens_a_trace_forward_from_the_detail_page(world, as_user) -> None:
     from robotrace.tracebacks.models import Traceback
 
     make_net(world)

@@ -10,7 +10,7 @@ from robotrace.tracebacks.models import Hop, Traceback, TracebackEvent
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 
-def test_it_reminds_once_before_the_deadline(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_reminds_once_before_the_deadline(world, django_capture_on_commit_callbacks) -> None:
     make_net(world)
     t0 = timezone.now()
     tb = open_tb(world, now=t0)
@@ -29,7 +29,7 @@ def test_it_reminds_once_before_the_deadline(world, django_capture_on_commit_cal
     assert tb.calling_number not in body and tb.called_number not in body and f"/tracebacks/hops/{hop.id}/respond/" in body
 
 
-def test_it_marks_overdue_and_escalates_to_staff(world, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_marks_overdue_and_escalates_to_staff(world, django_capture_on_commit_callbacks) -> None:
     make_net(world)
     t0 = timezone.now()
     tb = open_tb(world, now=t0)
