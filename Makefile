@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint e2e clean bench-all
+.PHONY: run test install lint typecheck e2e clean bench-all
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -28,6 +28,10 @@ test: install
 lint: install
 	$(BIN)/ruff check robotrace
 	$(BIN)/lint-imports
+
+# mypy over the whole package with the django-stubs plugin (configuration in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
 
 e2e: install
 	$(BIN)/pytest -q -m e2e robotrace/tests/e2e
