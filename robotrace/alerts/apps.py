@@ -11,7 +11,7 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from robotrace.alerts import demo, services, views
         from robotrace.alerts.queries import alerted_campaign_ids
-        from robotrace.campaigns import entitlements
+        from robotrace.core import entitlements
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
         from robotrace.outbox.services import register_endpoint
@@ -21,7 +21,7 @@ class AlertsConfig(AppConfig):
         services.CAMPAIGN_SUBSCRIBER.connect()
         services.TRACEBACK_SUBSCRIBER.connect()
         # Agencies may open the campaigns they were alerted to.
-        entitlements.register(alerted_campaign_ids)
+        entitlements.register("campaigns.Campaign", alerted_campaign_ids)
         register_home_panel(kinds=("agency",), template="alerts/_home_panel.html", context=views.home_panel, order=10)
         register_home_panel(kinds=("consortium",), template="alerts/_home_panel_consortium.html", context=views.home_panel_consortium, order=60)
         # Before the campaigns seeder (40), so its campaign events find the subscriptions.

@@ -295,8 +295,8 @@ def origins_for(org: Organisation, alert_ids: list[int]) -> dict[int, list[dict[
 
 
 def alerted_campaign_ids(org: Organisation) -> list[int]:
-    """The entitlement source registered with campaigns.entitlements: campaigns alerted to
-    this agency may be opened by it."""
+    """The entitlement source registered with core.entitlements for campaigns: campaigns
+    alerted to this agency may be opened by it."""
     if not org.is_agency:
         return []
     return list(Alert.objects.for_org(org).filter(agency=org).values_list("campaign_id", flat=True).distinct())

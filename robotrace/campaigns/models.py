@@ -18,7 +18,7 @@ class Campaign(OrgScoped):
     """One calling operation: one script or recording, many caller IDs, days and providers.
 
     Consortium staff see every campaign; agencies see those their alerts and productions
-    entitle them to (campaigns/entitlements.py); providers and reporters see none here.
+    entitle them to (core/entitlements.py); providers and reporters see none here.
     """
 
     class Status(models.TextChoices):
@@ -65,9 +65,9 @@ class Campaign(OrgScoped):
     @classmethod
     def scope_q(cls, org: Organisation) -> Q:
         if org.is_agency:
-            from robotrace.campaigns.entitlements import campaign_ids_for_agency
+            from robotrace.core.entitlements import ids_for_agency
 
-            return Q(pk__in=campaign_ids_for_agency(org))
+            return Q(pk__in=ids_for_agency(cls._meta.label, org))
         return Q(pk__in=[])
 
 

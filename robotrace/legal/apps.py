@@ -9,17 +9,15 @@ class LegalConfig(AppConfig):
     verbose_name = "Legal requests"
 
     def ready(self) -> None:
-        from robotrace.campaigns import entitlements as campaign_entitlements
-        from robotrace.core import pages
+        from robotrace.core import entitlements, pages
         from robotrace.core.demo import register_seeder
         from robotrace.core.navigation import register_home_panel
         from robotrace.legal import panels, queries
         from robotrace.legal.demo import seed_demo
-        from robotrace.tracebacks import entitlements as traceback_entitlements
 
         # Agencies may open the campaigns and tracebacks produced to them.
-        campaign_entitlements.register(queries.campaign_ids_produced_to)
-        traceback_entitlements.register(queries.traceback_ids_produced_to)
+        entitlements.register("campaigns.Campaign", queries.campaign_ids_produced_to)
+        entitlements.register("tracebacks.Traceback", queries.traceback_ids_produced_to)
         register_seeder(60, "legal", seed_demo)
         register_home_panel(kinds=("consortium",), template="legal/panel_queue.html", context=panels.queue_panel, order=40)
         register_home_panel(kinds=("agency",), template="legal/panel_agency.html", context=panels.agency_panel, order=20)

@@ -92,9 +92,9 @@ class Traceback(OrgScoped):
     @classmethod
     def scope_q(cls, org: Organisation) -> Q:
         if org.is_agency:
-            from robotrace.tracebacks.entitlements import traceback_ids_for_agency
+            from robotrace.core.entitlements import ids_for_agency
 
-            return Q(requested_by_agency=org) | Q(pk__in=traceback_ids_for_agency(org))
+            return Q(requested_by_agency=org) | Q(pk__in=ids_for_agency(cls._meta.label, org))
         if org.is_provider:
             # A provider may know a traceback exists only through its own hops; what it may
             # read of it is limited further by the views (its hop only).

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from robotrace.alerts import queries, services
 from robotrace.alerts.models import Alert, AlertSubscription
 from robotrace.alerts.tests.conftest import add_reports, make_campaign, make_event
-from robotrace.campaigns.entitlements import campaign_ids_for_agency
 from robotrace.campaigns.models import Campaign
+from robotrace.core.entitlements import ids_for_agency
 
 
 def test_an_alerted_agency_may_open_the_campaign_and_no_other_agency_may(world):
@@ -19,7 +19,7 @@ def test_an_alerted_agency_may_open_the_campaign_and_no_other_agency_may(world):
     other = make_campaign("never alerted")
     add_reports(c, world.reporter_a, 2)
     services.process_event(event_id=make_event(c).pk)
-    assert c.pk in campaign_ids_for_agency(world.agency_a)
+    assert c.pk in ids_for_agency("campaigns.Campaign", world.agency_a)
     assert list(Campaign.objects.for_org(world.agency_a).filter(pk__in=[c.pk, other.pk]).values_list("pk", flat=True)) == [c.pk]
     assert not Campaign.objects.for_org(world.agency_b).filter(pk=c.pk).exists()
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from robotrace.campaigns import entitlements, store
+from robotrace.campaigns import store
 from robotrace.campaigns.models import Campaign
 from robotrace.campaigns.tests.helpers import store_reports
 from robotrace.conftest import bearer
+from robotrace.core import entitlements
 from robotrace.simulator.robocalls import generate
 
 
@@ -21,7 +22,7 @@ def campaigns(world):
 def entitle(monkeypatch):
     """Agency A is entitled to the given campaign ids (as an alert delivery would make it)."""
     def _grant(agency, ids):
-        monkeypatch.setattr(entitlements, "_SOURCES", [lambda org: ids if org.pk == agency.pk else []])
+        monkeypatch.setitem(entitlements._SOURCES, "campaigns.Campaign", [lambda org: ids if org.pk == agency.pk else []])
     return _grant
 
 
