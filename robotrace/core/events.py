@@ -41,53 +41,49 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger("robotrace.events")
 
 
-class _Holds(Func):
+class _JsonList(Func):
+    """An expression over a JSON list column and a string `name`, written for each database
+    the markers support: PostgreSQL's jsonb operators take the name as a one-element JSON
+    list, SQLite's json functions take it as it is. Subclasses give the two SQL texts, with
+    {column} for the column and %s for the name."""
+
+    postgresql_sql: str
+    sqlite_sql: str
+
+    def __init__(self, column: str, name: str):
+        super().__init__(F(column))
+        self.name = name
+
+    def as_sql(
+        self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+        arg_joiner: str | None = None, **extra_context: Any,
+    ) -> Any:
+        raise NotSupportedError("event markers need PostgreSQL or SQLite")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        return self.postgresql_sql.format(column=column), [*params, json.dumps([self.name])]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        return self.sqlite_sql.format(column=column), [*params, self.name]
+
+
+class _Holds(_JsonList):
     """True when the JSON list column holds the string `name` (PostgreSQL containment, a
     `json_each` probe on SQLite, which has no containment operator)."""
 
     output_field = BooleanField()
-
-    def __init__(self, column: str, name: str):
-        super().__init__(F(column))
-        self.name = name
-
-    def as_sql(
-        self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
-        arg_joiner: str | None = None, **extra_context: Any,
-    ) -> Any:
-        raise NotSupportedError("event markers need PostgreSQL or SQLite")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"({column} @> %s::jsonb)", [*params, json.dumps([self.name])]
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = %s)", [*params, self.name]
+    postgresql_sql = "({column} @> %s::jsonb)"
+    sqlite_sql = "EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = %s)"
 
 
-class _Append(Func):
+class _Append(_JsonList):
     """The JSON list column with `name` appended, computed by the database in the UPDATE."""
 
     output_field = JSONField()
-
-    def __init__(self, column: str, name: str):
-        super().__init__(F(column))
-        self.name = name
-
-    def as_sql(
-        self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
-        arg_joiner: str | None = None, **extra_context: Any,
-    ) -> Any:
-        raise NotSupportedError("event markers need PostgreSQL or SQLite")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"({column} || %s::jsonb)", [*params, json.dumps([self.name])]
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"json_insert({column}, '$[#]', %s)", [*params, self.name]
+    postgresql_sql = "({column} || %s::jsonb)"
+    sqlite_sql = "json_insert({column}, '$[#]', %s)"
 
 
 @dataclass(frozen=True, eq=False)
