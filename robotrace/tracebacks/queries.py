@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -247,6 +248,19 @@ def _in_clause(ids: list[int]) -> str:
     return ",".join(str(int(i)) for i in ids) or "NULL"
 
 
+def _tracebacks_by_provider(provider_ids: list[int], sql: Callable[[str], str], params: list[Any]) -> dict[int, list[int]]:
+    """The (provider id, traceback id) rows of `sql`, grouped by provider in the order the
+    query returns them. `sql` takes the providers' inlined id list and is run for 500
+    providers at a time, so each query stays an index walk of a bounded size."""
+    out: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cur:
+        for start in range(0, len(provider_ids), 500):
+            cur.execute(sql(_in_clause(provider_ids[start : start + 500])), params)
+            for pid, tid in cur.fetchall():
+                out[pid].append(int(tid))
+    return out
+
+
 # Which notices hop_evidence returns.
 HOP_EVIDENCE = {
     "never": ("h.answered_at IS NULL AND h.due_at < %s", True),  # never answered (past due at `now`)
@@ -263,22 +277,16 @@ def hop_evidence(*, provider_ids: list[int], kind: str, since: datetime, now: da
     condition, uses_now = HOP_EVIDENCE[kind]
     params = [db_time(now)] if uses_now else []
     t = _tables()
-    out: dict[int, list[int]] = defaultdict(list)
-    with connection.cursor() as cur:
-        for start in range(0, len(provider_ids), 500):
-            chunk = provider_ids[start : start + 500]
-            cur.execute(
-                f"""
-                SELECT DISTINCT h.provider_id, h.traceback_id FROM {t['hop']} h
-                WHERE h.provider_id IN ({_in_clause(chunk)}) AND h.status <> 'cancelled'
-                  AND h.received_at >= %s AND {condition}
-                ORDER BY h.provider_id, h.traceback_id
-                """,
-                [db_time(since), *params],
-            )
-            for pid, tid in cur.fetchall():
-                out[pid].append(int(tid))
-    return out
+    return _tracebacks_by_provider(
+        provider_ids,
+        lambda ids: f"""
+            SELECT DISTINCT h.provider_id, h.traceback_id FROM {t['hop']} h
+            WHERE h.provider_id IN ({ids}) AND h.status <> 'cancelled'
+              AND h.received_at >= %s AND {condition}
+            ORDER BY h.provider_id, h.traceback_id
+            """,
+        [db_time(since), *params],
+    )
 
 
 def hop_evidence_scan(
@@ -324,22 +332,16 @@ def role_evidence(*, column: str, provider_ids: list[int], since: datetime, conf
     if not provider_ids:
         return {}
     t, column = _tables(), _role_column(column)
-    out: dict[int, list[int]] = defaultdict(list)
-    with connection.cursor() as cur:
-        for start in range(0, len(provider_ids), 500):
-            chunk = provider_ids[start : start + 500]
-            cur.execute(
-                f"""
-                SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
-                WHERE t.{column} IN ({_in_clause(chunk)}) AND t.status <> 'cancelled' AND t.created_at >= %s
-                  AND {_illegal(confirmed_only)}
-                ORDER BY t.{column}, t.id
-                """,
-                [db_time(since)],
-            )
-            for pid, tid in cur.fetchall():
-                out[pid].append(int(tid))
-    return out
+    return _tracebacks_by_provider(
+        provider_ids,
+        lambda ids: f"""
+            SELECT t.{column}, t.id FROM {t['tb']} t LEFT JOIN {t['campaign']} c ON c.id = t.campaign_id
+            WHERE t.{column} IN ({ids}) AND t.status <> 'cancelled' AND t.created_at >= %s
+              AND {_illegal(confirmed_only)}
+            ORDER BY t.{column}, t.id
+            """,
+        [db_time(since)],
+    )
 
 
 def notice_history(provider_id: int) -> list[dict[str, Any]]:
