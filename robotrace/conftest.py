@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from robotrace.accounts import services as accounts
@@ -119,6 +121,16 @@ def api_key():
 
 def bearer(secret: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def migrate(targets: list[tuple[str, str]] | None) -> Any:
+    """Migrate the test database to `targets` and return the app registry of that state, for
+    writing rows as they were before a data migration; `None` migrates forward to the latest
+    state again (and returns None). Tests that call it need django_db(transaction=True)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+    return executor.loader.project_state(targets).apps if targets else None
 
 
 @pytest.fixture(autouse=True)

@@ -6,27 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from robotrace.alerts.tests.conftest import make_campaign
+from robotrace.conftest import migrate
 from robotrace.outbox.models import Attempt, Delivery
 
 BEFORE = [("alerts", "0003_alert_origins"), ("outbox", "0001_deliveries")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets or executor.loader.graph.leaf_nodes())
-    return executor.loader.project_state(targets).apps if targets else None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:
     campaign = make_campaign()
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     try:
         Alert, Endpoint = apps.get_model("alerts", "Alert"), apps.get_model("alerts", "WebhookEndpoint")
         OldDelivery, OldAttempt = apps.get_model("alerts", "AlertDelivery"), apps.get_model("alerts", "AlertDeliveryAttempt")
@@ -42,7 +34,7 @@ def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:
             OldAttempt._base_manager.create(delivery=failing, number=n, at=now, ok=False, response_code=code, error="endpoint answered 503", duration_ms=12)
         OldAttempt._base_manager.create(delivery=sent, number=1, at=now, ok=True, duration_ms=3)
     finally:
-        _migrate(None)
+        migrate(None)
 
     hook = Delivery.objects.for_org(world.agency_a).get(msg_id="msg_old_hook")
     assert (hook.channel, hook.topic, hook.status, hook.attempts, hook.last_status_code) == ("webhook", "alert.created", "retrying", 2, 503)
@@ -56,7 +48,7 @@ def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:
     assert list(Attempt.objects.for_org(world.agency_a).filter(delivery=hook).values_list("number", "ok", "status_code")) == [(1, False, 503), (2, False, 503)]
     assert Delivery.objects.for_org(world.agency_b).count() == 0
 
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     try:
         OldDelivery = apps.get_model("alerts", "AlertDelivery")
         back = {d.msg_id: d for d in OldDelivery._base_manager.all()}
@@ -65,4 +57,4 @@ def test_existing_alert_deliveries_move_into_the_outbox_and_back(world) -> None:
         assert apps.get_model("alerts", "AlertDeliveryAttempt")._base_manager.count() == 3
         assert not apps.get_model("outbox", "Delivery")._base_manager.filter(object_type="alerts.alert").exists()
     finally:
-        _migrate(None)
+        migrate(None)

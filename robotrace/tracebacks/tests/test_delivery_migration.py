@@ -6,21 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from robotrace.conftest import migrate
 from robotrace.outbox.models import Delivery
 from robotrace.tracebacks.tests.factories import make_net, open_tb
 
 BEFORE = [("tracebacks", "0003_traceback_events_handled_by"), ("outbox", "0001_deliveries")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets or executor.loader.graph.leaf_nodes())
-    return executor.loader.project_state(targets).apps if targets else None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +20,7 @@ def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> Non
     net = make_net(world)
     hop = open_tb(world).hops.get()
     Delivery.objects.unscoped(reason="test").delete()  # what opening wrote: only the old rows below
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     try:
         Old = apps.get_model("tracebacks", "WebhookDelivery")
         now = timezone.now()
@@ -40,7 +32,7 @@ def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> Non
         Old._base_manager.create(msg_id="msg_failed", status="failed", attempts=6, due_at=now, last_error="HTTP 503", event_type="hop.reminder",
                                  **common)
     finally:
-        _migrate(None)
+        migrate(None)
 
     rows = {d.msg_id: d for d in Delivery.objects.for_org(world.provider_a)}
     assert {k: (d.status, d.attempts) for k, d in rows.items()} == {
@@ -54,7 +46,7 @@ def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> Non
     assert rows["msg_retry"].due_at is not None and rows["msg_done"].due_at is None
     assert Delivery.objects.for_org(world.provider_b).count() == 0
 
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     try:
         back = {d.msg_id: d for d in apps.get_model("tracebacks", "WebhookDelivery")._base_manager.all()}
         assert {k: (d.status, d.attempts) for k, d in back.items()} == {
@@ -62,4 +54,4 @@ def test_existing_webhook_deliveries_move_into_the_outbox_and_back(world) -> Non
         }
         assert not apps.get_model("outbox", "Delivery")._base_manager.exists()
     finally:
-        _migrate(None)
+        migrate(None)
