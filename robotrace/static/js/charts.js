@@ -27,6 +27,11 @@
     };
   }
 
+  // Series stacked into one bar per label: each series is [label, its key in d, colour].
+  function stackedBars(d, series) {
+    return { labels: d.labels, datasets: series.map(([label, key, colour]) => ({ label, data: d[key], backgroundColor: colour, stack: "s" })) };
+  }
+
   const builders = {
     // ingest: accepted reports per reporter, stacked; data-compact for the home panel
     intake(d, canvas) {
@@ -117,10 +122,7 @@
 
     "provider-answers": (d) => ({
       type: "bar",
-      data: { labels: d.labels, datasets: [
-        { label: "On time", data: d.on_time, backgroundColor: "#067647", stack: "a" },
-        { label: "Late", data: d.late, backgroundColor: "#f5b82e", stack: "a" },
-        { label: "Never answered", data: d.never, backgroundColor: "#b42318", stack: "a" }] },
+      data: stackedBars(d, [["On time", "on_time", "#067647"], ["Late", "late", "#f5b82e"], ["Never answered", "never", "#b42318"]]),
       options: { maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
     }),
     "provider-roles": (d) => ({
@@ -141,10 +143,7 @@
     }),
     "noncooperative-trend": (t) => ({
       type: "bar",
-      data: { labels: t.labels, datasets: [
-        { label: "Never answered", data: t.never, backgroundColor: "#b42318", stack: "s" },
-        { label: "Originated / let in", data: t.roles, backgroundColor: "#6b2c4a", stack: "s" },
-        { label: "No record", data: t.no_record, backgroundColor: "#f5b82e", stack: "s" }] },
+      data: stackedBars(t, [["Never answered", "never", "#b42318"], ["Originated / let in", "roles", "#6b2c4a"], ["No record", "no_record", "#f5b82e"]]),
       options: { maintainAspectRatio: false, animation: false, plugins: NO_LEGEND,
         scales: { x: { display: false, stacked: true }, y: { display: false, stacked: true, beginAtZero: true } } },
     }),
