@@ -20,6 +20,8 @@ from typing import Any
 
 from django.conf import settings
 
+from robotrace.core import der
+
 SHA256_OID = bytes.fromhex("0609608648016503040201")  # 2.16.840.1.101.3.4.2.1, DER with tag
 TST_INFO_OID = bytes.fromhex("060b2a864886f70d0109100104")  # 1.2.840.113549.1.9.16.1.4
 MAX_REPLY_BYTES = 256 * 1024
@@ -58,21 +60,10 @@ def request_for(digest: bytes, nonce: int) -> bytes:
 
 def _read(data: bytes, pos: int = 0) -> tuple[int, bytes, int]:
     """One DER element at `pos`: (tag, content, position after it)."""
-    if pos + 2 > len(data):
-        raise TimestampError("truncated DER")
-    tag, first = data[pos], data[pos + 1]
-    pos += 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise TimestampError("unsupported DER length")
-        size = int.from_bytes(data[pos:pos + count], "big")
-        pos += count
-    else:
-        size = first
-    if pos + size > len(data):
-        raise TimestampError("truncated DER")
-    return tag, data[pos:pos + size], pos + size
+    try:
+        return der.read(data, pos)
+    except ValueError as exc:
+        raise TimestampError(str(exc)) from exc
 
 
 def _children(content: bytes) -> list[tuple[int, bytes, bytes]]:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from robotrace.core.der import read as read_der
 from robotrace.shaken.quirks import verify_issued_by
 from robotrace.shaken.x5u import CertificateSource, FetchResult, check_x5u_url
 
@@ -342,39 +343,23 @@ def es256_verify(public_key: Any, signing_input: bytes, raw_sig: bytes) -> bool:
 # --- Certificates ----------------------------------------------------------------------------
 
 
-def _tlv(buf: bytes, i: int) -> tuple[int, bytes, int]:
-    if i + 2 > len(buf):
-        raise ValueError("truncated DER")
-    tag, length = buf[i], buf[i + 1]
-    i += 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or i + n > len(buf):
-            raise ValueError("bad DER length")
-        length = int.from_bytes(buf[i : i + n], "big")
-        i += n
-    if i + length > len(buf):
-        raise ValueError("truncated DER")
-    return tag, buf[i : i + length], i + length
-
-
 def parse_tn_auth_list(der: bytes) -> list[tuple[str, Any]]:
     """RFC 8226 TNAuthorizationList: SEQUENCE OF CHOICE { spc [0], range [1], one [2] },
     explicitly tagged. Returns (kind, value) pairs; raises ValueError on bad DER."""
-    tag, body, end = _tlv(der, 0)
+    tag, body, end = read_der(der, 0)
     if tag != 0x30 or end != len(der):
         raise ValueError("TNAuthList is not one DER SEQUENCE")
     entries: list[tuple[str, Any]] = []
     i = 0
     while i < len(body):
-        tag, val, i = _tlv(body, i)
+        tag, val, i = read_der(body, i)
         if tag == 0xA0:
-            inner_tag, inner, _ = _tlv(val, 0)
+            inner_tag, inner, _ = read_der(val, 0)
             if inner_tag != 0x16:
                 raise ValueError("SPC is not an IA5String")
             entries.append(("spc", inner.decode("ascii")))
         elif tag == 0xA2:
-            _, inner, _ = _tlv(val, 0)
+            _, inner, _ = read_der(val, 0)
             entries.append(("one", inner.decode("ascii", "replace")))
         elif tag == 0xA1:
             entries.append(("range", val.hex()))
