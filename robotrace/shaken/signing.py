@@ -154,31 +154,24 @@ def ensure_pki() -> tuple[_Ca, _Ca, _Ca]:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start, end = dt.datetime(2015, 1, 1, tzinfo=dt.UTC), now + dt.timedelta(days=3650)
 
-    def make_root(cn: str, org: str) -> Any:
+    def make_ca(cn: str, org: str, issuer: _Ca | None = None) -> Any:
+        """A self-signed root when `issuer` is None, else an issuing CA signed by `issuer`:
+        the trusted and the rogue hierarchy are built the same way."""
+
         def _make() -> _Ca:
             key = ec.generate_private_key(ec.SECP256R1())
             name = _dn(cn, org)
-            return _Ca(name, key, _issue("root", name, key, name, key, start, end))
+            if issuer is None:
+                return _Ca(name, key, _issue("root", name, key, name, key, start, end))
+            return _Ca(name, key, _issue("ca", name, key, issuer.name, issuer.key, start, end))
 
         return _make
 
     with _file_lock(folder):
-        root = _load_or_make_ca(folder, "root", make_root("SHAKEN Robotrace Simulated Root CA", "Robotrace Simulation"))
-
-        def make_inter() -> _Ca:
-            key = ec.generate_private_key(ec.SECP256R1())
-            name = _dn("SHAKEN Robotrace Simulated Issuing CA", "Robotrace Simulation")
-            return _Ca(name, key, _issue("ca", name, key, root.name, root.key, start, end))
-
-        inter = _load_or_make_ca(folder, "intermediate", make_inter)
-        rogue_root = _load_or_make_ca(folder, "rogue-root", make_root("SHAKEN Rogue Root CA", "Not An STI-CA"))
-
-        def make_rogue() -> _Ca:
-            key = ec.generate_private_key(ec.SECP256R1())
-            name = _dn("SHAKEN Rogue Issuing CA", "Not An STI-CA")
-            return _Ca(name, key, _issue("ca", name, key, rogue_root.name, rogue_root.key, start, end))
-
-        rogue = _load_or_make_ca(folder, "rogue-intermediate", make_rogue)
+        root = _load_or_make_ca(folder, "root", make_ca("SHAKEN Robotrace Simulated Root CA", "Robotrace Simulation"))
+        inter = _load_or_make_ca(folder, "intermediate", make_ca("SHAKEN Robotrace Simulated Issuing CA", "Robotrace Simulation", root))
+        rogue_root = _load_or_make_ca(folder, "rogue-root", make_ca("SHAKEN Rogue Root CA", "Not An STI-CA"))
+        rogue = _load_or_make_ca(folder, "rogue-intermediate", make_ca("SHAKEN Rogue Issuing CA", "Not An STI-CA", rogue_root))
         anchors = conf.anchors_dir()
         anchors.mkdir(parents=True, exist_ok=True)
         anchor_file = anchors / "simulated-root.pem"
