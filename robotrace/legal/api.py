@@ -17,7 +17,7 @@ from robotrace.accounts.apiauth import ApiKeyAuth, principal_of
 from robotrace.core.pagination import page, page_response
 from robotrace.core.problems import ApiProblem
 from robotrace.legal import queries, services
-from robotrace.legal.models import EvidencePackage, LegalRequest
+from robotrace.legal.models import EvidencePackage, LegalMessage, LegalRequest
 from robotrace.legal.uploads import UploadRejected, check_pdf
 
 router = Router()
@@ -153,15 +153,14 @@ def upload_document(request: HttpRequest, pk: int, file: UploadedFile = File(...
     return Status(201, body)
 
 
+def message_json(m: LegalMessage) -> dict[str, Any]:
+    return {"id": m.pk, "author": m.author_label, "role": m.author_role, "body": m.body, "created_at": m.created_at.isoformat()}
+
+
 @router.get("/legal/requests/{pk}/messages", auth=read_auth)
 def list_messages(request: HttpRequest, pk: int) -> dict[str, Any]:
     req = _get(request, pk)
-    return {
-        "items": [
-            {"id": m.pk, "author": m.author_label, "role": m.author_role, "body": m.body, "created_at": m.created_at.isoformat()}
-            for m in req.messages.all()
-        ]
-    }
+    return {"items": [message_json(m) for m in req.messages.all()]}
 
 
 @router.post("/legal/requests/{pk}/messages", auth=message_auth, response={201: dict[str, Any]})
@@ -172,8 +171,7 @@ def post_message(request: HttpRequest, pk: int, payload: MessageIn) -> Any:
         m = services.post_message(actor=principal.user, organisation=principal.organisation, request=req, body=payload.body, api_key=principal.api_key)
     except services.LegalError as exc:
         raise _refuse(exc) from exc
-    body = {"id": m.pk, "author": m.author_label, "role": m.author_role, "body": m.body, "created_at": m.created_at.isoformat()}
-    return Status(201, body)
+    return Status(201, message_json(m))
 
 
 @router.get("/legal/requests/{pk}/productions", auth=read_auth)

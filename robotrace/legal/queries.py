@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -135,13 +136,16 @@ def packages_for_campaign(org: Organisation, campaign_id: int, *, limit: int = 2
 # --- entitlements -------------------------------------------------------------------------------
 
 
+def _ids_in_lists(rows: Iterable[list[Any] | None]) -> set[int]:
+    """The ids in a JSON list column, over every row (empty or missing lists add nothing)."""
+    return {int(i) for row in rows for i in row or []}
+
+
 def campaign_ids_produced_to(org: Organisation) -> list[int]:
     """Campaigns in productions and evidence packages made to this agency."""
     if not org.is_agency:
         return []
-    ids: set[int] = set()
-    for row in Production.objects.for_org(org).values_list("campaign_ids", flat=True):
-        ids.update(int(i) for i in row or [])
+    ids = _ids_in_lists(Production.objects.for_org(org).values_list("campaign_ids", flat=True))
     ids.update(
         EvidencePackage.objects.for_org(org).filter(status="done", campaign_id__isnull=False).values_list("campaign_id", flat=True)
     )
@@ -151,11 +155,8 @@ def campaign_ids_produced_to(org: Organisation) -> list[int]:
 def traceback_ids_produced_to(org: Organisation) -> list[int]:
     if not org.is_agency:
         return []
-    ids: set[int] = set()
-    for row in Production.objects.for_org(org).values_list("traceback_ids", flat=True):
-        ids.update(int(i) for i in row or [])
-    for row in EvidencePackage.objects.for_org(org).filter(status="done").values_list("included_traceback_ids", flat=True):
-        ids.update(int(i) for i in row or [])
+    ids = _ids_in_lists(Production.objects.for_org(org).values_list("traceback_ids", flat=True))
+    ids |= _ids_in_lists(EvidencePackage.objects.for_org(org).filter(status="done").values_list("included_traceback_ids", flat=True))
     return sorted(ids)
 
 
