@@ -173,6 +173,15 @@ def nul_column(names: Iterable[str], values: Sequence[str]) -> str | None:
     return next(name for name, value in zip(names, values, strict=True) if "\x00" in value)
 
 
+def row_problem(number: int, header: Sequence[str], row: Sequence[str]) -> Reject | None:
+    """Why a CSV record under `header` cannot be read field by field, if it cannot."""
+    if len(row) != len(header):
+        return Reject(number, None, f"malformed CSV: expected {len(header)} fields, found {len(row)}")
+    if (column := nul_column(header, row)) is not None:
+        return Reject(number, column, NUL_REASON)
+    return None
+
+
 def ndjson(chunks: Iterable[bytes]) -> Iterator[Item]:
     """NDJSON, and RFC 7464 JSON text sequences (records start with 0x1E)."""
     decode = _DECODER.decode
@@ -280,11 +289,8 @@ def csv_reports(chunks: Iterable[bytes]) -> Iterator[Item]:
                 errors += [{"line": number, "field": n, "reason": "required column missing"} for n in missing]
                 raise ReadProblem(400, "Unusable CSV header", "the header names unknown or lacks required fields", errors)
             continue
-        if len(row) != len(header):
-            yield number, Reject(number, None, f"malformed CSV: expected {len(header)} fields, found {len(row)}")
-            continue
-        if (column := nul_column(header, row)) is not None:
-            yield number, Reject(number, column, NUL_REASON)
+        if (problem := row_problem(number, header, row)) is not None:
+            yield number, problem
             continue
         record: dict[str, Any] = {}
         for name, value in zip(header, row, strict=True):
@@ -334,11 +340,8 @@ def ftc_dnc(chunks: Iterable[bytes]) -> Iterator[Item]:
                 )
             header_checked = True
             continue
-        if len(row) != len(FTC_DNC_HEADER):
-            yield number, Reject(number, None, f"malformed CSV: expected 8 fields, found {len(row)}")
-            continue
-        if (column := nul_column(FTC_DNC_HEADER, row)) is not None:
-            yield number, Reject(number, column, NUL_REASON)
+        if (problem := row_problem(number, FTC_DNC_HEADER, row)) is not None:
+            yield number, problem
             continue
         company, created, violation, city, state_name, area_code, subject, robocall = (v.strip() for v in row)
         state = phones.state_code(state_name)
