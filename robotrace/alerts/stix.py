@@ -99,6 +99,8 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
     )
     objects: dict[str, Any] = {TLP_AMBER.id: TLP_AMBER, producer.id: producer, extension.id: extension}
     for alert in alerts:
+        # Everything derived from an alert is Robotrace's, dated when the alert was raised.
+        made = {"created": alert.created_at, "modified": alert.created_at, "created_by_ref": PRODUCER_ID}
         ev = alert.evidence or {}
         c = ev.get("campaign") or {}
         first = _ts(ev.get("first_seen") or alert.created_at)
@@ -107,9 +109,7 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
         if campaign_id not in objects:
             objects[campaign_id] = stix2.v21.Campaign(
                 id=campaign_id,
-                created=alert.created_at,
-                modified=alert.created_at,
-                created_by_ref=PRODUCER_ID,
+                **made,
                 name=f"{c.get('ref', alert.campaign_id)} {c.get('name', '')}".strip(),
                 description=f"Robocall campaign, category {c.get('category_label', c.get('category', 'unknown'))}. "
                 f"{ev.get('reports_in_jurisdiction', 0)} reports in {alert.agency.name}'s jurisdiction when alerted.",
@@ -130,9 +130,7 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
             obs_id = _sid("observed-data", f"obs/{alert.pk}/{role}/{number}")
             objects[obs_id] = stix2.v21.ObservedData(
                 id=obs_id,
-                created=alert.created_at,
-                modified=alert.created_at,
-                created_by_ref=PRODUCER_ID,
+                **made,
                 first_observed=first,
                 last_observed=max(last, first),
                 number_observed=max(int(item.get("reports", 1)), 1),
@@ -145,9 +143,7 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
             if ind_id not in objects:
                 objects[ind_id] = stix2.v21.Indicator(
                     id=ind_id,
-                    created=alert.created_at,
-                    modified=alert.created_at,
-                    created_by_ref=PRODUCER_ID,
+                    **made,
                     name=f"{role.capitalize()} {number}",
                     description=f"{role.capitalize()} used by robocall campaign {c.get('ref', '')}.",
                     indicator_types=["malicious-activity"],
@@ -159,9 +155,7 @@ def build_bundle(alerts: Iterable[Alert]) -> stix2.v21.Bundle:
                 rel_id = _sid("relationship", f"rel/{ind_id}/{campaign_id}")
                 objects[rel_id] = stix2.v21.Relationship(
                     id=rel_id,
-                    created=alert.created_at,
-                    modified=alert.created_at,
-                    created_by_ref=PRODUCER_ID,
+                    **made,
                     relationship_type="indicates",
                     source_ref=ind_id,
                     target_ref=campaign_id,
