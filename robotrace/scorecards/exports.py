@@ -5,7 +5,6 @@ PDFs are drawn with reportlab (pure Python); nothing is fetched at run time.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import datetime
@@ -14,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
+from robotrace.core import csvsafe
 from robotrace.scorecards.models import Period, ProviderFlag, ProviderScorecard
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def active_flag_labels(provider_ids: list[int] | None = None) -> dict[int, list[
 def to_csv(rows: list[dict[str, Any]], *, leading: list[tuple[str, str]] | None = None) -> str:
     columns = [*(leading or []), *COLUMNS]
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)
     w.writerow([label for _, label in columns])
     for r in rows:
         w.writerow(["" if r[k] is None else r[k] for k, _ in columns])

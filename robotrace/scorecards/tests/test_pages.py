@@ -175,3 +175,16 @@ def test_a_merge_drops_the_source_records_scorecards_and_flags(world, scored):
     registry.merge_providers(actor=world.alice, source=pending, target=scored["b"])
     assert not ProviderFlag.objects.unscoped(reason="test").filter(provider=pending).exists()
     assert not ProviderScorecard.objects.unscoped(reason="test").filter(provider=pending).exists()
+
+
+def test_a_providers_name_cannot_become_a_spreadsheet_formula(world, as_user, scored):
+    provider = scored["a"]
+    provider.name = '=HYPERLINK("http://evil.example","Open")'
+    provider.save()
+    resp = as_user(world.pat).get(reverse("providers:scorecard_csv", args=[provider.pk]))
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(resp.content.decode())))
+    names = {row[2] for row in rows[1:]}
+    assert names == {"'" + provider.name}
