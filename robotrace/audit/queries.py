@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from robotrace.audit import anchors, chain
 from robotrace.audit.chain import GENESIS, ChainProblem
 from robotrace.audit.models import AuditChainHead, AuditEvent
+from robotrace.core.filters import filter_given
 
 __all__ = ["ChainProblem", "action_names", "events", "iter_all", "verify_chain"]
 
@@ -112,21 +113,16 @@ def events(
     until: datetime | None = None,
     outcome: str = "",
 ) -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.select_related("actor_org", "subject_org").order_by("-id")
-    if since is not None:
-        qs = qs.filter(at__gte=since)
-    if until is not None:
-        qs = qs.filter(at__lt=until)
-    if outcome:
-        qs = qs.filter(outcome=outcome)
-    if action:
-        qs = qs.filter(action__icontains=action)
-    if actor:
-        qs = qs.filter(actor_label__icontains=actor)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
+    qs = filter_given(
+        AuditEvent.objects.select_related("actor_org", "subject_org").order_by("-id"),
+        at__gte=since,
+        at__lt=until,
+        outcome=outcome,
+        action__icontains=action,
+        actor_label__icontains=actor,
+        object_type=object_type,
+        object_id=object_id,
+    )
     if org_id:
         qs = qs.filter(Q(subject_org_id=org_id) | Q(actor_org_id=org_id))
     return qs

@@ -11,6 +11,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from robotrace.accounts.apiauth import ApiKeyAuth, principal_of
+from robotrace.core.filters import filter_given
 from robotrace.core.pagination import page, page_response
 from robotrace.core.problems import ApiProblem
 from robotrace.tracebacks import queries, services
@@ -162,13 +163,7 @@ def upload_evidence(request: HttpRequest, hop_id: int, file: UploadedFile = File
 def list_tracebacks(request: HttpRequest, status: str = "", outcome: str = "", campaign_id: int | None = None,
                     cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
     org = principal_of(request).organisation
-    qs = queries.tracebacks_for(org).select_related("originating_provider")
-    if status:
-        qs = qs.filter(status=status)
-    if outcome:
-        qs = qs.filter(outcome=outcome)
-    if campaign_id:
-        qs = qs.filter(campaign_id=campaign_id)
+    qs = filter_given(queries.tracebacks_for(org).select_related("originating_provider"), status=status, outcome=outcome, campaign_id=campaign_id)
     rows, nxt = page(qs, cursor, limit)
     return page_response([traceback_json(t, full=False) for t in rows], nxt)
 
