@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security import HttpBearer
 
 from robotrace.accounts.models import ApiKey, Organisation, User
+from robotrace.accounts.roles import session_scopes
 from robotrace.accounts.services import authenticate_api_key
 from robotrace.core.problems import ApiProblem
 
@@ -24,6 +26,7 @@ class Principal:
     organisation: Organisation
     user: User | None = None
     api_key: ApiKey | None = None
+    writing: bool = False  # an unsafe method (POST, PUT, PATCH, DELETE)
 
     @property
     def label(self) -> str:
@@ -36,7 +39,8 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         if self.api_key is not None:
             return scope in self.api_key.scopes
-        return self.user is not None
+        # A browser session carries its person's role: the API allows what the pages allow.
+        return self.user is not None and scope in session_scopes(self.user, writing=self.writing)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -56,7 +60,10 @@ class ApiKeyAuth(HttpBearer):
 
                 if user.needs_mfa and not is_mfa_enabled(user):
                     raise ApiProblem(403, "Second factor required", "enrol an authenticator before using the API")
-                return self._check(request, Principal(organisation=user.organisation, user=user))
+                writing = request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+                if writing:
+                    _check_csrf(request)
+                return self._check(request, Principal(organisation=user.organisation, user=user, writing=writing))
         return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
@@ -74,6 +81,27 @@ class ApiKeyAuth(HttpBearer):
         if self.kinds and principal.organisation.kind not in self.kinds:
             raise ApiProblem(403, "Forbidden", f"this call is for {' or '.join(self.kinds)} organisations")
         return principal
+
+
+class _ApiCsrf(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> Any:
+        raise ApiProblem(403, "CSRF check failed",
+                         f"{reason} A signed-in browser session must send the page's X-CSRFToken header with this call; "
+                         "programs should use an API key: Authorization: Bearer rt_…")  # fmt: skip
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponseForbidden()  # never called: the check only inspects the request
+
+
+def _check_csrf(request: HttpRequest) -> None:
+    # The session cookie rides along on any site's form or fetch, so a session write must prove
+    # it came from our pages (token, and Origin/Referer on HTTPS), as Django's forms do. Ninja's
+    # views are CSRF-exempt; a Bearer key is never sent by a browser on its own and skips this.
+    check = _ApiCsrf(_no_view)
+    request.csrf_processing_done = False  # type: ignore[attr-defined]  # Django's flag, set by the middleware
+    check.process_request(request)
+    check.process_view(request, _no_view, (), {})
 
 
 def principal_of(request: HttpRequest) -> Principal:

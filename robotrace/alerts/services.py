@@ -22,13 +22,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.accounts import queries as accounts
 from robotrace.accounts.choices import US_STATES
+from robotrace.accounts.roles import require_can_write
 from robotrace.alerts import conf
 from robotrace.alerts.models import Alert, AlertOrigin, AlertSubscription, WebhookEndpoint
 from robotrace.alerts.queries import (
@@ -159,6 +160,7 @@ def clean_subscription(organisation: Organisation, data: dict[str, Any]) -> dict
 
 
 def create_subscription(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> AlertSubscription:
+    require_can_write(actor, PermissionDenied)
     _require_agency(organisation)
     fields = clean_subscription(organisation, data)
     with transaction.atomic():
@@ -168,6 +170,7 @@ def create_subscription(*, actor: User | None, organisation: Organisation, data:
 
 
 def update_subscription(*, actor: User | None, organisation: Organisation, subscription_id: int, data: dict[str, Any]) -> AlertSubscription:
+    require_can_write(actor, PermissionDenied)
     _require_agency(organisation)
     fields = clean_subscription(organisation, data)
     with transaction.atomic():
@@ -181,6 +184,7 @@ def update_subscription(*, actor: User | None, organisation: Organisation, subsc
 
 
 def delete_subscription(*, actor: User | None, organisation: Organisation, subscription_id: int) -> None:
+    require_can_write(actor, PermissionDenied)
     with transaction.atomic():
         sub = AlertSubscription.objects.for_org(organisation).select_for_update().get(pk=subscription_id, agency=organisation)
         audit.record(action="alerts.subscription_deleted", actor=actor, obj=sub, subject_org=organisation, data={"name": sub.name})
@@ -203,6 +207,7 @@ class CreatedEndpoint:
 
 
 def create_endpoint(*, actor: User | None, organisation: Organisation, url: str, description: str = "") -> CreatedEndpoint:
+    require_can_write(actor, PermissionDenied)
     _require_agency(organisation)
     url = _check_url(url)
     secret = webhooks.new_secret()
@@ -213,6 +218,7 @@ def create_endpoint(*, actor: User | None, organisation: Organisation, url: str,
 
 
 def rotate_endpoint_secret(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> CreatedEndpoint:
+    require_can_write(actor, PermissionDenied)
     secret = webhooks.new_secret()
     with transaction.atomic():
         ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
@@ -224,6 +230,7 @@ def rotate_endpoint_secret(*, actor: User | None, organisation: Organisation, en
 
 
 def set_endpoint_active(*, actor: User | None, organisation: Organisation, endpoint_id: int, active: bool) -> WebhookEndpoint:
+    require_can_write(actor, PermissionDenied)
     with transaction.atomic():
         ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
         ep.active = active
@@ -252,6 +259,7 @@ def ping_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id
 
 
 def delete_endpoint(*, actor: User | None, organisation: Organisation, endpoint_id: int) -> None:
+    require_can_write(actor, PermissionDenied)
     with transaction.atomic():
         ep = WebhookEndpoint.objects.for_org(organisation).select_for_update().get(pk=endpoint_id, agency=organisation)
         audit.record(action="alerts.webhook_deleted", actor=actor, obj=ep, subject_org=organisation, data={"url": ep.url})

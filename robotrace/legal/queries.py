@@ -163,12 +163,17 @@ def traceback_ids_produced_to(org: Organisation) -> list[int]:
 # --- statistics ---------------------------------------------------------------------------------
 
 
-def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
-    """Transparency figures across every agency (counts only, no case details)."""
-    qs = LegalRequest.objects.unscoped(reason="transparency statistics (aggregates only)").select_related("agency")
+def statistics_summary(*, since: datetime | None = None, agency: Organisation | None = None) -> dict[str, Any]:
+    """Transparency figures (counts only, no case details): across every agency for the
+    consortium (agency None), or one agency's own requests. Another agency's counts by state
+    would tell an agency who is investigating where, so they are never mixed in."""
+    if agency is None:
+        qs = LegalRequest.objects.unscoped(reason="transparency statistics (aggregates only)").select_related("agency")
+    else:
+        qs = LegalRequest.objects.for_org(agency).filter(agency=agency).select_related("agency")
     if since is not None:
         qs = qs.filter(created_at__gte=since)
-    rows = list(qs.values("type", "status", "agency__agency_level", "agency__jurisdiction", "created_at", "produced_at"))
+    rows = list(qs.values("pk", "type", "status", "agency__agency_level", "agency__jurisdiction", "created_at", "produced_at"))
     by_type = Counter(r["type"] for r in rows)
     by_status = Counter(r["status"] for r in rows)
     # Shown as chart labels, so use the words people read ("State", "Federal").
@@ -187,7 +192,7 @@ def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
     narrowed = sum(1 for r in decided if r["status"] == "narrowed")
     rejected = sum(1 for r in decided if r["status"] == "rejected")
     # Narrowed requests that were later produced still count as narrowed: ask the audit trail.
-    narrowed_ids_produced = _narrowed_then_produced()
+    narrowed_ids_produced = _narrowed_then_produced(among=None if agency is None else {str(r["pk"]) for r in rows})
     narrowed += narrowed_ids_produced
     type_labels = dict(LegalRequest.Type.choices)
     status_labels = dict(LegalRequest.Status.choices)
@@ -205,8 +210,10 @@ def statistics_summary(*, since: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _narrowed_then_produced() -> int:
+def _narrowed_then_produced(*, among: set[str] | None = None) -> int:
     narrowed = audit_queries.object_ids(action="legal.request.status", object_type="legal.legalrequest", data_to="narrowed")
+    if among is not None:
+        narrowed = narrowed & among
     if not narrowed:
         return 0
     still = set(str(i) for i in LegalRequest.objects.unscoped(reason="statistics").filter(status="narrowed").values_list("pk", flat=True))

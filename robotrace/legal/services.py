@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from robotrace.accounts import queries as accounts
+from robotrace.accounts.roles import require_can_write
 from robotrace.audit import services as audit
 from robotrace.campaigns import queries as campaign_queries
 from robotrace.core import phones
@@ -387,6 +388,7 @@ def attach_document(
     *, actor: User | None, organisation: Organisation, request: LegalRequest, checked: CheckedPdf, api_key: ApiKey | None = None
 ) -> LegalDocument:
     _require_own_agency(organisation, request)
+    require_can_write(actor, NotAllowed)
     if not request.is_open:
         raise LegalError(f"{request.ref} is {request.get_status_display().lower()}; documents can no longer be added", status=409)
     with transaction.atomic():
@@ -423,6 +425,7 @@ def attach_document(
 
 
 def post_message(*, actor: User | None, organisation: Organisation, request: LegalRequest, body: str, api_key: ApiKey | None = None) -> LegalMessage:
+    require_can_write(actor, NotAllowed)
     body = (body or "").strip()
     if not body:
         raise LegalError("the message is empty", errors=[{"line": None, "field": "body", "reason": "required"}])
@@ -587,6 +590,7 @@ def set_target_decisions(*, actor: User, organisation: Organisation, request: Le
 
 def withdraw(*, actor: User | None, organisation: Organisation, request: LegalRequest, reason: str = "") -> LegalRequest:
     _require_own_agency(organisation, request)
+    require_can_write(actor, NotAllowed)
     with transaction.atomic():
         req = LegalRequest.objects.for_org(organisation).select_for_update().get(pk=request.pk)
         _set_status(req, S.WITHDRAWN, actor=actor, organisation=organisation, note=reason or "withdrawn by the agency")
@@ -615,6 +619,7 @@ def _create_holds(*, actor: User | None, req: LegalRequest, targets: list[LegalT
 def renew_hold(*, actor: User | None, organisation: Organisation, hold: PreservationHold) -> PreservationHold:
     if not (organisation.is_consortium or (organisation.is_agency and hold.agency_id == organisation.id)):
         raise NotAllowed("only the requesting agency or staff may renew a hold")
+    require_can_write(actor, NotAllowed)
     with transaction.atomic():
         h = PreservationHold.objects.for_org(organisation).select_for_update().get(pk=hold.pk)
         if h.released_at is not None:

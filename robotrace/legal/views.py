@@ -495,8 +495,9 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_kind(C, A)
 def stats(request: HttpRequest) -> HttpResponse:
-    summary = queries.statistics_summary()
-    return render(request, "legal/stats.html", {"s": summary, "is_staff": _org(request).is_consortium})
+    org = _org(request)
+    summary = queries.statistics_summary(agency=None if org.is_consortium else org)
+    return render(request, "legal/stats.html", {"s": summary, "is_staff": org.is_consortium})
 
 
 # Keep the target decision choices in one place for the templates.

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from robotrace.accounts.roles import require_can_write
 from robotrace.audit import services as audit
 from robotrace.core import webhooks
 from robotrace.providers import conf
@@ -286,6 +287,7 @@ def _own_provider(organisation: Organisation) -> Provider:
 def set_hop_webhook(*, actor: User, organisation: Organisation, url: str) -> HopWebhook:
     """Where the platform POSTs the organisation's hop requests (signed Standard Webhooks).
     Registering, or moving, the address issues a new signing secret, returned once."""
+    require_can_write(actor, PermissionDenied)
     url = webhooks.check_url(url, allow_insecure=conf.WEBHOOK_ALLOW_INSECURE)
     secret = webhooks.new_secret()
     with transaction.atomic():
@@ -301,6 +303,7 @@ def set_hop_webhook(*, actor: User, organisation: Organisation, url: str) -> Hop
 def rotate_hop_webhook_secret(*, actor: User, organisation: Organisation) -> HopWebhook:
     """A new signing secret for the registered address; the old one stops signing at once
     (deliveries still being retried are signed with the new one)."""
+    require_can_write(actor, PermissionDenied)
     secret = webhooks.new_secret()
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
@@ -315,6 +318,7 @@ def rotate_hop_webhook_secret(*, actor: User, organisation: Organisation) -> Hop
 
 def remove_hop_webhook(*, actor: User, organisation: Organisation) -> Provider:
     """Stop webhook delivery; hop requests still arrive in the inbox and by e-mail."""
+    require_can_write(actor, PermissionDenied)
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=_own_provider(organisation).pk)
         before = provider.webhook_url
@@ -327,6 +331,7 @@ def remove_hop_webhook(*, actor: User, organisation: Organisation) -> Provider:
 def ping_hop_webhook(*, actor: User, organisation: Organisation) -> tuple[int | None, str]:
     """POST a signed `ping` to the registered address now, so the provider can check its
     receiver: (HTTP status or None, "" or why it failed). Audited either way."""
+    require_can_write(actor, PermissionDenied)
     provider = _own_provider(organisation)
     if not provider.webhook_url:
         raise ValidationError({"url": "no webhook is registered"})

@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from robotrace.accounts import queries as accounts
+from robotrace.accounts.roles import require_can_write
 from robotrace.audit import services as audit
 from robotrace.campaigns import queries as campaigns
 from robotrace.core import phones
@@ -91,6 +92,10 @@ def consortium_org() -> Organisation | None:
 def _require_consortium(organisation: Organisation | None) -> None:
     if organisation is None or not organisation.is_consortium:
         raise TracebackError("only consortium staff may open tracebacks", status=403)
+
+
+def _require_writer(actor: User | None) -> None:
+    require_can_write(actor, lambda message: TracebackError(message, status=403))
 
 
 _BATCH = threading.local()
@@ -300,6 +305,7 @@ def open_traceback(
 ) -> Traceback:
     """Open a traceback on one sample call and send the first hop to the terminating provider."""
     _require_consortium(organisation)
+    _require_writer(actor)
     now = _now(now)
     report = None
     if report_id is not None:
@@ -383,6 +389,7 @@ def open_from_campaign(
 ) -> list[Traceback]:
     """Open up to `samples` tracebacks on a campaign's calls, the freshest (under 10 days) first."""
     _require_consortium(organisation)
+    _require_writer(actor)
     now = _now(now)
     campaign = campaigns.campaign_for_system(campaign_id, reason="traceback opening")
     if campaign is None:
@@ -430,6 +437,7 @@ def open_trace_forward(
 ) -> Traceback:
     """Callback scams: ask the provider holding the callback number who its customer is."""
     _require_consortium(organisation)
+    _require_writer(actor)
     number = phones.valid(callback_number)
     if not number:
         raise TracebackError(f"callback number {callback_number!r} is not a valid number", field="callback_number")
@@ -462,6 +470,7 @@ def submit_request(
 ) -> TracebackRequest:
     if not organisation.is_agency:
         raise TracebackError("only agencies file traceback requests", status=403)
+    _require_writer(actor)
     if not phones.valid(called_number):
         raise TracebackError(f"called number {called_number!r} is not a valid number", field="called_number")
     if not phones.digits(calling_number):
@@ -481,6 +490,7 @@ def decide_request(
     *, actor: User, organisation: Organisation, request_id: int, accept: bool, note: str = "", now: datetime | None = None,
 ) -> TracebackRequest:
     _require_consortium(organisation)
+    _require_writer(actor)
     with transaction.atomic():
         req = TracebackRequest.objects.for_org(organisation).select_for_update().filter(id=request_id).first()
         if req is None:
@@ -605,6 +615,7 @@ def answer_hop(
 
     The returned hop carries its traceback, provider and `named_by`, so a caller can show it
     without reading it again."""
+    _require_writer(actor)
     now = _now(now)
     if response not in Hop.Response.values:
         raise TracebackError(f"response must be one of {', '.join(Hop.Response.values)}", field="response")
@@ -784,6 +795,7 @@ def _check_signer(tb: Traceback) -> None:
 
 def cancel_traceback(*, actor: User, organisation: Organisation, traceback_id: int, reason: str, now: datetime | None = None) -> Traceback:
     _require_consortium(organisation)
+    _require_writer(actor)
     if not reason.strip():
         raise TracebackError("give a reason", field="reason")
     now = _now(now)
@@ -816,6 +828,7 @@ def attach_evidence(
     kind: str = HopEvidence.Kind.OTHER,
     actor_label: str = "",
 ) -> HopEvidence:
+    _require_writer(actor)
     name = Path(filename or "").name
     ext = Path(name).suffix.lower()
     if ext not in conf.EVIDENCE_TYPES:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from robotrace.simulator.management.commands.demo import logins_text
 
@@ -26,6 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="do not create the demo world")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["no_seed"]:
+            # The demo world's people share a published password and TOTP secret: seeded on a
+            # production instance, they would be open doors.
+            raise CommandError(
+                "refusing to seed the demo world with DEBUG=0: its accounts use the published demo password and a "
+                "shared TOTP secret. The demo is for development: run with DEBUG=1, or pass --no-seed and create "
+                "real accounts (robotrace accounts bootstrap --organisation NAME --email E, then invite people from the pages)."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         if not options["no_seed"]:
             call_command("demo", "seed")
@@ -57,7 +65,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Robotrace is running at {url}/"))
         self.stdout.write(f"API docs: {url}/api/v1/docs")
-        self.stdout.write(logins_text())
+        if not options["no_seed"]:
+            self.stdout.write(logins_text())
         self.stdout.write("Press Ctrl+C to stop.\n")
 
         def stop(*_: Any) -> None:
