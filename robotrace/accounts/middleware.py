@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+
+from robotrace.audit import services as audit
 
 if TYPE_CHECKING:
     from robotrace.accounts.models import User
@@ -76,8 +80,6 @@ class SessionPolicyMiddleware:
             ):
                 reason = "revoked"
             if reason:
-                from robotrace.audit import services as audit
-
                 audit.record(action="auth.session_ended", actor=user, subject_org=user.organisation, data={"reason": reason}, request=request)
                 logout(request)
                 if request.path.startswith("/api/"):
@@ -119,8 +121,6 @@ class MfaRequiredMiddleware:
             return ended or self.get_response(request)
         needs = getattr(user, "needs_mfa", False) or user.is_staff or user.is_superuser
         if needs and (not path.startswith(_OPEN_PREFIXES) or path.startswith(ADMIN_SITE_PREFIX)):
-            from allauth.mfa.utils import is_mfa_enabled
-
             if not is_mfa_enabled(user):
                 messages.info(request, "Set up an authenticator app before you continue: it is required for your organisation.")
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
@@ -129,8 +129,6 @@ class MfaRequiredMiddleware:
 
 def _end_session(request: HttpRequest, user: User, reason: str) -> HttpResponse | None:
     """Sign out and send a page to the login form; an API request (None) goes on anonymous."""
-    from robotrace.audit import services as audit
-
     audit.record(action="auth.session_ended", actor=user, data={"reason": reason}, request=request)
     logout(request)
     if request.path.startswith("/api/"):
@@ -141,9 +139,6 @@ def _end_session(request: HttpRequest, user: User, reason: str) -> HttpResponse 
 
 def second_factor_state(request: HttpRequest, user: object) -> str:
     """What `SESSION_SECOND_FACTOR` a sign-in of `user` on `request` earns."""
-    from allauth.account.internal.flows.login import get_authentication_records
-    from allauth.mfa.utils import is_mfa_enabled
-
     if any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):
         return SECOND_FACTOR_PASSED
     return "missing" if is_mfa_enabled(user) else SECOND_FACTOR_NONE
